@@ -26,7 +26,7 @@ use super::rng::SplitMix64;
 /// The `1 − p` quantile of Student's t with `df` degrees of freedom (e.g. `p = 0.025` for a two-sided 95 %
 /// interval). `None` for `df < 1` or `p` outside (0, 1).
 pub fn t_upper_quantile(p: f64, df: f64) -> Option<f64> {
-    if !(p > 0.0 && p < 1.0) || !(df >= 1.0) {
+    if !(p > 0.0 && p < 1.0 && df >= 1.0) {
         return None;
     }
     let t = StudentsT::new(0.0, 1.0, df).ok()?;
@@ -36,7 +36,7 @@ pub fn t_upper_quantile(p: f64, df: f64) -> Option<f64> {
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom.
 pub fn t_two_sided_p(t_stat: f64, df: f64) -> Option<f64> {
-    if !t_stat.is_finite() || !(df >= 1.0) {
+    if !t_stat.is_finite() || df.is_nan() || df < 1.0 {
         return None;
     }
     let t = StudentsT::new(0.0, 1.0, df).ok()?;
@@ -69,7 +69,7 @@ impl PredictionInterval {
         }
         let m = mean(xs)?;
         let s = sample_stddev(xs)?;
-        if !(s > 0.0) {
+        if s.is_nan() || s <= 0.0 {
             return None;
         }
         let n = xs.len() as f64;
@@ -150,7 +150,7 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Option<f64> {
     let (sa, sb) = (sample_stddev(a)?, sample_stddev(b)?);
     let (va, vb) = (sa * sa / na, sb * sb / nb);
     let se2 = va + vb;
-    if !(se2 > 0.0) {
+    if se2.is_nan() || se2 <= 0.0 {
         return Some(if ma == mb { 1.0 } else { 0.0 });
     }
     let t = (mb - ma) / se2.sqrt();
@@ -229,7 +229,7 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
     let mu = nn / 2.0;
     let nf = n as f64;
     let var = nn / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)));
-    if !(var > 0.0) {
+    if var.is_nan() || var <= 0.0 {
         return Some(MannWhitney {
             u_b,
             p_value: 1.0,
