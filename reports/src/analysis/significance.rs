@@ -69,7 +69,8 @@ impl PredictionInterval {
         }
         let m = mean(xs)?;
         let s = sample_stddev(xs)?;
-        if s.is_nan() || s <= 0.0 {
+        // A constant sample (up to rounding of its mean) has no spread to predict from.
+        if s.is_nan() || s <= 1e-12 * m.abs() || s == 0.0 {
             return None;
         }
         let n = xs.len() as f64;
