@@ -496,8 +496,10 @@ mod tests {
         let mut ops: Vec<_> = refs.iter().map(|n| op(n, 100.0, 100.0, 1000, 0)).collect();
         ops[0] = op("op0", target / 1.5, 100.0, 1000, 0);
         let head = record_with(ops);
-        let mut s = HistorySettings::default();
-        s.metrics = vec![Metric::P95];
+        let s = HistorySettings {
+            metrics: vec![Metric::P95],
+            ..HistorySettings::default()
+        };
         let c = compare_with_history(&head, &hist, &s);
         let row = c.row(TestType::Benchmark, "op0", Metric::P95).unwrap();
         assert_eq!(row.verdict, Verdict::Unchanged, "{row:?}");
