@@ -7,8 +7,16 @@
 //! returns.
 
 pub mod histogram;
+pub mod history;
+pub mod index;
+pub mod layout;
 pub mod record;
+pub mod retention;
+#[cfg(test)]
+mod run_fixtures;
 pub mod stats;
 
 pub use histogram::LatencyHistogram;
+pub use history::{History, HistoryFilter, Metric, Series, SeriesKey};
+pub use index::Index;
 pub use record::RunRecord;
