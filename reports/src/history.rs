@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::metric::{Metric, COMPARED_METRICS};
 use crate::record::{OperationResult, RunRecord, TestType};
 
 /// Operation name under which a load section's `overall` result appears in series and in the index.
@@ -182,8 +183,8 @@ impl History {
         for run in &self.runs {
             let rec = &run.record;
             for m in measured_operations(rec) {
-                for metric in Metric::ALL {
-                    let Some(value) = metric.value_of(m.result) else {
+                for metric in SERIES_METRICS {
+                    let Some(value) = series_value(metric, m.result) else {
                         continue;
                     };
                     let key = SeriesKey {
@@ -218,7 +219,7 @@ impl History {
                             && m.concurrency == key.concurrency
                             && m.name == key.operation_name
                     })
-                    .filter_map(|m| key.metric.value_of(m.result))
+                    .filter_map(|m| series_value(key.metric, m.result))
                     .map(|value| Point {
                         run_id: run.record.run_id.clone(),
                         time: run.record.started_at,
@@ -290,102 +291,17 @@ pub fn measured_operations(rec: &RunRecord) -> impl Iterator<Item = MeasuredOp<'
     bench.chain(load).chain(stress)
 }
 
-/// One number tracked over time for an operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// Median latency, ms.
-    P50,
-    /// 95th percentile latency, ms.
-    P95,
-    /// 99th percentile latency, ms.
-    P99,
-    /// Mean latency, ms.
-    Avg,
-    /// Throughput, requests per second.
-    Rps,
-    /// Failed requests in percent of all requests.
-    ErrorRate,
-    /// Memory (RSS) of the target, or of the runner when the target was not sampled, MB.
-    MemoryMb,
-    /// CPU of the target (or runner), percent of one core.
-    CpuPercent,
-}
+/// The metrics every series is built for (the per-operation numbers a trend is drawn of).
+pub const SERIES_METRICS: [Metric; 8] = COMPARED_METRICS;
 
-impl Metric {
-    /// Every metric, in key order.
-    pub const ALL: [Metric; 8] = [
-        Metric::P50,
-        Metric::P95,
-        Metric::P99,
-        Metric::Avg,
-        Metric::Rps,
-        Metric::ErrorRate,
-        Metric::MemoryMb,
-        Metric::CpuPercent,
-    ];
-
-    /// The name used in JSON, URLs and CLI flags (`p50`, `error_rate`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::P50 => "p50",
-            Metric::P95 => "p95",
-            Metric::P99 => "p99",
-            Metric::Avg => "avg",
-            Metric::Rps => "rps",
-            Metric::ErrorRate => "error_rate",
-            Metric::MemoryMb => "memory_mb",
-            Metric::CpuPercent => "cpu_percent",
-        }
+/// A metric's value as a point of a series: [`Metric::value`], except that a memory of 0 MB means "not
+/// sampled" (a running process always has resident memory) and is left out rather than drawn as a drop.
+pub fn series_value(metric: Metric, op: &OperationResult) -> Option<f64> {
+    let v = metric.value(op)?;
+    if metric == Metric::MemoryMb && v <= 0.0 {
+        return None;
     }
-
-    /// Parses [`as_str`](Self::as_str) names.
-    pub fn parse(name: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.as_str() == name)
-    }
-
-    /// Unit for axis labels and tables.
-    pub fn unit(self) -> &'static str {
-        match self {
-            Metric::P50 | Metric::P95 | Metric::P99 | Metric::Avg => "ms",
-            Metric::Rps => "req/s",
-            Metric::ErrorRate | Metric::CpuPercent => "%",
-            Metric::MemoryMb => "MB",
-        }
-    }
-
-    /// True when a larger value is better (throughput); false for latencies, errors and resources.
-    pub fn higher_is_better(self) -> bool {
-        matches!(self, Metric::Rps)
-    }
-
-    /// This metric's value in one operation result; `None` when it was not measured (nothing ran, memory not
-    /// sampled) or is not a finite number.
-    pub fn value_of(self, op: &OperationResult) -> Option<f64> {
-        let v = match self {
-            Metric::P50 | Metric::P95 | Metric::P99 | Metric::Avg if op.total_requests == 0 => {
-                return None
-            }
-            Metric::P50 => op.latency_ms.p50,
-            Metric::P95 => op.latency_ms.p95,
-            Metric::P99 => op.latency_ms.p99,
-            Metric::Avg => op.latency_ms.avg,
-            Metric::Rps => op.throughput_rps,
-            Metric::ErrorRate if op.total_requests == 0 => return None,
-            Metric::ErrorRate => op.error_rate_percent(),
-            // A process always has some resident memory: 0 means it was not sampled.
-            Metric::MemoryMb if op.memory_usage_mb <= 0.0 => return None,
-            Metric::MemoryMb => op.memory_usage_mb,
-            Metric::CpuPercent => op.cpu_usage_percent,
-        };
-        v.is_finite().then_some(v)
-    }
-}
-
-impl std::fmt::Display for Metric {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+    Some(v)
 }
 
 /// Identifies one series: which schedule, which operation, at which stress step, which number.
@@ -640,15 +556,5 @@ mod tests {
             "stress/search@10/rps",
             "display form used in messages"
         );
-    }
-
-    #[test]
-    fn metric_names_round_trip() {
-        for m in Metric::ALL {
-            assert_eq!(Metric::parse(m.as_str()), Some(m));
-            let json = serde_json::to_string(&m).expect("serializes");
-            assert_eq!(json, format!("\"{}\"", m.as_str()));
-        }
-        assert_eq!(Metric::parse("p42"), None);
     }
 }

@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::histogram::round3;
-use crate::history::{measured_operations, History, Metric, Skipped};
+use crate::history::{measured_operations, series_value, History, Skipped};
+use crate::metric::Metric;
 use crate::record::TestType;
 
 /// Schema identifier of the index; the number after `@` is its major version.
@@ -118,7 +119,7 @@ impl Index {
                 let operations = measured_operations(rec)
                     .filter(|m| m.concurrency.is_none())
                     .map(|m| {
-                        let v = |metric: Metric| metric.value_of(m.result).map_or(0.0, round3);
+                        let v = |metric: Metric| series_value(metric, m.result).map_or(0.0, round3);
                         IndexOperation {
                             test_type: m.test_type,
                             operation_name: m.name.to_string(),
