@@ -15,6 +15,7 @@ pub mod demo;
 pub mod engine;
 pub mod environment;
 pub mod error;
+pub mod github;
 pub mod output;
 pub mod progress;
 pub mod reports_branch;
