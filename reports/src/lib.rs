@@ -2,13 +2,22 @@
 //!
 //! Everything that decides something lives here, so that it can be tested without a network, a clock or a
 //! runtime: the versioned [run record](record) every other part reads and writes, the latency
-//! [histograms](histogram), and (in later modules) history, analysis and the renderers. The crate never opens a
+//! [histograms](histogram), the [analysis] (comparison, optimizer, [gates]) and the [renderers](render). The crate never opens a
 //! socket, never spawns a task and never reads the clock; callers hand it bytes and values and write what it
 //! returns.
 
+pub mod analysis;
+pub mod gates;
 pub mod histogram;
+pub mod metric;
 pub mod record;
+pub mod render;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod test_support;
 
+pub use analysis::{analyze, AnalysisSection};
+pub use gates::{default_gates, Gates};
 pub use histogram::LatencyHistogram;
+pub use metric::Metric;
 pub use record::RunRecord;

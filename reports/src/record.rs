@@ -16,6 +16,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::AnalysisSection;
 use crate::histogram::LatencyHistogram;
 
 /// The schema identifier written into every record.
@@ -80,9 +81,9 @@ pub struct RunRecord {
     pub load: Option<LoadSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stress: Option<StressSection>,
-    /// Filled by the analysis (gates, recommendations, comparison).
+    /// Filled by the analysis (gates, recommendations, comparison); see [`crate::analysis::analyze`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analysis: Option<serde_json::Value>,
+    pub analysis: Option<AnalysisSection>,
     /// Resource usage of the runner and the target over the whole run.
     #[serde(default)]
     pub system: SystemSummary,

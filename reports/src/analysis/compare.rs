@@ -1,0 +1,700 @@
+//! Comparing two runs: per operation and metric, the change, the noise it must beat, and a verdict.
+//!
+//! A row is a regression (or an improvement) only when its change exceeds **both** the threshold (default
+//! 10 %) and the row's noise floor. The noise floor comes, best first, from the series' history (see
+//! [`crate::analysis::baseline`]), from A/B trials, or — for two single runs — from the sampling error inside
+//! each run:
+//!
+//! * a percentile: the distribution-free confidence interval of a quantile from order statistics (the ranks
+//!   `n·q ± z·√(n·q·(1−q))`, W. J. Conover, *Practical Nonparametric Statistics*, 3rd ed., §3.2), read off the
+//!   run's HDR histogram;
+//! * the mean: the standard error `s/√n`;
+//! * throughput: the standard error of the per-second rates of the load timeline (benchmarks: the mean's);
+//! * the error rate: the binomial standard error `√(p(1−p)/n)`, in percentage points.
+//!
+//! The two runs' errors combine as `z·√(e_base² + e_head²)`. Sampling error inside a run underestimates the
+//! drift between runs on a shared machine; that is why the threshold still applies, and why history or the A/B
+//! mode give better floors. Memory and CPU have no sampling model here: only the threshold judges them unless
+//! a floor is supplied.
+//!
+//! The error rate is compared in percentage points (0 % → 3 % is "+3 points"; a relative change from 0 has no
+//! meaning); its threshold is [`CompareSettings::error_rate_threshold_points`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metric::{Metric, COMPARED_METRICS};
+use crate::record::{OperationResult, RunRecord, TestType};
+
+/// Normal quantile for a two-sided 95 % interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// The verdict of one comparison row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Worse by more than the threshold and the noise floor.
+    Regressed,
+    /// Better by more than the threshold and the noise floor.
+    Improved,
+    /// Within the threshold or the noise.
+    Unchanged,
+    /// Only in the head run.
+    New,
+    /// Only in the base run.
+    Missing,
+}
+
+impl Verdict {
+    /// `regressed`, `improved`, `unchanged`, `new`, `missing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::New => "new",
+            Verdict::Missing => "missing",
+        }
+    }
+}
+
+/// Where a row's noise floor came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseSource {
+    /// Sampling error inside the two runs (see the module docs).
+    WithinRun,
+    /// The series' history (prediction interval).
+    History,
+    /// Interleaved A/B trials.
+    Trials,
+    /// No estimate: the threshold alone decides.
+    None,
+}
+
+/// Which identifies a series: the schedule, the operation and the metric.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SeriesKey {
+    pub test_type: TestType,
+    pub operation: String,
+    pub metric: Metric,
+}
+
+/// Settings of a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareSettings {
+    /// Smallest relative change (percent) that can be a regression or improvement. Default 10.
+    pub threshold_percent: f64,
+    /// Smallest change of the error rate, in percentage points, that can be a regression. Default 1.
+    pub error_rate_threshold_points: f64,
+    /// The metrics to compare. Default: p50, p95, p99, avg, rps, error rate, memory, CPU.
+    pub metrics: Vec<Metric>,
+    /// Two-sided normal quantile for the within-run noise floor. Default 1.96 (95 %).
+    pub z: f64,
+    /// Noise floors known from elsewhere (history, trials), in percent (points for the error rate); they replace
+    /// the within-run estimate for their series.
+    #[serde(default, skip)]
+    pub known_noise: BTreeMap<SeriesKey, (f64, NoiseSource)>,
+}
+
+impl Default for CompareSettings {
+    fn default() -> Self {
+        Self {
+            threshold_percent: 10.0,
+            error_rate_threshold_points: 1.0,
+            metrics: COMPARED_METRICS.to_vec(),
+            z: Z95,
+            known_noise: BTreeMap::new(),
+        }
+    }
+}
+
+/// What the comparison was made against.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRef {
+    /// "run abc on main (0123456)" or "last 12 runs of main".
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// How many runs the reference stands for (1 for a single run).
+    pub runs: usize,
+}
+
+impl RunRef {
+    /// Describes one run record.
+    pub fn of(record: &RunRecord) -> Self {
+        let branch = record.git.branch.clone();
+        let label = match &branch {
+            Some(b) => format!("run {} on {} ({})", record.run_id, b, record.sha7()),
+            None => format!("run {} ({})", record.run_id, record.sha7()),
+        };
+        Self {
+            label,
+            run_id: Some(record.run_id.clone()),
+            sha: record.git.sha.clone(),
+            branch,
+            runs: 1,
+        }
+    }
+}
+
+/// A regression turned into a warning by an acknowledgement in the config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AckNote {
+    pub reason: String,
+    /// `YYYY-MM-DD`, the last day the acknowledgement holds.
+    pub until: chrono::NaiveDate,
+}
+
+/// One operation × metric of a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonRow {
+    pub test_type: TestType,
+    pub operation: String,
+    pub metric: Metric,
+    #[serde(default)]
+    pub base: Option<f64>,
+    #[serde(default)]
+    pub head: Option<f64>,
+    /// `(head − base) / base × 100`; for the error rate the change in percentage points. `None` for new and
+    /// missing rows and when the base is 0.
+    #[serde(default)]
+    pub change_percent: Option<f64>,
+    /// The noise floor this change had to beat (percent; points for the error rate).
+    #[serde(default)]
+    pub noise_percent: Option<f64>,
+    pub noise_source: NoiseSource,
+    /// The threshold this change had to beat (percent; points for the error rate).
+    pub threshold_percent: f64,
+    /// A p-value when a test was made (history, trials), after FDR adjustment when one was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    pub verdict: Verdict,
+    /// Set on a regression an active acknowledgement covers: it then warns instead of failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<AckNote>,
+    /// Anything the reader needs to trust the row ("base is 0: no relative change", …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ComparisonRow {
+    /// True for the error-rate row, whose change is in percentage points.
+    pub fn in_points(&self) -> bool {
+        self.metric == Metric::ErrorRate
+    }
+
+    /// "+45%" or "+3 pts"; `—` when there is no change to show.
+    pub fn change_text(&self) -> String {
+        match self.change_percent {
+            Some(c) if self.in_points() => format!("{c:+.1} pts"),
+            Some(c) if c.abs() >= 10.0 => format!("{c:+.0}%"),
+            Some(c) => format!("{c:+.1}%"),
+            None => "—".to_string(),
+        }
+    }
+
+    /// A sentence: "P95 latency increased by 45% (120 ms → 174 ms)".
+    pub fn sentence(&self) -> String {
+        let m = self.metric;
+        let vals = match (self.base, self.head) {
+            (Some(b), Some(h)) => format!(" ({} → {})", m.format_value(b), m.format_value(h)),
+            (None, Some(h)) => format!(" ({})", m.format_value(h)),
+            (Some(b), None) => format!(" (was {})", m.format_value(b)),
+            (None, None) => String::new(),
+        };
+        let what = match (self.verdict, self.change_percent) {
+            (Verdict::New, _) => format!("{} is new", label_cap(m)),
+            (Verdict::Missing, _) => format!("{} is missing", label_cap(m)),
+            (_, Some(c)) if self.in_points() => format!(
+                "{} {} by {:.1} points",
+                label_cap(m),
+                if c >= 0.0 { "rose" } else { "fell" },
+                c.abs()
+            ),
+            (_, Some(c)) => format!(
+                "{} {} by {}%",
+                label_cap(m),
+                if c >= 0.0 { "increased" } else { "decreased" },
+                crate::metric::sig(c.abs())
+            ),
+            (_, None) => format!("{} unchanged", label_cap(m)),
+        };
+        format!("{what}{vals}")
+    }
+}
+
+fn label_cap(m: Metric) -> String {
+    let l = m.label();
+    let mut c = l.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// How many rows have each verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictCounts {
+    pub regressed: usize,
+    pub improved: usize,
+    pub unchanged: usize,
+    pub new: usize,
+    pub missing: usize,
+    /// Regressions covered by an active acknowledgement (also counted in `regressed`).
+    pub acknowledged: usize,
+}
+
+/// The comparison of a head run with a base (one run, a history baseline, or A/B trials).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub base: RunRef,
+    pub head: RunRef,
+    /// `two_runs`, `history`, `trials`.
+    pub method: String,
+    pub threshold_percent: f64,
+    pub rows: Vec<ComparisonRow>,
+    /// What the reader must know: fallbacks taken, FDR applied, expired acknowledgements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Comparison {
+    /// Counts the rows by verdict.
+    pub fn counts(&self) -> VerdictCounts {
+        let mut c = VerdictCounts::default();
+        for r in &self.rows {
+            match r.verdict {
+                Verdict::Regressed => {
+                    c.regressed += 1;
+                    if r.acknowledged.is_some() {
+                        c.acknowledged += 1;
+                    }
+                }
+                Verdict::Improved => c.improved += 1,
+                Verdict::Unchanged => c.unchanged += 1,
+                Verdict::New => c.new += 1,
+                Verdict::Missing => c.missing += 1,
+            }
+        }
+        c
+    }
+
+    /// The rows that regressed and are not acknowledged: the ones that can fail a check.
+    pub fn unacknowledged_regressions(&self) -> impl Iterator<Item = &ComparisonRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Regressed && r.acknowledged.is_none())
+    }
+
+    /// The row of one series, if compared.
+    pub fn row(
+        &self,
+        test_type: TestType,
+        operation: &str,
+        metric: Metric,
+    ) -> Option<&ComparisonRow> {
+        self.rows
+            .iter()
+            .find(|r| r.test_type == test_type && r.operation == operation && r.metric == metric)
+    }
+}
+
+/// Decides a verdict from a change, a threshold and a noise floor (all in the same unit: percent, or points for
+/// the error rate). A change must exceed both to count; its sign and the metric's direction say which way.
+pub fn decide(metric: Metric, change: f64, threshold: f64, noise: Option<f64>) -> Verdict {
+    let floor = threshold.max(noise.unwrap_or(0.0));
+    if !change.is_finite() || change.abs() <= floor {
+        return Verdict::Unchanged;
+    }
+    if change * metric.direction().worse_sign() > 0.0 {
+        Verdict::Regressed
+    } else {
+        Verdict::Improved
+    }
+}
+
+/// The operations of the benchmark and load sections (stress steps are compared by the stress summary, not
+/// per row: their operations repeat per step).
+fn comparable_ops(rec: &RunRecord) -> BTreeMap<(TestType, String), &OperationResult> {
+    rec.operations()
+        .filter(|(t, _)| *t != TestType::Stress)
+        .map(|(t, o)| ((t, o.operation_name.clone()), o))
+        .collect()
+}
+
+/// Compares `head` with `base` row by row (see the module docs for the rule).
+pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettings) -> Comparison {
+    let b_ops = comparable_ops(base);
+    let h_ops = comparable_ops(head);
+    let mut keys: Vec<&(TestType, String)> = b_ops.keys().chain(h_ops.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut rows = Vec::new();
+    for key in keys {
+        let b = b_ops.get(key).copied();
+        let h = h_ops.get(key).copied();
+        for &metric in &settings.metrics {
+            let bv = b.and_then(|o| metric.value(o));
+            let hv = h.and_then(|o| metric.value(o));
+            let series = SeriesKey {
+                test_type: key.0,
+                operation: key.1.clone(),
+                metric,
+            };
+            let (noise, source) = match settings.known_noise.get(&series) {
+                Some(&(n, s)) => (Some(n), s),
+                None => match (b, h) {
+                    (Some(b), Some(h)) => {
+                        let n = within_run_noise(metric, b, base, h, head, settings.z);
+                        (
+                            n,
+                            if n.is_some() {
+                                NoiseSource::WithinRun
+                            } else {
+                                NoiseSource::None
+                            },
+                        )
+                    }
+                    _ => (None, NoiseSource::None),
+                },
+            };
+            if let Some(row) = make_row(
+                series,
+                bv,
+                hv,
+                b.is_some(),
+                h.is_some(),
+                noise,
+                source,
+                settings,
+            ) {
+                rows.push(row);
+            }
+        }
+    }
+    Comparison {
+        base: RunRef::of(base),
+        head: RunRef::of(head),
+        method: "two_runs".into(),
+        threshold_percent: settings.threshold_percent,
+        rows,
+        notes: Vec::new(),
+    }
+}
+
+/// Builds one row from the two values (shared with the history and trial comparisons).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make_row(
+    series: SeriesKey,
+    base: Option<f64>,
+    head: Option<f64>,
+    in_base: bool,
+    in_head: bool,
+    noise: Option<f64>,
+    noise_source: NoiseSource,
+    settings: &CompareSettings,
+) -> Option<ComparisonRow> {
+    let metric = series.metric;
+    let threshold = if metric == Metric::ErrorRate {
+        settings.error_rate_threshold_points
+    } else {
+        settings.threshold_percent
+    };
+    let mut note = None;
+    let (change, verdict) = match (base, head) {
+        (None, None) if in_base && in_head => return None,
+        (None, None) => return None,
+        (None, Some(_)) => (None, Verdict::New),
+        (Some(_), None) => (None, Verdict::Missing),
+        (Some(b), Some(h)) => {
+            let change = if metric == Metric::ErrorRate {
+                Some(h - b)
+            } else if b == 0.0 {
+                if h != 0.0 {
+                    note = Some("base is 0: no relative change".to_string());
+                }
+                None
+            } else {
+                Some((h - b) / b.abs() * 100.0)
+            };
+            let verdict = match change {
+                Some(c) => decide(metric, c, threshold, noise),
+                None => Verdict::Unchanged,
+            };
+            (change, verdict)
+        }
+    };
+    Some(ComparisonRow {
+        test_type: series.test_type,
+        operation: series.operation,
+        metric,
+        base,
+        head,
+        change_percent: change,
+        noise_percent: noise,
+        noise_source: if noise.is_some() {
+            noise_source
+        } else {
+            NoiseSource::None
+        },
+        threshold_percent: threshold,
+        p_value: None,
+        verdict,
+        acknowledged: None,
+        note,
+    })
+}
+
+/// The within-run noise floor of a change of `metric` between two results (percent; points for the error
+/// rate), or `None` when there is no sampling model for it (memory, CPU) or not enough data.
+pub fn within_run_noise(
+    metric: Metric,
+    base: &OperationResult,
+    base_rec: &RunRecord,
+    head: &OperationResult,
+    head_rec: &RunRecord,
+    z: f64,
+) -> Option<f64> {
+    if metric == Metric::ErrorRate {
+        let se = |o: &OperationResult| {
+            let n = o.total_requests as f64;
+            let p = o.error_rate_percent() / 100.0;
+            (n > 0.0).then(|| (p * (1.0 - p) / n).sqrt() * 100.0)
+        };
+        let (a, b) = (se(base)?, se(head)?);
+        return Some(z * (a * a + b * b).sqrt());
+    }
+    let (a, b) = (
+        relative_se(metric, base, base_rec)?,
+        relative_se(metric, head, head_rec)?,
+    );
+    let v = z * (a * a + b * b).sqrt() * 100.0;
+    v.is_finite().then_some(v)
+}
+
+/// The relative standard error of one result's metric (a fraction), when a sampling model exists.
+fn relative_se(metric: Metric, op: &OperationResult, rec: &RunRecord) -> Option<f64> {
+    let n = op.total_requests as f64;
+    if n < 2.0 {
+        return None;
+    }
+    let q = match metric {
+        Metric::P50 => Some(0.50),
+        Metric::P90 => Some(0.90),
+        Metric::P95 => Some(0.95),
+        Metric::P99 => Some(0.99),
+        Metric::P999 => Some(0.999),
+        _ => None,
+    };
+    if let Some(q) = q {
+        let h = op.histogram.as_ref()?;
+        let n = h.count() as f64;
+        if n < 2.0 {
+            return None;
+        }
+        // Conover §3.2: the ranks n·q ± √(n·q·(1−q)) bound one standard error of the sample quantile.
+        let half = (n * q * (1.0 - q)).sqrt() / n;
+        let lo = h.quantile_ms((q - half).max(0.0));
+        let hi = h.quantile_ms((q + half).min(1.0));
+        let mid = h.quantile_ms(q);
+        return (mid > 0.0).then(|| (hi - lo) / 2.0 / mid);
+    }
+    match metric {
+        Metric::Avg => {
+            let l = &op.latency_ms;
+            (l.avg > 0.0).then(|| l.stddev / n.sqrt() / l.avg)
+        }
+        Metric::Rps => {
+            let timeline = rec
+                .load
+                .as_ref()
+                .filter(|l| l.operations.iter().any(|o| std::ptr::eq(o, op)))
+                .map(|l| &l.timeline);
+            match timeline {
+                // Per-second rates of the whole mix: their spread is the best available for any operation.
+                Some(t) if t.len() >= 3 => {
+                    // Skip the first second (ramp-up) and the last (partial).
+                    let rates: Vec<f64> = t[1..t.len() - 1].iter().map(|p| p.rps).collect();
+                    let m = crate::stats::mean(&rates)?;
+                    let s = crate::stats::sample_stddev(&rates)?;
+                    (m > 0.0).then(|| s / (rates.len() as f64).sqrt() / m)
+                }
+                _ => {
+                    let l = &op.latency_ms;
+                    (l.avg > 0.0).then(|| l.stddev / n.sqrt() / l.avg)
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::histogram::LatencyHistogram;
+    use crate::test_support::{op, record_with};
+
+    fn settings() -> CompareSettings {
+        CompareSettings::default()
+    }
+
+    #[test]
+    fn every_verdict_type() {
+        let base = record_with(vec![
+            op("same", 100.0, 100.0, 1000, 0),
+            op("slower", 100.0, 100.0, 1000, 0),
+            op("faster", 100.0, 100.0, 1000, 0),
+            op("gone", 100.0, 100.0, 1000, 0),
+        ]);
+        let head = record_with(vec![
+            op("same", 103.0, 100.0, 1000, 0),
+            op("slower", 150.0, 100.0, 1000, 0),
+            op("faster", 50.0, 100.0, 1000, 0),
+            op("added", 100.0, 100.0, 1000, 0),
+        ]);
+        let c = compare_runs(&base, &head, &settings());
+        let v = |o: &str, m| c.row(TestType::Benchmark, o, m).unwrap().verdict;
+        assert_eq!(v("same", Metric::P95), Verdict::Unchanged);
+        assert_eq!(v("slower", Metric::P95), Verdict::Regressed);
+        assert_eq!(v("faster", Metric::P95), Verdict::Improved);
+        assert_eq!(v("gone", Metric::P95), Verdict::Missing);
+        assert_eq!(v("added", Metric::P95), Verdict::New);
+        let row = c.row(TestType::Benchmark, "slower", Metric::P95).unwrap();
+        assert_eq!(row.change_percent.map(|c| c.round()), Some(50.0));
+        assert_eq!(
+            row.sentence(),
+            "P95 latency increased by 50% (150 ms → 225 ms)"
+        );
+        assert_eq!(row.change_text(), "+50%");
+        let counts = c.counts();
+        assert_eq!(counts.new, COMPARED_METRICS.len());
+        assert_eq!(counts.missing, COMPARED_METRICS.len());
+    }
+
+    #[test]
+    fn throughput_direction_is_higher_is_better() {
+        let base = record_with(vec![
+            op("a", 100.0, 100.0, 1000, 0),
+            op("b", 100.0, 100.0, 1000, 0),
+        ]);
+        let head = record_with(vec![
+            op("a", 100.0, 70.0, 1000, 0),
+            op("b", 100.0, 130.0, 1000, 0),
+        ]);
+        let c = compare_runs(&base, &head, &settings());
+        assert_eq!(
+            c.row(TestType::Benchmark, "a", Metric::Rps)
+                .unwrap()
+                .verdict,
+            Verdict::Regressed
+        );
+        assert_eq!(
+            c.row(TestType::Benchmark, "b", Metric::Rps)
+                .unwrap()
+                .verdict,
+            Verdict::Improved
+        );
+        assert_eq!(decide(Metric::P95, -20.0, 10.0, None), Verdict::Improved);
+        assert_eq!(decide(Metric::Rps, -20.0, 10.0, None), Verdict::Regressed);
+    }
+
+    #[test]
+    fn a_change_must_beat_both_threshold_and_noise() {
+        // 15% over a 10% threshold, but noise is 20%: unchanged.
+        assert_eq!(
+            decide(Metric::P95, 15.0, 10.0, Some(20.0)),
+            Verdict::Unchanged
+        );
+        // 15% with noise 2%: regressed. 8% with noise 2%: under the threshold.
+        assert_eq!(
+            decide(Metric::P95, 15.0, 10.0, Some(2.0)),
+            Verdict::Regressed
+        );
+        assert_eq!(
+            decide(Metric::P95, 8.0, 10.0, Some(2.0)),
+            Verdict::Unchanged
+        );
+        assert_eq!(
+            decide(Metric::P95, f64::NAN, 10.0, None),
+            Verdict::Unchanged
+        );
+    }
+
+    #[test]
+    fn within_run_noise_uses_the_histograms() {
+        // Few, widely spread samples: a 30% change of p95 sits inside the sampling error.
+        let mk = |scale: f64, n: u64| {
+            let mut h = LatencyHistogram::new();
+            for i in 0..n {
+                // Log-uniform from 1 ms to 100 ms: a long tail, as latencies have.
+                let u = ((i * 7919) % 1000) as f64 / 1000.0;
+                h.record_us((1000.0 * 100f64.powf(u) * scale) as u64);
+            }
+            let mut o = op("x", 1.0, 100.0, n, 0);
+            o.latency_ms = h.summary();
+            o.histogram = Some(h);
+            o
+        };
+        let base = record_with(vec![mk(1.0, 10)]);
+        let head = record_with(vec![mk(1.3, 10)]);
+        let c = compare_runs(&base, &head, &settings());
+        let row = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
+        assert_eq!(row.noise_source, NoiseSource::WithinRun);
+        assert!(row.noise_percent.unwrap() > 30.0, "{row:?}");
+        assert_eq!(row.verdict, Verdict::Unchanged);
+        // Many samples: the same 30% is far outside the sampling error.
+        let base = record_with(vec![mk(1.0, 20_000)]);
+        let head = record_with(vec![mk(1.3, 20_000)]);
+        let c = compare_runs(&base, &head, &settings());
+        let row = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
+        assert!(row.noise_percent.unwrap() < 5.0, "{row:?}");
+        assert_eq!(row.verdict, Verdict::Regressed);
+    }
+
+    #[test]
+    fn error_rate_is_compared_in_points() {
+        let base = record_with(vec![op("a", 10.0, 100.0, 10_000, 0)]);
+        let head = record_with(vec![op("a", 10.0, 100.0, 10_000, 300)]);
+        let c = compare_runs(&base, &head, &settings());
+        let row = c.row(TestType::Benchmark, "a", Metric::ErrorRate).unwrap();
+        assert_eq!(row.change_percent, Some(3.0));
+        assert_eq!(row.verdict, Verdict::Regressed);
+        assert_eq!(row.change_text(), "+3.0 pts");
+        assert!(
+            row.sentence().starts_with("Error rate rose by 3.0 points"),
+            "{}",
+            row.sentence()
+        );
+    }
+
+    #[test]
+    fn known_noise_replaces_the_within_run_estimate() {
+        let base = record_with(vec![op("a", 100.0, 100.0, 1000, 0)]);
+        let head = record_with(vec![op("a", 125.0, 100.0, 1000, 0)]);
+        let mut s = settings();
+        s.known_noise.insert(
+            SeriesKey {
+                test_type: TestType::Benchmark,
+                operation: "a".into(),
+                metric: Metric::P95,
+            },
+            (30.0, NoiseSource::History),
+        );
+        let c = compare_runs(&base, &head, &s);
+        let row = c.row(TestType::Benchmark, "a", Metric::P95).unwrap();
+        assert_eq!(
+            (row.verdict, row.noise_source),
+            (Verdict::Unchanged, NoiseSource::History)
+        );
+        // Memory and CPU have no within-run model: threshold only.
+        let mem = c.row(TestType::Benchmark, "a", Metric::MemoryMb).unwrap();
+        assert_eq!(mem.noise_source, NoiseSource::None);
+    }
+}

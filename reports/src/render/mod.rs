@@ -1,0 +1,13 @@
+//! Renderers: one small module per output format, each a pure function from values to a `String`.
+//!
+//! Callers (the runner, the Action, the site) write the returned text where it belongs; nothing here touches
+//! the filesystem or reads the clock. Shared pieces: [`table`] (aligned text and Markdown tables) and
+//! [`escape`] (Markdown escaping of names that come from users' configs).
+
+pub mod escape;
+pub mod optimization_report;
+pub mod table;
+pub mod text_summary;
+
+pub use optimization_report::render_optimization_report;
+pub use text_summary::render_text_summary;

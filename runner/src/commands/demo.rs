@@ -1,0 +1,53 @@
+//! `perfgate demo`: the embedded demo service and the `analysis` suite against it, in under a minute.
+
+use std::path::Path;
+
+use crate::cli::{DemoArgs, TestTypeArg};
+use crate::commands::pipeline::{execute, print_finished, ExecOptions};
+use crate::config::{self, Overrides, Settings};
+use crate::demo::{DemoServer, DEMO_CONFIG};
+use crate::error::{Error, ExitStatus, Result};
+
+pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
+    let server = DemoServer::start().map_err(|e| Error::Runtime(format!("demo server: {e}")))?;
+    let env = config::process_env();
+    let text = DEMO_CONFIG.replace("{BASE_URL}", &server.base_url());
+    let cfg = config::parse_str(&text, "demo.toml")?;
+    let settings = Settings::resolve(
+        Some((&cfg, Path::new("demo.toml"), &text)),
+        &env,
+        &Overrides {
+            duration: args.duration,
+            output_dir: args.output.output_dir.clone(),
+            ..Default::default()
+        },
+    )?;
+    eprintln!(
+        "perfgate: demo service on {} — running the analysis suite (benchmark, load, stress)",
+        server.base_url()
+    );
+    let finished = execute(
+        &settings,
+        TestTypeArg::Analysis,
+        &env,
+        &ExecOptions {
+            workers: None,
+            quiet: args.output.quiet,
+            write_files: true,
+        },
+    )?;
+    drop(server);
+    print_finished(&finished, args.output.json);
+    if let Some(run) = &finished.files.run_record {
+        eprintln!(
+            "perfgate: next: open {} for recommendations, or `perfgate compare` two runs",
+            run.with_file_name(
+                run.file_name()
+                    .map(|n| n.to_string_lossy().replace("run_", "optimization_report_").replace(".json", ".md"))
+                    .unwrap_or_default()
+            )
+            .display()
+        );
+    }
+    Ok(finished.status)
+}

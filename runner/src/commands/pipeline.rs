@@ -1,0 +1,213 @@
+//! The flow every suite-running command shares: service up, target reachable, schedules, record,
+//! analysis, files, table.
+//!
+//! It fails before the long run where it can (output directory, config, reachability), and after the run
+//! it always produces a record — a target that died mid-run shows up as classified errors, not a panic.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use perfgate_reports::record::{RunRecord, SCHEMA};
+use rand::Rng;
+
+use crate::cli::TestTypeArg;
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::environment::{detect_environment, detect_git};
+use crate::error::{Error, ExitStatus, Result};
+use crate::output::{self, WrittenFiles};
+use crate::service::Service;
+use crate::system::Sampler;
+use crate::target::suite::SuiteTarget;
+use crate::target::{ErrorKind, Target};
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct ExecOptions {
+    pub workers: Option<usize>,
+    pub quiet: bool,
+    /// Write report files into the output dir.
+    pub write_files: bool,
+}
+
+/// A finished run.
+pub struct Finished {
+    pub record: RunRecord,
+    pub files: WrittenFiles,
+    pub status: ExitStatus,
+    pub summary_text: String,
+}
+
+/// Runs `test_type` with `settings`.
+pub fn execute(
+    settings: &Settings,
+    test_type: TestTypeArg,
+    env: &BTreeMap<String, String>,
+    opts: &ExecOptions,
+) -> Result<Finished> {
+    if opts.write_files {
+        output::prepare_dir(&settings.output_dir)?;
+    }
+    let mut service = match &settings.service {
+        Some(s) => Some(Service::start(s, settings.base_url.as_deref())?),
+        None => None,
+    };
+    let pid = service.as_ref().map(Service::pid).or(settings.target_pid);
+    let target = Arc::new(crate::suite::build_target(settings, pid)?);
+    check_reachable(&target, settings)?;
+
+    let sampler = settings
+        .collect_system_metrics
+        .then(|| Arc::new(Sampler::start(pid, Duration::from_secs(1))));
+    let mut engine = Engine::new(Arc::clone(&target));
+    if let Some(w) = opts.workers {
+        engine = engine.with_workers(w);
+    }
+    if let Some(s) = &sampler {
+        engine = engine.with_sampler(Arc::clone(s));
+    }
+    if let Some(p) = crate::progress::for_stderr(opts.quiet) {
+        engine.observe(p);
+    }
+
+    let started_at = Utc::now();
+    let benchmark = test_type.runs_benchmark().then(|| engine.benchmark(&settings.benchmark));
+    let load = test_type.runs_load().then(|| engine.load(&settings.load));
+    let stress = test_type.runs_stress().then(|| engine.stress(&settings.stress));
+    let finished_at = Utc::now();
+
+    let mut warnings = Vec::new();
+    let mut system = sampler
+        .as_ref()
+        .map(|s| s.summary_since(crate::system::Mark::start(), engine.workers()))
+        .unwrap_or_default();
+    if let Some(svc) = service.as_mut() {
+        if let Some(exit) = svc.exit_status() {
+            warnings.push(format!("the service exited during the run: {exit}"));
+            if let Some(t) = system.target.as_mut() {
+                t.exited = Some(exit);
+            }
+        }
+    } else if sampler.as_ref().is_some_and(|s| s.target_gone()) {
+        warnings.push("the target process exited during the run".to_string());
+    }
+    let saturated = [
+        benchmark.as_ref().map(|b| b.system.runner_saturated),
+        load.as_ref().map(|l| l.system.runner_saturated),
+        stress.as_ref().map(|s| s.system.runner_saturated),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|x| x);
+    if saturated || system.runner_saturated {
+        system.runner_saturated = true;
+        warnings.push(
+            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
+             lower concurrency, add shards (--shard) or run the service on another machine"
+                .to_string(),
+        );
+    }
+    if let Some(l) = &load {
+        if l.dropped_starts > 0 {
+            warnings.push(format!(
+                "open model: {} intended requests never started (all users busy): the service could not keep up \
+                 with {} rps, or raise concurrent_users",
+                l.dropped_starts,
+                l.target_rps.unwrap_or(0.0)
+            ));
+        }
+    }
+
+    let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
+    let mut record = RunRecord {
+        schema: SCHEMA.to_string(),
+        run_id: new_run_id(),
+        suite: settings.suite.clone(),
+        test_type: test_type.as_str().to_string(),
+        started_at,
+        finished_at,
+        git: detect_git(&cwd, env),
+        environment: detect_environment(env),
+        config_digest: settings.digest.clone(),
+        shard: None,
+        benchmark,
+        load,
+        stress,
+        analysis: None,
+        system,
+        targets: target.describe(),
+        warnings,
+    };
+    drop(engine);
+    if let Some(mut s) = service.take() {
+        s.stop();
+    }
+
+    let analysis = crate::commands::run::analyze(&mut record, settings)?;
+    let summary_text = perfgate_reports::render::text_summary::render(&record);
+    let report_md = perfgate_reports::render::optimization_report::render(&record, None);
+    let files = if opts.write_files {
+        output::write_run(&settings.output_dir, &record, &report_md, &summary_text)?
+    } else {
+        WrittenFiles::default()
+    };
+    Ok(Finished {
+        record,
+        files,
+        status: analysis,
+        summary_text,
+    })
+}
+
+/// Opens one session before the run: a target that cannot be reached at all ends the command with exit 3.
+fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("tokio runtime: {e}")))?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async {
+        target.calibrate().await;
+        match tokio::time::timeout(Duration::from_secs(10), target.prepare()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.kind == ErrorKind::Connect => Err(Error::Unreachable(format!(
+                "cannot reach the target{}: {e}",
+                settings
+                    .base_url
+                    .as_deref()
+                    .map(|u| format!(" at {u}"))
+                    .unwrap_or_default()
+            ))),
+            Ok(Err(_)) => Ok(()),
+            Err(_) => Err(Error::Unreachable(
+                "the target did not accept a connection within 10 s".to_string(),
+            )),
+        }
+    })
+}
+
+fn new_run_id() -> String {
+    let n: u64 = rand::rng().random();
+    format!("{:012x}", n & 0xffff_ffff_ffff)
+}
+
+/// Prints the end-of-run output: the table (or the record as JSON) on stdout, file paths on stderr.
+pub fn print_finished(f: &Finished, json: bool) {
+    if json {
+        let bytes = f.record.to_json_pretty();
+        println!("{}", String::from_utf8_lossy(&bytes).trim_end());
+    } else {
+        println!("{}", f.summary_text.trim_end());
+    }
+    if let Some(run) = &f.files.run_record {
+        eprintln!(
+            "perfgate: wrote {} files to {} (run record: {})",
+            f.files.files.len(),
+            run.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            run.display()
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! `perfgate run`: the suite from `perfgate.toml`.
+
+use std::path::Path;
+
+use perfgate_reports::analysis::{self, OptimizerSettings, OverallStatus};
+use perfgate_reports::gates::{default_gates, Gate, GateExpr, Gates, RegressionPolicy};
+use perfgate_reports::record::RunRecord;
+
+use crate::cli::RunArgs;
+use crate::commands::pipeline::{execute, print_finished, ExecOptions};
+use crate::config::{self, Overrides, Settings};
+use crate::error::{Error, ExitStatus, Result};
+
+pub fn run(args: &RunArgs) -> Result<ExitStatus> {
+    let env = config::process_env();
+    let settings = load_settings(&args.config, &env, overrides(args))?;
+    let finished = execute(
+        &settings,
+        args.test_type,
+        &env,
+        &ExecOptions {
+            workers: None,
+            quiet: args.output.quiet,
+            write_files: true,
+        },
+    )?;
+    print_finished(&finished, args.output.json);
+    Ok(finished.status)
+}
+
+fn overrides(args: &RunArgs) -> Overrides {
+    Overrides {
+        duration: args.duration,
+        concurrency: args.concurrency,
+        iterations: args.iterations,
+        target_rps: args.target_rps,
+        output_dir: args.output.output_dir.clone(),
+        base_url: args.base_url.clone(),
+    }
+}
+
+/// Reads, parses and resolves a config file (exit 2 with file:line:key on any problem).
+pub fn load_settings(
+    path: &Path,
+    env: &std::collections::BTreeMap<String, String>,
+    flags: Overrides,
+) -> Result<Settings> {
+    if !path.exists() {
+        return Err(Error::Config(format!(
+            "{}: no such config file (create one with `perfgate init`, or pass --config)",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("{}: cannot read config: {e}", path.display())))?;
+    let cfg = config::parse_str(&text, &path.display().to_string())?;
+    Settings::resolve(Some((&cfg, path, &text)), env, &flags)
+}
+
+/// The gates of the settings: `[gates]` expressions (or the defaults), plus the memory/CPU thresholds.
+pub fn build_gates(settings: &Settings) -> Result<Gates> {
+    let file = settings
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".into());
+    let parse = |key: &str, exprs: &[String]| -> Result<Vec<GateExpr>> {
+        exprs
+            .iter()
+            .map(|e| {
+                e.parse::<GateExpr>()
+                    .map_err(|err| Error::Config(format!("{file}: key `{key}`: gate `{e}`: {err}")))
+            })
+            .collect()
+    };
+    let mut gates = match &settings.gates.all {
+        Some(all) => Gates::new().with_all(parse("gates.all", all)?),
+        None => default_gates(),
+    };
+    for (op, exprs) in &settings.gates.operations {
+        gates = gates.with_operation(op, parse(&format!("gates.operations.{op}"), exprs)?);
+    }
+    let mut extra = Vec::new();
+    if let Some(mb) = settings.gates.memory_threshold_mb {
+        extra.push(format!("memory_mb <= {mb}"));
+    }
+    if let Some(cpu) = settings.gates.cpu_threshold_percent {
+        extra.push(format!("cpu_percent <= {cpu}"));
+    }
+    for expr in parse("gates (thresholds)", &extra)? {
+        gates.gates.push(Gate {
+            operation: None,
+            expr,
+        });
+    }
+    gates.regression = if settings.gates.regression_fails {
+        RegressionPolicy::Fail
+    } else {
+        RegressionPolicy::Warn
+    };
+    Ok(gates)
+}
+
+/// The optimizer's limits, from the same settings as the gates.
+pub fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
+    let mut o = OptimizerSettings::default();
+    o.p95_limit_ms = settings.stress.rules.max_p95_ms;
+    if let Some(mb) = settings.gates.memory_threshold_mb {
+        o.memory_threshold_mb = mb;
+    }
+    if let Some(cpu) = settings.gates.cpu_threshold_percent {
+        o.cpu_threshold_percent = cpu;
+    }
+    o
+}
+
+/// Evaluates gates and recommendations into `record.analysis`; returns the exit status they imply.
+pub fn analyze(record: &mut RunRecord, settings: &Settings) -> Result<ExitStatus> {
+    let gates = build_gates(settings)?;
+    let section = analysis::analyze(record, &gates, None, &optimizer_settings(settings));
+    let status = if section.status == OverallStatus::Fail {
+        ExitStatus::GateFailed
+    } else {
+        ExitStatus::Pass
+    };
+    record.analysis = Some(section);
+    Ok(status)
+}

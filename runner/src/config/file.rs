@@ -1,0 +1,154 @@
+//! The `perfgate.toml` file format, as serde types.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`): a typo must not silently fall back to a default in a CI
+//! gate. Key names follow the framework perfgate grew from (`duration_seconds`, `concurrent_users`,
+//! `ramp_up_seconds`, `target_rps`, `request_timeout`, `collect_system_metrics`, `enable_tracing`,
+//! `max_concurrent`, `step_size`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Suite name: file names, PR comment markers and the site use it.
+    pub suite: Option<String>,
+    /// Where reports are written (default `performance_results`).
+    pub output_dir: Option<String>,
+    #[serde(default)]
+    pub target: TargetConfig,
+    pub service: Option<ServiceConfig>,
+    #[serde(default)]
+    pub operations: Vec<Spanned<OperationConfig>>,
+    #[serde(default)]
+    pub benchmark: BenchmarkConfig,
+    #[serde(default)]
+    pub load: LoadConfig,
+    #[serde(default)]
+    pub stress: StressConfig,
+    #[serde(default)]
+    pub gates: GatesConfig,
+}
+
+/// `[target]`: where HTTP operations go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// e.g. `http://127.0.0.1:8080` (paths of operations are relative to it).
+    pub base_url: Option<Spanned<String>>,
+    /// Headers sent with every HTTP request. `${VAR}` is replaced from the environment.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Default per-request timeout in seconds (30).
+    pub request_timeout: Option<f64>,
+    /// PID of the service process to sample (when perfgate does not start it).
+    pub pid: Option<u32>,
+}
+
+/// `[service]`: a process perfgate starts before the suite and stops after it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Shell command line (run with `sh -c`).
+    pub command: Spanned<String>,
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Ready when this URL answers 2xx …
+    pub ready_url: Option<String>,
+    /// … or when this `host:port` accepts TCP connections.
+    pub ready_tcp: Option<String>,
+    /// Seconds to wait for readiness (30).
+    pub ready_timeout_seconds: Option<f64>,
+    /// Where its stdout/stderr go (default `<output_dir>/service.log`).
+    pub log_file: Option<String>,
+    /// Seconds between SIGTERM and SIGKILL at the end (10).
+    pub stop_timeout_seconds: Option<f64>,
+}
+
+/// One `[[operations]]` entry: an HTTP request or a command.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationConfig {
+    pub name: String,
+    /// Weight in the load/stress mix (1; 0 = benchmark only).
+    pub weight: Option<u32>,
+    /// HTTP: method (GET).
+    pub method: Option<String>,
+    /// HTTP: path and query relative to `target.base_url`.
+    pub path: Option<String>,
+    /// HTTP: extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// HTTP: text body.
+    pub body: Option<String>,
+    /// HTTP: JSON body (sets `content-type: application/json`).
+    pub json: Option<toml::Value>,
+    /// HTTP: accepted statuses (default any 2xx).
+    pub expect_status: Option<Vec<u16>>,
+    /// Per-request timeout in seconds (defaults to `target.request_timeout`, or `load.request_timeout`).
+    pub timeout: Option<f64>,
+    /// Command: argv (`["sh", "-c", "…"]` for a shell).
+    pub command: Option<Vec<String>>,
+    /// Command: extra environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Command: working directory.
+    pub cwd: Option<String>,
+}
+
+/// `[benchmark]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkConfig {
+    pub iterations: Option<u64>,
+    pub warmup_iterations: Option<u64>,
+    pub max_seconds_per_operation: Option<f64>,
+}
+
+/// `[load]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadConfig {
+    pub duration_seconds: Option<f64>,
+    pub concurrent_users: Option<u32>,
+    pub ramp_up_seconds: Option<f64>,
+    /// Open model: requests per second at fixed intended times.
+    pub target_rps: Option<f64>,
+    pub think_time_ms: Option<f64>,
+    pub warmup_seconds: Option<f64>,
+    pub request_timeout: Option<f64>,
+    pub collect_system_metrics: Option<bool>,
+    pub enable_tracing: Option<bool>,
+}
+
+/// `[stress]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StressConfig {
+    pub start_concurrent: Option<u32>,
+    pub max_concurrent: Option<u32>,
+    pub step_size: Option<u32>,
+    pub step_duration_seconds: Option<f64>,
+    pub step_warmup_seconds: Option<f64>,
+    pub max_error_rate_percent: Option<f64>,
+    pub max_p95_ms: Option<f64>,
+}
+
+/// `[gates]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatesConfig {
+    /// Expressions applied to every operation, e.g. `["p95 < 500ms", "error_rate < 5%", "rps >= 10"]`.
+    pub all: Option<Vec<Spanned<String>>>,
+    /// Expressions per operation name.
+    #[serde(default)]
+    pub operations: BTreeMap<String, Vec<Spanned<String>>>,
+    /// What a significant regression does: `fail` (default) or `warn`.
+    pub regression: Option<Spanned<String>>,
+    pub memory_threshold_mb: Option<f64>,
+    pub cpu_threshold_percent: Option<f64>,
+}

@@ -1,0 +1,627 @@
+//! Configuration: `perfgate.toml`, `PERFORMANCE_*` environment variables and flags, merged in one place.
+//!
+//! Precedence is flag > environment > file > default, applied once in [`Settings::resolve`]; everything
+//! after this module sees only the resolved [`Settings`]. Every error names where the bad value came from:
+//! `perfgate.toml:12:1: key `load.concurent_users`: unknown field …`, or the environment variable's name.
+
+pub mod file;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_spanned::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::engine::{BenchmarkPlan, LoadPlan, StressPlan, StressRules};
+use crate::error::{Error, Result};
+use file::{ConfigFile, OperationConfig};
+
+/// Default output directory (the original framework's).
+pub const DEFAULT_OUTPUT_DIR: &str = "performance_results";
+/// Default config file name.
+pub const DEFAULT_CONFIG: &str = "perfgate.toml";
+
+/// Values given on the command line (None = not given).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub duration: Option<f64>,
+    pub concurrency: Option<u32>,
+    pub iterations: Option<u64>,
+    pub target_rps: Option<f64>,
+    pub output_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+}
+
+/// A resolved HTTP or command operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OperationSettings {
+    pub name: String,
+    pub weight: u32,
+    pub kind: OperationKind,
+    pub timeout: Duration,
+}
+
+/// What an operation does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OperationKind {
+    Http {
+        method: String,
+        path: String,
+        headers: BTreeMap<String, String>,
+        /// Body and its content type.
+        body: Option<(String, Option<String>)>,
+        expect_status: Option<Vec<u16>>,
+    },
+    Command {
+        argv: Vec<String>,
+        env: BTreeMap<String, String>,
+        cwd: Option<PathBuf>,
+    },
+}
+
+/// A resolved `[service]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceSettings {
+    pub command: String,
+    pub cwd: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    pub ready_url: Option<String>,
+    pub ready_tcp: Option<String>,
+    pub ready_timeout: Duration,
+    pub log_file: PathBuf,
+    pub stop_timeout: Duration,
+}
+
+/// Gate expressions as written (parsed by the analysis).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GateSettings {
+    /// None: the defaults (p95 ≤ 500 ms, error rate ≤ 5 %, throughput ≥ 10 rps).
+    pub all: Option<Vec<String>>,
+    pub operations: BTreeMap<String, Vec<String>>,
+    pub regression_fails: bool,
+    pub memory_threshold_mb: Option<f64>,
+    pub cpu_threshold_percent: Option<f64>,
+}
+
+/// Everything a run needs, resolved.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The config file, when one was read.
+    pub source: Option<PathBuf>,
+    pub suite: String,
+    pub output_dir: PathBuf,
+    pub base_url: Option<String>,
+    pub target_headers: BTreeMap<String, String>,
+    pub target_pid: Option<u32>,
+    pub operations: Vec<OperationSettings>,
+    pub service: Option<ServiceSettings>,
+    pub benchmark: BenchmarkPlan,
+    pub load: LoadPlan,
+    pub stress: StressPlan,
+    pub collect_system_metrics: bool,
+    pub enable_tracing: bool,
+    pub gates: GateSettings,
+    /// Hash of the effective settings: runs with equal digests are comparable.
+    pub digest: String,
+}
+
+/// Reads and parses a config file. Errors name the file, line, column and key.
+pub fn load_file(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("{}: cannot read config: {e}", path.display())))?;
+    parse_str(&text, &path.display().to_string())
+}
+
+/// Parses config text; `name` is used in error messages.
+pub fn parse_str(text: &str, name: &str) -> Result<ConfigFile> {
+    toml::from_str::<ConfigFile>(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let (line, col) = line_col(text, s.start);
+                let key = key_at(text, s.start);
+                format!(
+                    "{name}:{line}:{col}:{}",
+                    key.map(|k| format!(" key `{k}`:")).unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| format!("{name}:"));
+        Error::Config(format!("{at} {}", e.message().trim()))
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// The dotted key at a byte offset: the nearest `[table]` header above it plus the key on its line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = text[offset..].find('\n').map(|i| offset + i).unwrap_or(text.len());
+    let line = text[line_start..line_end].trim();
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty());
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, Some(k)) => Some(k),
+        (Some(t), None) => Some(t),
+        (None, None) => None,
+    }
+}
+
+/// Where in the file a spanned value is, for messages about values that parsed but are invalid.
+fn at<T>(name: &str, text: &str, v: &Spanned<T>) -> String {
+    let (line, col) = line_col(text, v.span().start);
+    format!("{name}:{line}:{col}")
+}
+
+/// Reads a `PERFORMANCE_*` variable, naming it on a bad value.
+fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, key: &str) -> Result<Option<T>> {
+    match env.get(key) {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| Error::Config(format!("environment variable {key}={v:?} is not a valid value"))),
+    }
+}
+
+fn env_bool(env: &BTreeMap<String, String>, key: &str) -> Result<Option<bool>> {
+    match env.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(Some(true)),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(Some(false)),
+        Some(v) => Err(Error::Config(format!(
+            "environment variable {key}={v:?} is not a boolean (use true/false)"
+        ))),
+    }
+}
+
+/// `${VAR}` in header values and bodies is replaced from the environment (secrets stay out of the file).
+fn expand(value: &str, env: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        match rest[i + 2..].find('}') {
+            Some(j) => {
+                let name = &rest[i + 2..i + 2 + j];
+                out.push_str(env.get(name).map(String::as_str).unwrap_or(""));
+                rest = &rest[i + 3 + j..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn secs(v: f64) -> Duration {
+    Duration::from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
+}
+
+impl Settings {
+    /// Merges file, environment and flags (flag > env > file > default) and validates the result.
+    /// `file` is the parsed file with its name and text (for error positions).
+    pub fn resolve(
+        file: Option<(&ConfigFile, &Path, &str)>,
+        env: &BTreeMap<String, String>,
+        flags: &Overrides,
+    ) -> Result<Settings> {
+        let empty = ConfigFile::default();
+        let (cfg, path, text) = match file {
+            Some((c, p, t)) => (c, Some(p), t),
+            None => (&empty, None, ""),
+        };
+        let name = path.map(|p| p.display().to_string()).unwrap_or_else(|| "flags".into());
+
+        let base_url = flags
+            .base_url
+            .clone()
+            .or_else(|| cfg.target.base_url.as_ref().map(|u| u.get_ref().clone()));
+        let default_timeout = cfg
+            .target
+            .request_timeout
+            .or(cfg.load.request_timeout)
+            .unwrap_or(30.0);
+
+        let mut operations = Vec::with_capacity(cfg.operations.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for spanned in &cfg.operations {
+            let op: &OperationConfig = spanned.get_ref();
+            let where_ = at(&name, text, spanned);
+            if op.name.trim().is_empty() {
+                return Err(Error::Config(format!("{where_}: key `operations.name`: must not be empty")));
+            }
+            if !seen.insert(op.name.clone()) {
+                return Err(Error::Config(format!(
+                    "{where_}: key `operations.name`: operation `{}` is defined twice",
+                    op.name
+                )));
+            }
+            let kind = match (&op.command, &op.path) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::Config(format!(
+                        "{where_}: operation `{}`: set either `path` (HTTP) or `command`, not both",
+                        op.name
+                    )))
+                }
+                (Some(argv), None) => {
+                    if argv.is_empty() {
+                        return Err(Error::Config(format!(
+                            "{where_}: key `operations.command`: operation `{}` has an empty command",
+                            op.name
+                        )));
+                    }
+                    OperationKind::Command {
+                        argv: argv.clone(),
+                        env: op.env.clone(),
+                        cwd: op.cwd.as_ref().map(PathBuf::from),
+                    }
+                }
+                (None, Some(p)) => {
+                    if base_url.is_none() {
+                        return Err(Error::Config(format!(
+                            "{where_}: operation `{}` is an HTTP request but `target.base_url` is not set",
+                            op.name
+                        )));
+                    }
+                    if op.body.is_some() && op.json.is_some() {
+                        return Err(Error::Config(format!(
+                            "{where_}: operation `{}`: set either `body` or `json`, not both",
+                            op.name
+                        )));
+                    }
+                    let body = match (&op.body, &op.json) {
+                        (Some(b), None) => Some((expand(b, env), None)),
+                        (None, Some(j)) => {
+                            let json = serde_json::to_string(j).map_err(|e| {
+                                Error::Config(format!("{where_}: key `operations.json`: {e}"))
+                            })?;
+                            Some((expand(&json, env), Some("application/json".to_string())))
+                        }
+                        _ => None,
+                    };
+                    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+                    for (k, v) in cfg.target.headers.iter().chain(op.headers.iter()) {
+                        headers.insert(k.clone(), expand(v, env));
+                    }
+                    OperationKind::Http {
+                        method: op.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase(),
+                        path: p.clone(),
+                        headers,
+                        body,
+                        expect_status: op.expect_status.clone(),
+                    }
+                }
+                (None, None) => {
+                    return Err(Error::Config(format!(
+                        "{where_}: operation `{}` needs `path` (an HTTP request) or `command`",
+                        op.name
+                    )))
+                }
+            };
+            operations.push(OperationSettings {
+                name: op.name.clone(),
+                weight: op.weight.unwrap_or(1),
+                kind,
+                timeout: secs(op.timeout.unwrap_or(default_timeout)),
+            });
+        }
+
+        let iterations = flags
+            .iterations
+            .or(env_parse(env, "PERFORMANCE_TEST_ITERATIONS")?)
+            .or(cfg.benchmark.iterations)
+            .unwrap_or(100);
+        let warmup_iterations = env_parse(env, "PERFORMANCE_WARMUP_ITERATIONS")?
+            .or(cfg.benchmark.warmup_iterations)
+            .unwrap_or(10);
+        let duration = flags
+            .duration
+            .or(env_parse(env, "PERFORMANCE_TEST_DURATION")?)
+            .or(cfg.load.duration_seconds)
+            .unwrap_or(30.0);
+        let users = flags
+            .concurrency
+            .or(env_parse(env, "PERFORMANCE_TEST_CONCURRENCY")?)
+            .or(cfg.load.concurrent_users)
+            .unwrap_or(10);
+        let target_rps = flags.target_rps.or(cfg.load.target_rps).filter(|r| *r > 0.0);
+        let collect_system_metrics = env_bool(env, "PERFORMANCE_COLLECT_SYSTEM_METRICS")?
+            .or(cfg.load.collect_system_metrics)
+            .unwrap_or(true);
+        let enable_tracing = env_bool(env, "PERFORMANCE_ENABLE_TRACING")?
+            .or(cfg.load.enable_tracing)
+            .unwrap_or(false);
+        if duration <= 0.0 || !duration.is_finite() {
+            return Err(Error::Config(format!("{name}: `load.duration_seconds` must be > 0 (got {duration})")));
+        }
+        if users == 0 {
+            return Err(Error::Config(format!("{name}: `load.concurrent_users` must be ≥ 1")));
+        }
+
+        let gates_cfg = &cfg.gates;
+        let regression_fails = match gates_cfg.regression.as_ref() {
+            None => true,
+            Some(v) => match v.get_ref().as_str() {
+                "fail" => true,
+                "warn" => false,
+                other => {
+                    return Err(Error::Config(format!(
+                        "{}: key `gates.regression`: expected \"fail\" or \"warn\", got {other:?}",
+                        at(&name, text, v)
+                    )))
+                }
+            },
+        };
+        let gates = GateSettings {
+            all: gates_cfg
+                .all
+                .as_ref()
+                .map(|v| v.iter().map(|s| s.get_ref().clone()).collect()),
+            operations: gates_cfg
+                .operations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().map(|s| s.get_ref().clone()).collect()))
+                .collect(),
+            regression_fails,
+            memory_threshold_mb: env_parse(env, "PERFORMANCE_MEMORY_THRESHOLD_MB")?
+                .or(gates_cfg.memory_threshold_mb),
+            cpu_threshold_percent: env_parse(env, "PERFORMANCE_CPU_THRESHOLD_PERCENT")?
+                .or(gates_cfg.cpu_threshold_percent),
+        };
+        for op in gates.operations.keys() {
+            if !operations.iter().any(|o| &o.name == op) {
+                let v = &gates_cfg.operations[op];
+                let pos = v.first().map(|s| at(&name, text, s)).unwrap_or_else(|| name.clone());
+                return Err(Error::Config(format!(
+                    "{pos}: key `gates.operations.{op}`: there is no operation named `{op}`"
+                )));
+            }
+        }
+
+        let output_dir = flags
+            .output_dir
+            .clone()
+            .or_else(|| cfg.output_dir.as_ref().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT_DIR));
+        let service = cfg.service.as_ref().map(|s| ServiceSettings {
+            command: s.command.get_ref().clone(),
+            cwd: s.cwd.as_ref().map(PathBuf::from),
+            env: s.env.iter().map(|(k, v)| (k.clone(), expand(v, env))).collect(),
+            ready_url: s.ready_url.clone(),
+            ready_tcp: s.ready_tcp.clone(),
+            ready_timeout: secs(s.ready_timeout_seconds.unwrap_or(30.0)),
+            log_file: s
+                .log_file
+                .as_ref()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| output_dir.join("service.log")),
+            stop_timeout: secs(s.stop_timeout_seconds.unwrap_or(10.0)),
+        });
+        if let (Some(s), Some(svc)) = (&service, cfg.service.as_ref()) {
+            if s.ready_url.is_none() && s.ready_tcp.is_none() && base_url.is_none() {
+                return Err(Error::Config(format!(
+                    "{}: key `service`: set `ready_url` or `ready_tcp` so perfgate knows when the service is up",
+                    at(&name, text, &svc.command)
+                )));
+            }
+        }
+
+        let p95_gate = 500.0;
+        let stress = StressPlan {
+            start_concurrency: cfg.stress.start_concurrent.unwrap_or(5),
+            max_concurrency: cfg.stress.max_concurrent.unwrap_or(50),
+            step_size: cfg.stress.step_size.unwrap_or(5),
+            step_duration: secs(cfg.stress.step_duration_seconds.unwrap_or(10.0)),
+            step_warmup: secs(cfg.stress.step_warmup_seconds.unwrap_or(2.0)),
+            think_time: Duration::ZERO,
+            grace: Duration::from_secs(5),
+            rules: StressRules {
+                max_error_rate_percent: cfg.stress.max_error_rate_percent.unwrap_or(5.0),
+                max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(p95_gate),
+                ..StressRules::default()
+            },
+        };
+        let load = LoadPlan {
+            duration: secs(duration),
+            users,
+            ramp_up: secs(cfg.load.ramp_up_seconds.unwrap_or(0.0)),
+            think_time: secs(cfg.load.think_time_ms.unwrap_or(0.0) / 1000.0),
+            target_rps,
+            warmup: secs(cfg.load.warmup_seconds.unwrap_or(0.0)),
+            grace: secs(default_timeout.min(10.0)),
+        };
+        let benchmark = BenchmarkPlan {
+            iterations,
+            warmup_iterations,
+            max_seconds_per_operation: cfg.benchmark.max_seconds_per_operation.unwrap_or(120.0),
+        };
+        let suite = cfg.suite.clone().unwrap_or_else(|| "default".into());
+        let mut settings = Settings {
+            source: path.map(Path::to_path_buf),
+            suite,
+            output_dir,
+            base_url,
+            target_headers: cfg.target.headers.clone(),
+            target_pid: cfg.target.pid,
+            operations,
+            service,
+            benchmark,
+            load,
+            stress,
+            collect_system_metrics,
+            enable_tracing,
+            gates,
+            digest: String::new(),
+        };
+        settings.digest = settings.compute_digest();
+        Ok(settings)
+    }
+
+    /// A digest of what makes two runs comparable: operations and schedule settings (not output paths).
+    fn compute_digest(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.suite.as_bytes());
+        for op in &self.operations {
+            // Header values may hold secrets: hash only their names.
+            let kind = match &op.kind {
+                OperationKind::Http {
+                    method,
+                    path,
+                    headers,
+                    body,
+                    expect_status,
+                } => format!(
+                    "http {method} {path} {:?} {:?} {expect_status:?}",
+                    headers.keys().collect::<Vec<_>>(),
+                    body.as_ref().map(|b| b.0.len())
+                ),
+                OperationKind::Command { argv, cwd, .. } => format!("cmd {argv:?} {cwd:?}"),
+            };
+            h.update(format!("{}|{}|{kind}|{:?}\n", op.name, op.weight, op.timeout).as_bytes());
+        }
+        h.update(
+            format!(
+                "{} {} | {:?} {} {:?} {:?} {:?} | {} {} {} {:?}",
+                self.benchmark.iterations,
+                self.benchmark.warmup_iterations,
+                self.load.duration,
+                self.load.users,
+                self.load.ramp_up,
+                self.load.target_rps,
+                self.load.think_time,
+                self.stress.start_concurrency,
+                self.stress.max_concurrency,
+                self.stress.step_size,
+                self.stress.step_duration,
+            )
+            .as_bytes(),
+        );
+        hex::encode(&h.finalize()[..8])
+    }
+}
+
+/// The process environment as a map (only `PERFORMANCE_*` and what `${VAR}` expansion may need).
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(text: &str, env: &[(&str, &str)], flags: Overrides) -> Result<Settings> {
+        let cfg = parse_str(text, "perfgate.toml")?;
+        let env: BTreeMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::resolve(Some((&cfg, Path::new("perfgate.toml"), text)), &env, &flags)
+    }
+
+    const BASIC: &str = r#"
+[target]
+base_url = "http://127.0.0.1:9"
+
+[[operations]]
+name = "a"
+path = "/a"
+
+[load]
+duration_seconds = 20
+concurrent_users = 4
+"#;
+
+    #[test]
+    fn precedence_is_flag_env_file_default() {
+        let s = resolve(BASIC, &[], Overrides::default()).unwrap();
+        assert_eq!(s.load.duration, Duration::from_secs(20));
+        assert_eq!(s.load.users, 4);
+        assert_eq!(s.benchmark.iterations, 100);
+        let env = [("PERFORMANCE_TEST_DURATION", "7"), ("PERFORMANCE_TEST_ITERATIONS", "9")];
+        let s = resolve(BASIC, &env, Overrides::default()).unwrap();
+        assert_eq!(s.load.duration, Duration::from_secs(7));
+        assert_eq!(s.benchmark.iterations, 9);
+        let flags = Overrides {
+            duration: Some(3.0),
+            concurrency: Some(2),
+            ..Default::default()
+        };
+        let s = resolve(BASIC, &env, flags).unwrap();
+        assert_eq!(s.load.duration, Duration::from_secs(3));
+        assert_eq!(s.load.users, 2);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = "[load]\nduration_seconds = 5\nconcurent_users = 3\n";
+        let err = parse_str(text, "perfgate.toml").unwrap_err().to_string();
+        assert!(err.starts_with("perfgate.toml:3:"), "{err}");
+        assert!(err.contains("load.concurent_users"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_file_line_and_key() {
+        let text = "[load]\nduration_seconds = \"ten\"\n";
+        let err = parse_str(text, "perfgate.toml").unwrap_err().to_string();
+        assert!(err.starts_with("perfgate.toml:2:"), "{err}");
+        assert!(err.contains("load.duration_seconds"), "{err}");
+    }
+
+    #[test]
+    fn operation_without_path_or_command_is_an_error_with_position() {
+        let text = "[target]\nbase_url = \"http://127.0.0.1:1\"\n\n[[operations]]\nname = \"x\"\n";
+        let err = resolve(text, &[], Overrides::default()).unwrap_err().to_string();
+        assert!(err.starts_with("perfgate.toml:5:"), "{err}");
+        assert!(err.contains("needs `path`"), "{err}");
+    }
+
+    #[test]
+    fn gate_for_a_missing_operation_is_an_error() {
+        let text = format!("{BASIC}\n[gates.operations]\nnope = [\"p95 < 1ms\"]\n");
+        let err = resolve(&text, &[], Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("gates.operations.nope") && err.contains("perfgate.toml:"), "{err}");
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let err = resolve(BASIC, &[("PERFORMANCE_TEST_CONCURRENCY", "many")], Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PERFORMANCE_TEST_CONCURRENCY"), "{err}");
+    }
+
+    #[test]
+    fn env_expansion_in_headers_and_digest_ignores_secret_values() {
+        let text = BASIC.replace("[[operations]]", "[target.headers]\nAuthorization = \"Bearer ${TOKEN}\"\n\n[[operations]]");
+        let text = text.replacen("[target]\nbase_url = \"http://127.0.0.1:9\"\n", "[target]\nbase_url = \"http://127.0.0.1:9\"\n", 1);
+        let a = resolve(&text, &[("TOKEN", "s3cret")], Overrides::default()).unwrap();
+        let b = resolve(&text, &[("TOKEN", "other")], Overrides::default()).unwrap();
+        match &a.operations[0].kind {
+            OperationKind::Http { headers, .. } => assert_eq!(headers["Authorization"], "Bearer s3cret"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(a.digest, b.digest);
+    }
+}

@@ -1,0 +1,325 @@
+//! The engine: benchmark, load and stress schedules over any [`Target`].
+//!
+//! Data flows one way: a plan goes in, a section of the run record comes out, and events go to observers on
+//! the way. The engine never prints and never writes files.
+//!
+//! - [`Engine::benchmark`]: per operation, warm-up iterations (not recorded), then N sequential iterations.
+//! - [`Engine::load`]: a closed or open model over the weighted operation mix ([`phase`]).
+//! - [`Engine::stress`]: closed-model steps of rising concurrency, each warmed then measured, until a stop
+//!   rule fires ([`stress`]).
+
+pub mod events;
+pub mod phase;
+pub mod stats;
+pub mod stress;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use perfgate_reports::histogram::round3;
+use perfgate_reports::record::{
+    BenchmarkSection, LoadSection, OperationResult, SystemSummary, TestType,
+};
+
+use crate::system::Sampler;
+use crate::target::Target;
+use events::{Event, Observer, Observers};
+use phase::{Model, PhasePlan};
+use stats::OpStats;
+
+pub use stress::{StressPlan, StressRules};
+
+/// Benchmark settings.
+#[derive(Clone, Debug)]
+pub struct BenchmarkPlan {
+    pub iterations: u64,
+    pub warmup_iterations: u64,
+    /// Upper bound on one operation's measured time; iterations stop early when it is reached.
+    pub max_seconds_per_operation: f64,
+}
+
+/// Load settings.
+#[derive(Clone, Debug)]
+pub struct LoadPlan {
+    pub duration: Duration,
+    pub users: u32,
+    pub ramp_up: Duration,
+    pub think_time: Duration,
+    /// Open model when set.
+    pub target_rps: Option<f64>,
+    pub warmup: Duration,
+    pub grace: Duration,
+}
+
+/// Runs schedules over one target.
+pub struct Engine<T: Target> {
+    target: Arc<T>,
+    workers: usize,
+    observers: Observers,
+    sampler: Option<Arc<Sampler>>,
+    seed: u64,
+}
+
+impl<T: Target> Engine<T> {
+    /// An engine with one worker thread per available core.
+    pub fn new(target: Arc<T>) -> Self {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        Self {
+            target,
+            workers,
+            observers: Observers::default(),
+            sampler: None,
+            seed: 0x5eed,
+        }
+    }
+
+    /// Overrides the number of worker threads.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Samples CPU and memory during phases.
+    pub fn with_sampler(mut self, sampler: Arc<Sampler>) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Adds an event observer.
+    pub fn observe(&mut self, observer: Box<dyn Observer>) {
+        self.observers.push(observer);
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Arc<T> {
+        &self.target
+    }
+
+    /// Number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Runs the benchmark schedule: every operation in turn, one user, sequential calls.
+    pub fn benchmark(&mut self, plan: &BenchmarkPlan) -> BenchmarkSection {
+        let mark = self.sampler.as_ref().map(|s| s.mark());
+        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let mut operations = Vec::with_capacity(names.len());
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                return BenchmarkSection {
+                    iterations: plan.iterations,
+                    warmup_iterations: plan.warmup_iterations,
+                    operations: names
+                        .iter()
+                        .map(|n| failed_result(n, &format!("runner: {e}")))
+                        .collect(),
+                    system: SystemSummary::default(),
+                }
+            }
+        };
+        for (op, name) in names.iter().enumerate() {
+            self.observers.emit(&Event::PhaseStarted {
+                test_type: TestType::Benchmark,
+                label: name,
+                expected_seconds: None,
+                users: 1,
+            });
+            let op_mark = self.sampler.as_ref().map(|s| s.mark());
+            let target = Arc::clone(&self.target);
+            let local = tokio::task::LocalSet::new();
+            let (stats, elapsed) = local.block_on(&rt, bench_one(&*target, op, plan));
+            let mut result = stats.to_result(name, elapsed);
+            result.spawn_overhead_ms = self.target.overhead_ms(op).map(round3);
+            if let (Some(s), Some(m)) = (&self.sampler, op_mark) {
+                apply_resources(&mut result, &s.summary_since(m, 1));
+            }
+            self.observers.emit(&Event::OperationFinished {
+                test_type: TestType::Benchmark,
+                result: &result,
+            });
+            self.observers.emit(&Event::PhaseFinished {
+                test_type: TestType::Benchmark,
+                label: name,
+            });
+            operations.push(result);
+        }
+        BenchmarkSection {
+            iterations: plan.iterations,
+            warmup_iterations: plan.warmup_iterations,
+            operations,
+            system: self.summary(mark, 1),
+        }
+    }
+
+    /// Runs the load schedule.
+    pub fn load(&mut self, plan: &LoadPlan) -> LoadSection {
+        let mark = self.sampler.as_ref().map(|s| s.mark());
+        let model = match plan.target_rps {
+            Some(rps) if rps > 0.0 => Model::Open { target_rps: rps },
+            _ => Model::Closed {
+                think_time: plan.think_time,
+            },
+        };
+        let phase_plan = PhasePlan {
+            users: plan.users,
+            ramp_up: plan.ramp_up,
+            warmup: plan.warmup,
+            duration: plan.duration,
+            model: model.clone(),
+            weights: self.target.operations().iter().map(|o| o.weight).collect(),
+            grace: plan.grace,
+            seed: self.seed,
+        };
+        let label = match model {
+            Model::Open { target_rps } => format!("load (open, {target_rps} rps)"),
+            Model::Closed { .. } => format!("load ({} users)", plan.users),
+        };
+        let outcome = self.run_phase(TestType::Load, &label, &phase_plan);
+        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let system = self.summary(mark, self.workers.min(plan.users.max(1) as usize));
+        let mut operations: Vec<OperationResult> = outcome
+            .stats
+            .ops
+            .iter()
+            .zip(&names)
+            .filter(|(s, _)| s.total() > 0)
+            .map(|(s, n)| s.to_result(n, outcome.measured))
+            .collect();
+        let mut overall = outcome.stats.overall().to_result("all", outcome.measured);
+        for r in operations.iter_mut().chain(std::iter::once(&mut overall)) {
+            apply_resources(r, &system);
+        }
+        LoadSection {
+            model: match model {
+                Model::Open { .. } => "open".into(),
+                Model::Closed { .. } => "closed".into(),
+            },
+            duration_seconds: round3(plan.duration.as_secs_f64()),
+            concurrent_users: plan.users,
+            ramp_up_seconds: round3(plan.ramp_up.as_secs_f64()),
+            target_rps: plan.target_rps.filter(|r| *r > 0.0),
+            late_starts: outcome.late_starts,
+            dropped_starts: outcome.dropped_starts,
+            overall,
+            operations: std::mem::take(&mut operations),
+            timeline: outcome.timeline,
+            system,
+        }
+    }
+
+    /// Runs one phase, forwarding ticks (with resource readings) to the observers.
+    pub(crate) fn run_phase(
+        &mut self,
+        test_type: TestType,
+        label: &str,
+        plan: &PhasePlan,
+    ) -> phase::PhaseOutcome {
+        let expected = (plan.warmup + plan.duration).as_secs_f64();
+        self.observers.emit(&Event::PhaseStarted {
+            test_type,
+            label,
+            expected_seconds: Some(expected),
+            users: plan.users,
+        });
+        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let observers = &mut self.observers;
+        let sampler = self.sampler.as_deref();
+        let warmup = plan.warmup.as_secs_f64();
+        let mut outcome = phase::run_phase(&self.target, plan, self.workers, |point, interval| {
+            let mut point = point.clone();
+            if let Some(sample) = sampler.and_then(|s| s.latest()) {
+                point.memory_mb = Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
+                point.cpu_percent = Some(round3(sample.target_cpu.unwrap_or(sample.runner_cpu)));
+            }
+            observers.emit(&Event::Tick {
+                test_type,
+                label,
+                point: &point,
+                operations: &names,
+                counts: &interval.counts,
+                elapsed_seconds: warmup + f64::from(point.second) + 1.0,
+                expected_seconds: Some(expected),
+            });
+        });
+        // Attach resource readings to the stored timeline too.
+        if let Some(s) = sampler {
+            if let Some(sample) = s.latest() {
+                for p in outcome.timeline.iter_mut().filter(|p| p.memory_mb.is_none()) {
+                    p.memory_mb = Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
+                }
+            }
+        }
+        self.observers.emit(&Event::PhaseFinished { test_type, label });
+        outcome
+    }
+
+    fn summary(&self, mark: Option<crate::system::Mark>, threads: usize) -> SystemSummary {
+        match (&self.sampler, mark) {
+            (Some(s), Some(m)) => s.summary_since(m, threads),
+            _ => SystemSummary::default(),
+        }
+    }
+
+    pub(crate) fn observers_mut(&mut self) -> &mut Observers {
+        &mut self.observers
+    }
+}
+
+/// Fills `memory_usage_mb` / `cpu_usage_percent` from a phase's resource summary: the target's when
+/// known, else the runner's (and says which).
+pub fn apply_resources(result: &mut OperationResult, system: &SystemSummary) {
+    if let Some(t) = &system.target {
+        result.memory_usage_mb = t.rss_max_mb;
+        result.cpu_usage_percent = t.cpu_avg_percent;
+        result.resource_source = "target".into();
+    } else if let Some(r) = &system.runner {
+        result.memory_usage_mb = r.rss_max_mb;
+        result.cpu_usage_percent = r.cpu_avg_percent;
+        result.resource_source = "runner".into();
+    }
+}
+
+fn failed_result(name: &str, message: &str) -> OperationResult {
+    let mut stats = OpStats::default();
+    stats.record_err(
+        Duration::ZERO,
+        &crate::target::CallError::new(crate::target::ErrorKind::Other("runner".into()), message),
+    );
+    stats.to_result(name, Duration::ZERO)
+}
+
+async fn bench_one<T: Target>(target: &T, op: usize, plan: &BenchmarkPlan) -> (OpStats, Duration) {
+    let mut stats = OpStats::default();
+    let mut session = target.prepare().await;
+    let limit = Duration::from_secs_f64(plan.max_seconds_per_operation.max(0.001));
+    for _ in 0..plan.warmup_iterations {
+        if let Ok(s) = session.as_mut() {
+            let _ = phase::call_with_timeout(target, s, op).await;
+        }
+    }
+    let start = Instant::now();
+    for _ in 0..plan.iterations {
+        if start.elapsed() >= limit {
+            break;
+        }
+        let t0 = Instant::now();
+        if session.is_err() {
+            session = target.prepare().await;
+        }
+        let outcome = match session.as_mut() {
+            Ok(s) => phase::call_with_timeout(target, s, op).await,
+            Err(e) => Err(e.clone()),
+        };
+        let latency = t0.elapsed();
+        match outcome {
+            Ok(()) => stats.record_ok(latency),
+            Err(e) => stats.record_err(latency, &e),
+        }
+    }
+    (stats, start.elapsed())
+}
+

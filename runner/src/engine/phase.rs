@@ -1,0 +1,534 @@
+//! One timed phase (a load test or a stress step) over a pool of share-nothing workers.
+//!
+//! One OS thread per core, each with a current-thread tokio runtime that owns its users' sessions, its
+//! counters and its histograms: no lock, channel or allocation per request. Each worker hands its interval
+//! histogram to the coordinator once a second (for the timeline) and its full [`PhaseStats`] once at the end,
+//! where they are merged.
+//!
+//! Two models:
+//! - **closed**: N users, each sends, waits for the answer, thinks, sends again; users start linearly over
+//!   the ramp-up. Latency is measured from the actual send.
+//! - **open**: requests are due at fixed intended times (target rps); a free user takes the next due request
+//!   and the latency is measured **from the intended time**, so a stalled server shows in the percentiles
+//!   instead of silently lowering the request rate (no coordinated omission, as in wrk2). Requests that start
+//!   more than 1 ms late are counted as late starts; those still not started when the phase ends are dropped
+//!   starts.
+//!
+//! A phase is bounded in time: no request starts after the end, and requests still running `grace` after the
+//! end are abandoned (dropped with their workers' runtime).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use perfgate_reports::histogram::round3;
+use perfgate_reports::record::TimelinePoint;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::Instant as TokioInstant;
+
+use super::stats::{IntervalStats, OpStats, PhaseStats};
+use crate::target::{CallError, ErrorKind, Outcome, Target};
+
+/// How requests are scheduled.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Model {
+    Closed { think_time: Duration },
+    Open { target_rps: f64 },
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct PhasePlan {
+    pub users: u32,
+    pub ramp_up: Duration,
+    /// Run but not recorded, before the measured window.
+    pub warmup: Duration,
+    /// The measured window.
+    pub duration: Duration,
+    pub model: Model,
+    /// Weight per operation (0: not in the mix).
+    pub weights: Vec<u32>,
+    /// How long in-flight requests may finish after the end.
+    pub grace: Duration,
+    /// Seed for the operation mix (runs are reproducible).
+    pub seed: u64,
+}
+
+/// What a phase measured.
+#[derive(Debug)]
+pub struct PhaseOutcome {
+    pub stats: PhaseStats,
+    pub timeline: Vec<TimelinePoint>,
+    /// Wall time of the measured window.
+    pub measured: Duration,
+    pub late_starts: u64,
+    pub dropped_starts: u64,
+    /// Time spent opening sessions (`prepare`), kept apart from call latencies.
+    pub prepare: OpStats,
+}
+
+enum WorkerMsg {
+    Tick {
+        second: u32,
+        interval: IntervalStats,
+    },
+    Done {
+        stats: PhaseStats,
+        prepare: OpStats,
+        leftover: IntervalStats,
+        late: u64,
+        dropped: u64,
+    },
+    Failed(String),
+}
+
+/// Shared state of one worker's users.
+struct WorkerState {
+    stats: RefCell<PhaseStats>,
+    prepare: RefCell<OpStats>,
+    interval: RefCell<IntervalStats>,
+    active: Cell<u32>,
+    next_slot: Cell<u64>,
+    started_slots: Cell<u64>,
+    late: Cell<u64>,
+}
+
+/// Runs a phase and calls `on_tick` for every completed second (on the calling thread).
+pub fn run_phase<T: Target>(
+    target: &Arc<T>,
+    plan: &PhasePlan,
+    workers: usize,
+    mut on_tick: impl FnMut(&TimelinePoint, &IntervalStats),
+) -> PhaseOutcome {
+    let ops = target.operations().len();
+    let users = plan.users.max(1);
+    let workers = workers.clamp(1, users as usize);
+    let total_weight: u32 = plan.weights.iter().sum();
+    let weights: Arc<[u32]> = if total_weight == 0 {
+        vec![1; ops].into()
+    } else {
+        plan.weights.clone().into()
+    };
+    // A small delay so every worker's runtime is up before the clock starts.
+    let phase_start = Instant::now() + Duration::from_millis(20);
+    let measure_start = phase_start + plan.warmup;
+    let end = measure_start + plan.duration;
+    let n_seconds = plan.duration.as_secs_f64().ceil().max(1.0) as u32;
+
+    let (tx, rx) = mpsc::channel::<WorkerMsg>();
+    let mut handles = Vec::with_capacity(workers);
+    for w in 0..workers {
+        let target = Arc::clone(target);
+        let tx = tx.clone();
+        let plan = plan.clone();
+        let weights = Arc::clone(&weights);
+        // Users of this worker: global indices w, w + workers, …
+        let my_users: Vec<u32> = (w as u32..users).step_by(workers).collect();
+        handles.push(std::thread::spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(WorkerMsg::Failed(format!("worker runtime: {e}")));
+                    return;
+                }
+            };
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async move {
+                worker(
+                    target,
+                    plan,
+                    WorkerTiming {
+                        phase_start,
+                        measure_start,
+                        end,
+                        n_seconds,
+                        workers,
+                        users,
+                    },
+                    weights,
+                    my_users,
+                    ops,
+                    tx,
+                )
+                .await;
+            });
+            // Dropping the runtime abandons requests still in flight after the grace period.
+        }));
+    }
+    drop(tx);
+
+    let mut pending: Vec<Option<(usize, IntervalStats)>> = (0..n_seconds).map(|_| None).collect();
+    let mut next_emit = 0u32;
+    let mut timeline = Vec::with_capacity(n_seconds as usize);
+    let mut merged = PhaseStats::new(ops);
+    let mut prepare = OpStats::default();
+    let mut leftover = IntervalStats::new(ops);
+    let mut late = 0;
+    let mut dropped = 0;
+    let mut done = 0;
+    let mut failures = Vec::new();
+    while done < workers {
+        let Ok(msg) = rx.recv() else { break };
+        match msg {
+            WorkerMsg::Tick { second, interval } => {
+                let Some(slot) = pending.get_mut(second as usize) else {
+                    continue;
+                };
+                match slot {
+                    Some((n, acc)) => {
+                        acc.merge(&interval);
+                        *n += 1;
+                    }
+                    None => *slot = Some((1, interval)),
+                }
+                while let Some(Some((n, _))) = pending.get(next_emit as usize) {
+                    if *n < workers {
+                        break;
+                    }
+                    if let Some((_, acc)) = pending[next_emit as usize].take() {
+                        let point = point_of(next_emit, &acc, 1.0);
+                        on_tick(&point, &acc);
+                        timeline.push(point);
+                    }
+                    next_emit += 1;
+                }
+            }
+            WorkerMsg::Done {
+                stats,
+                prepare: p,
+                leftover: l,
+                late: lt,
+                dropped: dr,
+            } => {
+                merged.merge(&stats);
+                prepare.merge(&p);
+                leftover.merge(&l);
+                late += lt;
+                dropped += dr;
+                done += 1;
+            }
+            WorkerMsg::Failed(e) => {
+                failures.push(e);
+                done += 1;
+            }
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    // Seconds some worker did not report (it finished early) are emitted with what arrived.
+    for second in next_emit..n_seconds {
+        if let Some((_, acc)) = pending[second as usize].take() {
+            let point = point_of(second, &acc, 1.0);
+            on_tick(&point, &acc);
+            timeline.push(point);
+        }
+    }
+    // Requests that completed after the last tick (in-flight at the end) go into the last second.
+    if leftover.requests() > 0 {
+        if let Some(last) = timeline.last_mut() {
+            last.requests += leftover.requests();
+            last.errors += leftover.errors();
+            last.rps = round3(last.requests as f64);
+        }
+    }
+    for e in failures {
+        merged.ops.iter_mut().take(1).for_each(|op| {
+            op.record_err(
+                Duration::ZERO,
+                &CallError::new(ErrorKind::Other("runner".into()), e.clone()),
+            )
+        });
+    }
+    PhaseOutcome {
+        stats: merged,
+        timeline,
+        measured: plan.duration,
+        late_starts: late,
+        dropped_starts: dropped,
+        prepare,
+    }
+}
+
+fn point_of(second: u32, acc: &IntervalStats, fraction: f64) -> TimelinePoint {
+    let requests = acc.requests();
+    TimelinePoint {
+        second,
+        requests,
+        errors: acc.errors(),
+        rps: round3(requests as f64 / fraction),
+        p50_ms: acc.histogram.quantile_ms(0.50),
+        p95_ms: acc.histogram.quantile_ms(0.95),
+        p99_ms: acc.histogram.quantile_ms(0.99),
+        active_users: acc.active_users,
+        memory_mb: None,
+        cpu_percent: None,
+    }
+}
+
+#[derive(Clone, Copy)]
+struct WorkerTiming {
+    phase_start: Instant,
+    measure_start: Instant,
+    end: Instant,
+    n_seconds: u32,
+    workers: usize,
+    users: u32,
+}
+
+async fn worker<T: Target>(
+    target: Arc<T>,
+    plan: PhasePlan,
+    timing: WorkerTiming,
+    weights: Arc<[u32]>,
+    my_users: Vec<u32>,
+    ops: usize,
+    tx: mpsc::Sender<WorkerMsg>,
+) {
+    let state = Rc::new(WorkerState {
+        stats: RefCell::new(PhaseStats::new(ops)),
+        prepare: RefCell::new(OpStats::default()),
+        interval: RefCell::new(IntervalStats::new(ops)),
+        active: Cell::new(0),
+        next_slot: Cell::new(0),
+        started_slots: Cell::new(0),
+        late: Cell::new(0),
+    });
+
+    // The ticker: hands the interval over at the end of every measured second.
+    let ticker = {
+        let state = Rc::clone(&state);
+        let tx = tx.clone();
+        tokio::task::spawn_local(async move {
+            for second in 0..timing.n_seconds {
+                let at = timing.measure_start + Duration::from_secs(u64::from(second) + 1);
+                let at = at.min(timing.end);
+                tokio::time::sleep_until(TokioInstant::from_std(at)).await;
+                let mut interval = state.interval.borrow_mut();
+                interval.active_users = state.active.get();
+                let snapshot = interval.clone();
+                interval.reset();
+                drop(interval);
+                if tx.send(WorkerMsg::Tick { second, interval: snapshot }).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+
+    let mut tasks = Vec::with_capacity(my_users.len());
+    for u in my_users {
+        let target = Arc::clone(&target);
+        let state = Rc::clone(&state);
+        let weights = Arc::clone(&weights);
+        let plan = plan.clone();
+        tasks.push(tokio::task::spawn_local(async move {
+            let mut rng = SmallRng::seed_from_u64(plan.seed ^ (u64::from(u) * 0x9E37_79B9_7F4A_7C15));
+            match plan.model {
+                Model::Closed { think_time } => {
+                    let offset = if timing.users > 1 {
+                        plan.ramp_up.mul_f64(f64::from(u) / f64::from(timing.users))
+                    } else {
+                        Duration::ZERO
+                    };
+                    closed_user(&*target, &state, &timing, offset, think_time, &weights, &mut rng).await
+                }
+                Model::Open { target_rps } => {
+                    let per_worker = (target_rps / timing.workers as f64).max(1e-9);
+                    let interval = Duration::from_secs_f64(1.0 / per_worker);
+                    open_user(&*target, &state, &timing, interval, &weights, &mut rng).await
+                }
+            }
+        }));
+    }
+    let deadline = TokioInstant::from_std(timing.end + plan.grace);
+    for t in tasks {
+        // Users that are still in a call after the grace period are abandoned.
+        let _ = tokio::time::timeout_at(deadline, t).await;
+    }
+    let _ = ticker.await;
+
+    let dropped = if let Model::Open { target_rps } = plan.model {
+        let per_worker = (target_rps / timing.workers as f64).max(1e-9);
+        let window = timing.end.saturating_duration_since(timing.phase_start);
+        let planned = (window.as_secs_f64() * per_worker).ceil() as u64;
+        planned.saturating_sub(state.started_slots.get())
+    } else {
+        0
+    };
+    let stats = state.stats.borrow().clone();
+    let prepare = state.prepare.borrow().clone();
+    let leftover = state.interval.borrow().clone();
+    let _ = tx.send(WorkerMsg::Done {
+        stats,
+        prepare,
+        leftover,
+        late: state.late.get(),
+        dropped,
+    });
+}
+
+fn pick(weights: &[u32], rng: &mut SmallRng) -> usize {
+    let total: u32 = weights.iter().sum();
+    if weights.len() == 1 || total == 0 {
+        return 0;
+    }
+    let mut r = rng.random_range(0..total);
+    for (i, &w) in weights.iter().enumerate() {
+        if r < w {
+            return i;
+        }
+        r -= w;
+    }
+    weights.len() - 1
+}
+
+pub(crate) async fn call_with_timeout<T: Target>(target: &T, session: &mut T::Session, op: usize) -> Outcome {
+    match target.timeout(op) {
+        Some(limit) => match tokio::time::timeout(limit, target.call(session, op)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(CallError::new(
+                ErrorKind::Timeout,
+                format!("no answer within {:.3}s", limit.as_secs_f64()),
+            )),
+        },
+        None => target.call(session, op).await,
+    }
+}
+
+/// Opens a session, timing it apart. Failures are returned for the caller to count against an operation.
+async fn open_session<T: Target>(target: &T, state: &WorkerState) -> Result<T::Session, CallError> {
+    let t0 = Instant::now();
+    let r = target.prepare().await;
+    let mut prep = state.prepare.borrow_mut();
+    match &r {
+        Ok(_) => prep.record_ok(t0.elapsed()),
+        Err(e) => prep.record_err(t0.elapsed(), e),
+    }
+    r
+}
+
+#[inline]
+fn record(state: &WorkerState, op: usize, latency: Duration, outcome: &Outcome) {
+    let mut stats = state.stats.borrow_mut();
+    let mut interval = state.interval.borrow_mut();
+    interval.histogram.record(latency);
+    let c = &mut interval.counts[op];
+    c.0 += 1;
+    match outcome {
+        Ok(()) => stats.ops[op].record_ok(latency),
+        Err(e) => {
+            c.1 += 1;
+            stats.ops[op].record_err(latency, e);
+        }
+    }
+}
+
+/// Makes sure the user has a session. On failure the failure is counted against `op` (with the time the
+/// attempt took) and `None` is returned.
+async fn ensure_session<'s, T: Target>(
+    target: &T,
+    state: &WorkerState,
+    session: &'s mut Option<T::Session>,
+    op: usize,
+    record_from: Option<Instant>,
+    measured: bool,
+) -> Option<&'s mut T::Session> {
+    if session.is_none() {
+        let t0 = Instant::now();
+        match open_session(target, state).await {
+            Ok(s) => *session = Some(s),
+            Err(e) => {
+                if measured {
+                    let from = record_from.unwrap_or(t0);
+                    record(state, op, from.elapsed(), &Err(e));
+                }
+                return None;
+            }
+        }
+    }
+    session.as_mut()
+}
+
+async fn closed_user<T: Target>(
+    target: &T,
+    state: &WorkerState,
+    timing: &WorkerTiming,
+    offset: Duration,
+    think_time: Duration,
+    weights: &[u32],
+    rng: &mut SmallRng,
+) {
+    tokio::time::sleep_until(TokioInstant::from_std(timing.phase_start + offset)).await;
+    // The first session is opened before the first call and timed apart.
+    let mut session: Option<T::Session> = open_session(target, state).await.ok();
+    state.active.set(state.active.get() + 1);
+    loop {
+        let t0 = Instant::now();
+        if t0 >= timing.end {
+            break;
+        }
+        let op = pick(weights, rng);
+        let measured = t0 >= timing.measure_start;
+        if let Some(s) = ensure_session(target, state, &mut session, op, None, measured).await {
+            let t1 = Instant::now();
+            let outcome = call_with_timeout(target, s, op).await;
+            if measured {
+                record(state, op, t1.elapsed(), &outcome);
+            }
+        }
+        if !think_time.is_zero() {
+            tokio::time::sleep(think_time).await;
+        }
+    }
+    state.active.set(state.active.get() - 1);
+}
+
+async fn open_user<T: Target>(
+    target: &T,
+    state: &WorkerState,
+    timing: &WorkerTiming,
+    interval: Duration,
+    weights: &[u32],
+    rng: &mut SmallRng,
+) {
+    let mut session: Option<T::Session> = open_session(target, state).await.ok();
+    loop {
+        let k = state.next_slot.get();
+        state.next_slot.set(k + 1);
+        let intended = timing.phase_start + interval.mul_f64(k as f64);
+        if intended >= timing.end {
+            break;
+        }
+        let now = Instant::now();
+        if now >= timing.end {
+            // Behind schedule at the end: this and later slots are dropped, not started late.
+            break;
+        }
+        if now < intended {
+            tokio::time::sleep_until(TokioInstant::from_std(intended)).await;
+        }
+        let started = Instant::now();
+        state.started_slots.set(state.started_slots.get() + 1);
+        let measured = intended >= timing.measure_start;
+        if measured && started.saturating_duration_since(intended) > Duration::from_millis(1) {
+            state.late.set(state.late.get() + 1);
+        }
+        state.active.set(state.active.get() + 1);
+        let op = pick(weights, rng);
+        if let Some(s) = ensure_session(target, state, &mut session, op, Some(intended), measured).await {
+            let outcome = call_with_timeout(target, s, op).await;
+            if measured {
+                // From the intended start: time spent waiting for a free user counts.
+                record(state, op, intended.elapsed(), &outcome);
+            }
+        }
+        state.active.set(state.active.get() - 1);
+    }
+}

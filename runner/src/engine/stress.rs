@@ -1,0 +1,251 @@
+//! Stress: closed-model steps of rising concurrency until the service breaks.
+//!
+//! Each step (default 5 → 50 users by 5) is warmed, then measured. After each step the stop rules are
+//! checked, in this order:
+//! 1. error rate above the limit (default 5 %);
+//! 2. p95 above the limit (default the p95 gate, 500 ms);
+//! 3. saturation: throughput grew less than 5 % over the previous step while p95 rose more than 20 %;
+//! 4. collapse: throughput below 90 % of the best step so far.
+//!
+//! The first rule that fires names the breaking point; the last step that passed every rule is the last good
+//! step. When every step passes, the result says "no breaking point found up to N users" — which is a
+//! finding, not a failure.
+
+use std::time::Duration;
+
+use perfgate_reports::histogram::round3;
+use perfgate_reports::record::{BreakingPoint, StressSection, StressStep, TestType};
+
+use super::events::Event;
+use super::phase::{Model, PhasePlan};
+use super::{apply_resources, Engine};
+use crate::target::Target;
+
+/// Limits that end a stress test.
+#[derive(Clone, Debug)]
+pub struct StressRules {
+    pub max_error_rate_percent: f64,
+    pub max_p95_ms: f64,
+    /// Rule 3: minimum throughput gain (fraction) …
+    pub min_throughput_gain: f64,
+    /// … below which a p95 rise of more than this fraction means saturation.
+    pub max_p95_rise: f64,
+    /// Rule 4: throughput below this fraction of the best step.
+    pub min_fraction_of_best: f64,
+}
+
+impl Default for StressRules {
+    fn default() -> Self {
+        Self {
+            max_error_rate_percent: 5.0,
+            max_p95_ms: 500.0,
+            min_throughput_gain: 0.05,
+            max_p95_rise: 0.20,
+            min_fraction_of_best: 0.90,
+        }
+    }
+}
+
+/// Stress settings.
+#[derive(Clone, Debug)]
+pub struct StressPlan {
+    pub start_concurrency: u32,
+    pub max_concurrency: u32,
+    pub step_size: u32,
+    pub step_duration: Duration,
+    pub step_warmup: Duration,
+    pub think_time: Duration,
+    pub grace: Duration,
+    pub rules: StressRules,
+}
+
+impl StressPlan {
+    /// The concurrency of every step.
+    pub fn levels(&self) -> Vec<u32> {
+        let step = self.step_size.max(1);
+        let start = self.start_concurrency.max(1);
+        let mut out = Vec::new();
+        let mut c = start;
+        while c <= self.max_concurrency.max(start) {
+            out.push(c);
+            c += step;
+        }
+        out
+    }
+}
+
+/// Checks the stop rules for `step` given the steps before it. Returns the reason to stop, if any.
+pub fn stop_reason(rules: &StressRules, previous: &[StressStep], step: &StressStep) -> Option<String> {
+    if step.error_rate_percent > rules.max_error_rate_percent {
+        return Some(format!(
+            "error rate {:.1}% above {:.1}%",
+            step.error_rate_percent, rules.max_error_rate_percent
+        ));
+    }
+    if step.latency_ms.p95 > rules.max_p95_ms {
+        return Some(format!(
+            "p95 {:.1} ms above {:.1} ms",
+            step.latency_ms.p95, rules.max_p95_ms
+        ));
+    }
+    if let Some(prev) = previous.last() {
+        if prev.throughput_rps > 0.0 && prev.latency_ms.p95 > 0.0 {
+            let gain = step.throughput_rps / prev.throughput_rps - 1.0;
+            let rise = step.latency_ms.p95 / prev.latency_ms.p95 - 1.0;
+            if gain < rules.min_throughput_gain && rise > rules.max_p95_rise {
+                return Some(format!(
+                    "saturated: throughput {:+.1}% while p95 rose {:+.1}% over {} users",
+                    gain * 100.0,
+                    rise * 100.0,
+                    prev.concurrency
+                ));
+            }
+        }
+    }
+    let best = previous
+        .iter()
+        .map(|s| s.throughput_rps)
+        .fold(0.0_f64, f64::max);
+    if best > 0.0 && step.throughput_rps < rules.min_fraction_of_best * best {
+        return Some(format!(
+            "throughput {:.1} rps fell below {:.0}% of the best step ({:.1} rps)",
+            step.throughput_rps,
+            rules.min_fraction_of_best * 100.0,
+            best
+        ));
+    }
+    None
+}
+
+impl<T: Target> Engine<T> {
+    /// Runs the stress schedule.
+    pub fn stress(&mut self, plan: &StressPlan) -> StressSection {
+        let mark = self.sampler.as_ref().map(|s| s.mark());
+        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let weights: Vec<u32> = self.target.operations().iter().map(|o| o.weight).collect();
+        let mut steps: Vec<StressStep> = Vec::new();
+        let mut breaking_point = None;
+        let mut last_good = None;
+        let levels = plan.levels();
+        for &c in &levels {
+            let step_mark = self.sampler.as_ref().map(|s| s.mark());
+            let phase_plan = PhasePlan {
+                users: c,
+                ramp_up: Duration::ZERO,
+                warmup: plan.step_warmup,
+                duration: plan.step_duration,
+                model: Model::Closed {
+                    think_time: plan.think_time,
+                },
+                weights: weights.clone(),
+                grace: plan.grace,
+                seed: self.seed ^ u64::from(c),
+            };
+            let label = format!("stress {c} users");
+            let outcome = self.run_phase(TestType::Stress, &label, &phase_plan);
+            let overall = outcome.stats.overall().to_result("all", outcome.measured);
+            let system = self.summary(step_mark, self.workers.min(c as usize));
+            let operations = outcome
+                .stats
+                .ops
+                .iter()
+                .zip(&names)
+                .filter(|(s, _)| s.total() > 0)
+                .map(|(s, n)| {
+                    let mut r = s.to_result(n, outcome.measured);
+                    apply_resources(&mut r, &system);
+                    r
+                })
+                .collect();
+            let mut step = StressStep {
+                concurrency: c,
+                duration_seconds: round3(outcome.measured.as_secs_f64()),
+                total_requests: overall.total_requests,
+                throughput_rps: overall.throughput_rps,
+                error_rate_percent: round3(overall.error_rate_percent()),
+                latency_ms: overall.latency_ms,
+                operations,
+                stop_reason: None,
+            };
+            step.stop_reason = stop_reason(&plan.rules, &steps, &step);
+            self.observers_mut().emit(&Event::StepFinished { step: &step });
+            let stop = step.stop_reason.clone();
+            steps.push(step);
+            match stop {
+                Some(reason) => {
+                    breaking_point = Some(BreakingPoint {
+                        concurrency: c,
+                        reason,
+                    });
+                    break;
+                }
+                None => last_good = Some(c),
+            }
+        }
+        let max = levels.last().copied().unwrap_or(0);
+        let conclusion = match &breaking_point {
+            Some(bp) => format!(
+                "breaking point at {} users: {}{}",
+                bp.concurrency,
+                bp.reason,
+                last_good
+                    .map(|g| format!(" (last good step: {g} users)"))
+                    .unwrap_or_default()
+            ),
+            None => format!("no breaking point found up to {max} users"),
+        };
+        StressSection {
+            steps,
+            last_good_concurrency: last_good,
+            breaking_point,
+            conclusion,
+            system: self.summary(mark, self.workers),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perfgate_reports::record::LatencyMs;
+
+    fn step(c: u32, rps: f64, p95: f64, err: f64) -> StressStep {
+        StressStep {
+            concurrency: c,
+            throughput_rps: rps,
+            error_rate_percent: err,
+            latency_ms: LatencyMs {
+                p95,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rules_fire_in_order() {
+        let r = StressRules::default();
+        assert!(stop_reason(&r, &[], &step(5, 100.0, 10.0, 6.0)).unwrap().starts_with("error rate"));
+        assert!(stop_reason(&r, &[], &step(5, 100.0, 600.0, 0.0)).unwrap().starts_with("p95"));
+        let prev = [step(5, 100.0, 10.0, 0.0)];
+        assert!(stop_reason(&r, &prev, &step(10, 103.0, 13.0, 0.0)).unwrap().starts_with("saturated"));
+        assert_eq!(stop_reason(&r, &prev, &step(10, 180.0, 13.0, 0.0)), None);
+        let prevs = [step(5, 100.0, 10.0, 0.0), step(10, 200.0, 10.0, 0.0)];
+        assert!(stop_reason(&r, &prevs, &step(15, 170.0, 10.0, 0.0)).unwrap().contains("below 90%"));
+    }
+
+    #[test]
+    fn levels_default_shape() {
+        let plan = StressPlan {
+            start_concurrency: 5,
+            max_concurrency: 50,
+            step_size: 5,
+            step_duration: Duration::from_secs(1),
+            step_warmup: Duration::ZERO,
+            think_time: Duration::ZERO,
+            grace: Duration::ZERO,
+            rules: StressRules::default(),
+        };
+        assert_eq!(plan.levels(), vec![5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
+    }
+}
