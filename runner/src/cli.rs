@@ -29,6 +29,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a commented example perfgate.toml.
     Init(InitArgs),
+    /// The GitHub Action: run, judge against the reports branch, comment on the pull request or publish
+    /// (reads INPUT_* and GITHUB_* as set by action.yml).
+    Action(commands::action::ActionArgs),
 }
 
 /// Which schedules to run.
@@ -205,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Load(a) => commands::load::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Init(a) => commands::init::run(a),
+        Command::Action(a) => commands::action::run(a),
     };
     match result {
         Ok(status) => status.into(),

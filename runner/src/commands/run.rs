@@ -118,8 +118,17 @@ pub fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
 
 /// Evaluates gates and recommendations into `record.analysis`; returns the exit status they imply.
 pub fn analyze(record: &mut RunRecord, settings: &Settings) -> Result<ExitStatus> {
+    analyze_with(record, settings, None)
+}
+
+/// [`analyze`] with a comparison against a baseline (its regressions count by `[gates] regression`).
+pub fn analyze_with(
+    record: &mut RunRecord,
+    settings: &Settings,
+    comparison: Option<analysis::Comparison>,
+) -> Result<ExitStatus> {
     let gates = build_gates(settings)?;
-    let section = analysis::analyze(record, &gates, None, &optimizer_settings(settings));
+    let section = analysis::analyze(record, &gates, comparison, &optimizer_settings(settings));
     let status = if section.status == OverallStatus::Fail {
         ExitStatus::GateFailed
     } else {
