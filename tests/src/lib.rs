@@ -19,6 +19,8 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
+pub mod github_fake;
+
 /// Path of the perfgate binary built for these tests: `CARGO_BIN_EXE_perfgate-under-test` when Cargo or
 /// nextest set it at run time, else next to the test executable's `deps/` folder, where Cargo puts it.
 pub fn perfgate_bin() -> PathBuf {
