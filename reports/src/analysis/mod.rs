@@ -10,6 +10,7 @@
 pub mod baseline;
 pub mod changepoint;
 pub mod compare;
+pub mod eval;
 pub mod optimizer;
 pub mod rng;
 pub mod series;
