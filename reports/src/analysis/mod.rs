@@ -7,6 +7,8 @@
 //! and [`analyze`], which puts them together into the [`AnalysisSection`] stored in the run record's
 //! `analysis` field, with one overall status: `pass`, `warn` or `fail`.
 
+pub mod ab;
+pub mod acknowledge;
 pub mod baseline;
 pub mod changepoint;
 pub mod compare;
