@@ -50,7 +50,7 @@ impl Default for TrialSettings {
             error_rate_threshold_points: 1.0,
             fdr_q: 0.05,
             bootstrap_iterations: 2000,
-            seed: 0x5eed_0f_ab,
+            seed: 0x5eed_0fab,
             metrics: COMPARED_METRICS.to_vec(),
         }
     }
