@@ -17,6 +17,7 @@ pub mod optimizer;
 pub mod rng;
 pub mod series;
 pub mod significance;
+pub mod trend;
 
 use serde::{Deserialize, Serialize};
 
