@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
-use crate::error::ExitStatus;
 
 /// Performance testing for services, built for CI.
 #[derive(Debug, Parser)]

@@ -1,1 +1,255 @@
-//! placeholder
+//! Helpers for perfgate's end-to-end tests: loopback HTTP services with known behaviour, and a way to run
+//! the built binary.
+//!
+//! The services are real hyper servers on 127.0.0.1 with an ephemeral port; their behaviour (delay, failure
+//! rate, a one-time stall, a capacity limit, dying at a set time) is what the tests assert against.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+
+/// Path of the perfgate binary built for these tests: `CARGO_BIN_EXE_perfgate-under-test` when Cargo or
+/// nextest set it at run time, else next to the test executable's `deps/` folder, where Cargo puts it.
+pub fn perfgate_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CARGO_BIN_EXE_perfgate-under-test") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!(
+        "perfgate-under-test{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        bin.exists(),
+        "{} not built: run the tests with cargo test / cargo nextest",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs perfgate with `args` in `dir`, with a clean `PERFORMANCE_*`/`GITHUB_*` environment.
+pub fn perfgate(dir: &Path, args: &[&str]) -> Output {
+    perfgate_env(dir, args, &[])
+}
+
+/// Like [`perfgate`] with extra environment variables.
+pub fn perfgate_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(perfgate_bin());
+    cmd.args(args).current_dir(dir).env("CI", "true");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PERFORMANCE_") || k.starts_with("GITHUB_") || k.starts_with("INPUT_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run perfgate");
+    eprintln!(
+        "--- perfgate {args:?} exited {:?}\n--- stderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// How a [`TestServer`] behaves.
+#[derive(Clone, Debug, Default)]
+pub struct Behavior {
+    /// Every response waits this long.
+    pub delay: Duration,
+    /// Every n-th request (1-based) answers 500.
+    pub fail_every: Option<u64>,
+    /// Every n-th request answers 404.
+    pub not_found_every: Option<u64>,
+    /// Once, `after` the first request, the server stalls for `length`: requests arriving in that window are
+    /// answered only when it ends (a GC pause).
+    pub stall: Option<(Duration, Duration)>,
+    /// At most this many requests are served at once; the others queue.
+    pub capacity: Option<usize>,
+    /// The server shuts down (listener and connections) this long after it started.
+    pub die_after: Option<Duration>,
+}
+
+/// Counters a test can read.
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    pub requests: AtomicU64,
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
+}
+
+/// A loopback HTTP server with a [`Behavior`]. Dropping it stops it.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub stats: Arc<ServerStats>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(behavior: Behavior) -> TestServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let stats = Arc::new(ServerStats::default());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let s = Arc::clone(&stats);
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(serve(listener, behavior, s, rx));
+            rt.shutdown_timeout(Duration::from_millis(100));
+        });
+        TestServer {
+            addr,
+            stats,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    behavior: Behavior,
+    stats: Arc<ServerStats>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+    let started = Instant::now();
+    let first_request: Arc<std::sync::OnceLock<Instant>> = Arc::new(std::sync::OnceLock::new());
+    let semaphore = behavior
+        .capacity
+        .map(|c| Arc::new(tokio::sync::Semaphore::new(c)));
+    let die_at = behavior
+        .die_after
+        .map(|d| tokio::time::Instant::from_std(started + d));
+    let behavior = Arc::new(behavior);
+    loop {
+        let die = async {
+            match die_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = die => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let behavior = Arc::clone(&behavior);
+                let stats = Arc::clone(&stats);
+                let first = Arc::clone(&first_request);
+                let semaphore = semaphore.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |_req| {
+                        let behavior = Arc::clone(&behavior);
+                        let stats = Arc::clone(&stats);
+                        let first = Arc::clone(&first);
+                        let semaphore = semaphore.clone();
+                        async move {
+                            let n = stats.requests.fetch_add(1, Ordering::SeqCst) + 1;
+                            let now = Instant::now();
+                            let first = *first.get_or_init(|| now);
+                            let _permit = match &semaphore {
+                                Some(s) => s.clone().acquire_owned().await.ok(),
+                                None => None,
+                            };
+                            let inflight = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                            stats.max_in_flight.fetch_max(inflight, Ordering::SeqCst);
+                            if let Some((after, length)) = behavior.stall {
+                                let (from, to) = (first + after, first + after + length);
+                                let now = Instant::now();
+                                if now >= from && now < to {
+                                    tokio::time::sleep_until(tokio::time::Instant::from_std(to)).await;
+                                }
+                            }
+                            if !behavior.delay.is_zero() {
+                                tokio::time::sleep(behavior.delay).await;
+                            }
+                            stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+                            let status = if behavior.fail_every.is_some_and(|k| n.is_multiple_of(k)) {
+                                StatusCode::INTERNAL_SERVER_ERROR
+                            } else if behavior.not_found_every.is_some_and(|k| n.is_multiple_of(k)) {
+                                StatusCode::NOT_FOUND
+                            } else {
+                                StatusCode::OK
+                            };
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .status(status)
+                                    .body(Full::new(Bytes::from_static(b"ok")))
+                                    .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
+                            )
+                        }
+                    });
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        }
+    }
+}
+
+/// Reads the single `run_*.json` in `dir` as JSON.
+pub fn read_run_record(dir: &Path) -> serde_json::Value {
+    let path = find_file(dir, "run_", ".json").expect("a run_*.json file");
+    let bytes = std::fs::read(&path).expect("read run record");
+    // Through the real reader, so the file is a valid record.
+    perfgate_reports::RunRecord::from_json_slice(&bytes, &path.display().to_string())
+        .expect("valid record");
+    serde_json::from_slice(&bytes).expect("json")
+}
+
+/// The first file in `dir` whose name starts with `prefix` and ends with `suffix`.
+pub fn find_file(dir: &Path, prefix: &str, suffix: &str) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+/// Writes a perfgate.toml into `dir`.
+pub fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("perfgate.toml");
+    std::fs::write(&p, text).expect("write config");
+    p
+}

@@ -43,7 +43,7 @@ pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
     if args.concurrency == 0 {
         return Err(Error::Usage("-c/--concurrency must be at least 1".into()));
     }
-    if !(args.duration > 0.0) {
+    if args.duration.is_nan() || args.duration <= 0.0 {
         return Err(Error::Usage("-d/--duration must be > 0".into()));
     }
     let base = format!(

@@ -335,8 +335,9 @@ async fn worker<T: Target>(
         let weights = Arc::clone(&weights);
         let plan = plan.clone();
         tasks.push(tokio::task::spawn_local(async move {
-            let mut rng =
-                SmallRng::seed_from_u64(plan.seed ^ (u64::from(u) * 0x9E37_79B9_7F4A_7C15));
+            let mut rng = SmallRng::seed_from_u64(
+                plan.seed ^ u64::from(u).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
             match plan.model {
                 Model::Closed { think_time } => {
                     let offset = if timing.users > 1 {
