@@ -6,68 +6,56 @@
 //! two-workflow mode. Other GitHub failures, after the bounded retries, are warnings too: the verdict of
 //! the run does not depend on GitHub accepting a comment.
 
-use perfgate_reports::render::optimization_report;
+use std::collections::BTreeMap;
+
+use perfgate_reports::render::pr_comment::{self, CommentInput, CommentLinks};
 use perfgate_reports::RunRecord;
+use perfgate_web::paths::operation_page;
+use perfgate_web::OperationKey;
 
 use super::inputs::CommentWhen;
 use super::judge::Tally;
 use crate::github::{sticky, ApiError, GitHub, RetryPolicy, StickyOutcome};
 
-/// GitHub's limit on a comment body, in characters.
-pub const MAX_COMMENT_CHARS: usize = 65_536;
-
-/// Links shown under the verdict.
-#[derive(Clone, Debug, Default)]
-pub struct Links {
-    pub run: Option<String>,
-    pub base_commit: Option<(String, String)>,
-    pub site: Option<String>,
-}
-
-/// The hidden marker that finds a suite's comment again.
+/// The hidden marker that finds a suite's comment again (the renderer's).
 pub fn marker(suite: &str) -> String {
-    let safe: String = suite
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("<!-- perfgate:comment suite={safe} -->")
+    pr_comment::comment_marker(suite)
 }
 
-/// The comment's Markdown: marker, verdict and table, links; at most [`MAX_COMMENT_CHARS`] characters.
-pub fn body(record: &RunRecord, links: &Links) -> String {
-    let mut out = marker(&record.suite);
-    out.push('\n');
-    out.push_str(&optimization_report::render(record, None));
-    let mut footer = Vec::new();
-    if let Some(run) = &links.run {
-        footer.push(format!("[workflow run]({run})"));
+/// The links of the comment: the run, the base commit, and the site's home and operation pages (relative
+/// to `site_url`, in the layout of `perfgate-web`).
+pub fn links(
+    record: &RunRecord,
+    run_url: Option<String>,
+    base_commit_url: Option<String>,
+    site_url: Option<String>,
+) -> CommentLinks {
+    let mut operation_urls = BTreeMap::new();
+    if let Some(site) = &site_url {
+        for (test_type, op) in record.operations() {
+            let key = OperationKey::new(record.suite.clone(), test_type, op.operation_name.clone());
+            operation_urls
+                .entry(op.operation_name.clone())
+                .or_insert_with(|| format!("{site}{}", operation_page(&key, 1)));
+        }
     }
-    if let Some((sha, url)) = &links.base_commit {
-        footer.push(format!("base [`{}`]({url})", sha.get(..7).unwrap_or(sha)));
+    CommentLinks {
+        run_url,
+        site_url,
+        base_commit_url,
+        operation_urls,
     }
-    if let Some(site) = &links.site {
-        footer.push(format!("[history]({site})"));
-    }
-    let footer = if footer.is_empty() {
-        String::new()
-    } else {
-        format!("\n---\n{}\n", footer.join(" · "))
-    };
-    let note = "\n\n… (truncated: the full report is in the job summary and the report artifact)\n";
-    let room = MAX_COMMENT_CHARS.saturating_sub(footer.chars().count());
-    if out.chars().count() > room {
-        let keep = room.saturating_sub(note.chars().count());
-        out = out.chars().take(keep).collect();
-        out.push_str(note);
-    }
-    out.push_str(&footer);
-    out
+}
+
+/// The comment's Markdown (also the job summary): marker, verdict, changed rows, details, links; within
+/// GitHub's 65,536 characters.
+pub fn body(record: &RunRecord, links: CommentLinks) -> String {
+    pr_comment::render(&CommentInput {
+        suite: &record.suite,
+        head: record,
+        comparison: None,
+        links,
+    })
 }
 
 /// Whether this run's comment should be created (`Some(true)`), only kept current if it exists
@@ -121,11 +109,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn marker_is_stable_and_cannot_close_the_html_comment_early() {
-        assert_eq!(marker("api"), "<!-- perfgate:comment suite=api -->");
-        let m = marker("a -->b");
-        assert_eq!(m, "<!-- perfgate:comment suite=a_--_b -->");
-        assert_eq!(m.matches("-->").count(), 1);
+    fn operation_links_point_at_the_sites_pages_under_the_site_url() {
+        let rec = perfgate_reports::RunRecord::from_json_value(
+            serde_json::json!({
+                "schema": "perfgate/run@1", "run_id": "r1", "suite": "api", "test_type": "benchmark",
+                "started_at": "2026-11-27T10:00:00Z", "finished_at": "2026-11-27T10:00:01Z",
+                "environment": {"os": "linux", "arch": "x86_64", "cpu_cores": 2, "memory_gib": 8, "fingerprint": "f"},
+                "benchmark": {"iterations": 1, "warmup_iterations": 0, "operations": [{
+                    "operation_name": "search", "total_requests": 1, "failed_requests": 0,
+                    "latency_ms": {"min": 1.0, "max": 1.0, "p50": 1.0, "p95": 1.0, "p99": 1.0, "avg": 1.0},
+                    "throughput_rps": 1.0, "success_rate_percent": 100.0,
+                    "memory_usage_mb": 0.0, "cpu_usage_percent": 0.0}]}
+            }),
+            "r1.json",
+        )
+        .unwrap();
+        let l = links(&rec, None, None, Some("https://o.github.io/r/".into()));
+        let url = &l.operation_urls["search"];
+        assert!(url.starts_with("https://o.github.io/r/ops/search-benchmark-"), "{url}");
+        assert!(links(&rec, None, None, None).operation_urls.is_empty());
+        let b = body(&rec, l);
+        assert!(b.starts_with(&marker("api")), "{b}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The action's inputs, read from `INPUT_*` variables and checked before anything runs.
 //!
 //! GitHub names an input's variable `INPUT_` + the input's name upper-cased, hyphens kept
-//! (`INPUT_FAIL-ON`); `action.yml` passes each input under that name so `perfgate action` reads the same
-//! variables a JavaScript or Docker action would get. An empty value means "not given". A bad value stops
-//! the step with exit 2 and names the input and the values it accepts.
+//! (`INPUT_FAIL-ON`), and `perfgate action` reads that name first, as a JavaScript or Docker action would.
+//! A composite action has to pass inputs itself, and some shells drop variables whose names contain a
+//! hyphen before starting a child, so `action.yml` passes them with underscores (`INPUT_FAIL_ON`), which
+//! are read second. An empty value means "not given". A bad value stops the step with exit 2 and names the
+//! input and the values it accepts.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,9 +32,23 @@ pub const INPUT_NAMES: &[&str] = &[
     "from",
 ];
 
-/// The variable holding input `name`.
+/// The variable GitHub would set for input `name` (`INPUT_FAIL-ON`).
 pub fn input_var(name: &str) -> String {
     format!("INPUT_{}", name.to_ascii_uppercase())
+}
+
+/// The portable spelling `action.yml` uses (`INPUT_FAIL_ON`).
+pub fn input_var_portable(name: &str) -> String {
+    input_var(name).replace('-', "_")
+}
+
+/// The value of input `name`, trimmed, from either spelling; `None` when unset or empty.
+pub fn input(env: &BTreeMap<String, String>, name: &str) -> Option<String> {
+    [input_var(name), input_var_portable(name)]
+        .iter()
+        .filter_map(|k| env.get(k))
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
 }
 
 /// When to publish the run to the reports branch.
@@ -103,11 +119,7 @@ fn bad(name: &str, value: &str, accepted: &str) -> Error {
 impl Inputs {
     /// Reads every input from `env`.
     pub fn from_env(env: &BTreeMap<String, String>) -> Result<Inputs> {
-        let get = |name: &str| {
-            env.get(&input_var(name))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| input(env, name);
         let test_type = match get("test-type") {
             None => TestTypeArg::Analysis,
             Some(v) => TestTypeArg::from_str(&v, true).map_err(|_| {
@@ -178,10 +190,7 @@ impl Inputs {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_CONFIG)),
             test_type,
-            github_token: env
-                .get(&input_var("github-token"))
-                .map(|t| t.trim().to_string())
-                .unwrap_or_default(),
+            github_token: get("github-token").unwrap_or_default(),
             reports_branch,
             publish,
             comment,
@@ -222,6 +231,17 @@ mod tests {
             .iter()
             .map(|(k, v)| (input_var(k), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn both_spellings_are_read_githubs_first() {
+        let mut e = BTreeMap::new();
+        e.insert("INPUT_FAIL_ON".to_string(), "never".to_string());
+        assert_eq!(Inputs::from_env(&e).unwrap().fail_on, FailOn::default());
+        e.insert("INPUT_FAIL-ON".to_string(), "gate".to_string());
+        assert!(Inputs::from_env(&e).unwrap().fail_on.gate);
+        e.insert("INPUT_FAIL-ON".to_string(), " ".to_string());
+        assert!(!Inputs::from_env(&e).unwrap().fail_on.gate, "empty falls through to the other spelling");
     }
 
     #[test]

@@ -36,7 +36,7 @@ use crate::github::{Context, StickyOutcome};
 use crate::output;
 use crate::reports_branch::redact::redact_with;
 use crate::reports_branch::{publish, PublishOptions};
-use inputs::{input_var, Inputs, Mode, Publish};
+use inputs::{input_var, input_var_portable, Inputs, Mode, Publish};
 use report_dir::{RunContext, CONTEXT_SCHEMA};
 
 /// Arguments of `perfgate action` (everything else comes from `INPUT_*` and `GITHUB_*`).
@@ -68,6 +68,8 @@ struct Done {
     regression_fails: bool,
     comment_url: Option<String>,
     site_url: Option<String>,
+    /// The links of the comment and the summary.
+    links: perfgate_reports::render::pr_comment::CommentLinks,
     notes: Vec<Note>,
     /// An error to end with after the summary and outputs are written (a failed publish).
     deferred: Option<Error>,
@@ -81,11 +83,12 @@ struct Files {
 
 pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
     let mut env = config::process_env();
-    let token_var = input_var("github-token");
-    // Before any thread or child process exists: nothing started from here on inherits the token.
-    std::env::remove_var(&token_var);
     let mut inputs = Inputs::from_env(&env)?;
-    env.remove(&token_var);
+    // Before any thread or child process exists: nothing started from here on inherits the token.
+    for var in [input_var("github-token"), input_var_portable("github-token")] {
+        std::env::remove_var(&var);
+        env.remove(&var);
+    }
     if inputs.github_token.is_empty() {
         inputs.github_token = env.get("GITHUB_TOKEN").cloned().unwrap_or_default();
     }
@@ -221,9 +224,16 @@ fn run_suite(
         regression_fails: settings.gates.regression_fails,
         comment_url: None,
         site_url: None,
+        links: Default::default(),
         notes,
         deferred: None,
     };
+    done.links = comment::links(
+        &done.record,
+        ctx.run_url(),
+        pr.and_then(|p| p.base_sha.as_deref()).and_then(|s| ctx.commit_url(s)),
+        ctx.pages_url(),
+    );
     if inputs.mode == Mode::Run {
         if pr.is_some() {
             done.notes.push(Note {
@@ -241,7 +251,7 @@ fn run_suite(
         publish_run(inputs, ctx, &mut done);
     }
     if let Some(pr) = pr {
-        comment_on(inputs, ctx, pr.number, pr.base_sha.as_deref(), ctx.run_url(), &mut done);
+        comment_on(inputs, ctx, pr.number, &mut done);
     }
     Ok(done)
 }
@@ -263,6 +273,7 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
         regression_fails: rd.context.regression_fails,
         comment_url: None,
         site_url: None,
+        links: Default::default(),
         notes: Vec::new(),
         deferred: None,
     };
@@ -277,6 +288,12 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
         .and_then(|w| w.html_url.clone())
         .or_else(|| rd.context.run_url.clone());
     let head_sha = wr.and_then(|w| w.head_sha.clone());
+    done.links = comment::links(
+        &done.record,
+        run_url,
+        rd.context.base_sha.as_deref().and_then(|s| ctx.commit_url(s)),
+        ctx.pages_url(),
+    );
     if let (Some(a), Some(b)) = (&head_sha, &rd.context.head_sha) {
         if a != b {
             return Err(Error::Usage(format!(
@@ -304,8 +321,7 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
             }
         };
         if let Some(n) = number {
-            let base_sha = rd.context.base_sha.clone();
-            comment_on(inputs, ctx, n, base_sha.as_deref(), run_url, &mut done);
+            comment_on(inputs, ctx, n, &mut done);
         }
     } else {
         let mainline = wr.is_some_and(|w| {
@@ -398,14 +414,7 @@ fn publish_run(inputs: &Inputs, ctx: &Context, done: &mut Done) {
 }
 
 /// Writes the sticky comment if the `comment` input wants it; a 403 degrades to summary + artifact.
-fn comment_on(
-    inputs: &Inputs,
-    ctx: &Context,
-    number: u64,
-    base_sha: Option<&str>,
-    run_url: Option<String>,
-    done: &mut Done,
-) {
+fn comment_on(inputs: &Inputs, ctx: &Context, number: u64, done: &mut Done) {
     let tally = judge::tally(&done.record);
     let Some(create) = comment::wanted(inputs.comment, &tally) else {
         return;
@@ -424,12 +433,7 @@ fn comment_on(
         });
         return;
     }
-    let links = comment::Links {
-        run: run_url,
-        base_commit: base_sha.and_then(|s| ctx.commit_url(s).map(|u| (s.to_string(), u))),
-        site: ctx.pages_url(),
-    };
-    let body = comment::body(&done.record, &links);
+    let body = comment::body(&done.record, done.links.clone());
     match comment::post(
         &ctx.api_url,
         &inputs.github_token,
@@ -479,7 +483,7 @@ fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Res
             };
             md.push_str(&format!("> **{tag}:** {}\n\n", scrub(&n.text)));
         }
-        md.push_str(&comment::body(&done.record, &comment::Links::default()));
+        md.push_str(&comment::body(&done.record, done.links.clone()));
         append_summary(path, &scrub(&md))?;
     }
     if let Some(path) = &files.output {
