@@ -411,10 +411,10 @@ fn the_composite_steps_build_from_source_and_run_perfgate_action_with_every_outp
     assert_eq!(report.status.code(), Some(2), "a missing report directory is a usage error");
 }
 
-/// A release host with one tarball (the built binary as `perfgate`) and its checksum.
-fn release_host(version: &str, target: &str, corrupt: bool) -> StaticServer {
+/// A release host with one tarball (`binary` as `perfgate`) and its checksum (`corrupt`: a wrong one).
+fn release_host(version: &str, target: &str, binary: &Path, corrupt: bool) -> StaticServer {
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::copy(perfgate_bin(), dir.path().join("perfgate")).expect("copy");
+    std::fs::copy(binary, dir.path().join("perfgate")).expect("copy");
     let asset = format!("perfgate-v{version}-{target}.tar.gz");
     let status = Command::new("tar")
         .args(["-czf", &asset, "perfgate"])
@@ -464,7 +464,7 @@ fn run_install(action: &Value, host: &StaticServer, os: &str, arch: &str, action
 fn at_a_release_tag_the_install_step_downloads_and_verifies_the_release_binary() {
     let action = load_yaml("action.yml");
     let version = workspace_version();
-    let host = release_host(&version, "x86_64-unknown-linux-gnu", false);
+    let host = release_host(&version, "x86_64-unknown-linux-gnu", &perfgate_bin(), false);
     let r = run_install(&action, &host, "Linux", "X64", "v0", "");
     let install = &r.steps["install"];
     assert_eq!(install["installed"], "true", "{install:?}");
@@ -472,8 +472,8 @@ fn at_a_release_tag_the_install_step_downloads_and_verifies_the_release_binary()
     assert!(String::from_utf8_lossy(&out.stdout).contains(&version));
     assert!(!r.tmp.path().join("cargo.log").exists(), "nothing was built");
 
-    // A tampered checksum stops the install.
-    let bad = release_host(&version, "x86_64-unknown-linux-gnu", true);
+    // A tampered checksum stops the install (checked before anything is unpacked, so any file will do).
+    let bad = release_host(&version, "x86_64-unknown-linux-gnu", Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml").as_path(), true);
     let r = run_install(&action, &bad, "Linux", "X64", &format!("v{version}"), "");
     let log = r.log("install");
     assert_ne!(log.status.code(), Some(0));
@@ -483,7 +483,7 @@ fn at_a_release_tag_the_install_step_downloads_and_verifies_the_release_binary()
 #[test]
 fn an_explicit_version_that_was_never_released_fails_the_install_clearly() {
     let action = load_yaml("action.yml");
-    let host = release_host(&workspace_version(), "x86_64-unknown-linux-gnu", false);
+    let host = StaticServer::start(BTreeMap::new());
     let r = run_install(&action, &host, "Linux", "X64", "main", "9.9.9");
     let log = r.log("install");
     assert_ne!(log.status.code(), Some(0));

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use perfgate_reports::render::escape::escape_prose;
 use perfgate_reports::render::pr_comment::{self, CommentInput, CommentLinks};
 use perfgate_reports::RunRecord;
 use perfgate_web::paths::operation_page;
@@ -47,15 +48,24 @@ pub fn links(
     }
 }
 
-/// The comment's Markdown (also the job summary): marker, verdict, changed rows, details, links; within
-/// GitHub's 65,536 characters.
-pub fn body(record: &RunRecord, links: CommentLinks) -> String {
-    pr_comment::render(&CommentInput {
-        suite: &record.suite,
-        head: record,
-        comparison: None,
-        links,
-    })
+/// The comment's Markdown (also the job summary): marker, verdict, changed rows, details, links, and the
+/// note on the baseline when there is none; within GitHub's 65,536 characters.
+pub fn body(record: &RunRecord, links: CommentLinks, baseline_note: Option<&str>) -> String {
+    let note = baseline_note
+        .map(|n| format!("\n> {}\n", escape_prose(n)))
+        .unwrap_or_default();
+    let budget = pr_comment::MAX_COMMENT_CHARS.saturating_sub(note.chars().count());
+    let mut out = pr_comment::render_with_limit(
+        &CommentInput {
+            suite: &record.suite,
+            head: record,
+            comparison: None,
+            links,
+        },
+        budget,
+    );
+    out.push_str(&note);
+    out
 }
 
 /// Whether this run's comment should be created (`Some(true)`), only kept current if it exists
@@ -128,8 +138,9 @@ mod tests {
         let url = &l.operation_urls["search"];
         assert!(url.starts_with("https://o.github.io/r/ops/search-benchmark-"), "{url}");
         assert!(links(&rec, None, None, None).operation_urls.is_empty());
-        let b = body(&rec, l);
+        let b = body(&rec, l, Some("no baseline yet"));
         assert!(b.starts_with(&marker("api")), "{b}");
+        assert!(b.trim_end().ends_with("> no baseline yet"), "{b}");
     }
 
     #[test]

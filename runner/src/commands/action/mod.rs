@@ -70,6 +70,8 @@ struct Done {
     site_url: Option<String>,
     /// The links of the comment and the summary.
     links: perfgate_reports::render::pr_comment::CommentLinks,
+    /// Why there is no comparison, when there is none.
+    baseline_note: Option<String>,
     notes: Vec<Note>,
     /// An error to end with after the summary and outputs are written (a failed publish).
     deferred: Option<Error>,
@@ -225,6 +227,7 @@ fn run_suite(
         comment_url: None,
         site_url: None,
         links: Default::default(),
+        baseline_note: run_context.baseline_note.clone(),
         notes,
         deferred: None,
     };
@@ -274,6 +277,7 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
         comment_url: None,
         site_url: None,
         links: Default::default(),
+        baseline_note: rd.context.baseline_note.clone(),
         notes: Vec::new(),
         deferred: None,
     };
@@ -433,7 +437,7 @@ fn comment_on(inputs: &Inputs, ctx: &Context, number: u64, done: &mut Done) {
         });
         return;
     }
-    let body = comment::body(&done.record, done.links.clone());
+    let body = comment::body(&done.record, done.links.clone(), done.baseline_note.as_deref());
     match comment::post(
         &ctx.api_url,
         &inputs.github_token,
@@ -483,7 +487,12 @@ fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Res
             };
             md.push_str(&format!("> **{tag}:** {}\n\n", scrub(&n.text)));
         }
-        md.push_str(&comment::body(&done.record, done.links.clone()));
+        md.push_str(&comment::body(&done.record, done.links.clone(), done.baseline_note.as_deref()));
+        // The comment shows what changed; the summary also keeps every number.
+        md.push_str(&format!(
+            "\n\n<details><summary>All results</summary>\n\n~~~~text\n{}\n~~~~\n\n</details>\n",
+            text_summary::render(&done.record).trim_end().replace("~~~~", "~ ~ ~ ~")
+        ));
         append_summary(path, &scrub(&md))?;
     }
     if let Some(path) = &files.output {
