@@ -249,7 +249,11 @@ fn comment_json(c: &FakeComment, owner_repo: &str) -> Value {
     })
 }
 
-async fn handle(req: Request<hyper::body::Incoming>, state: &Mutex<State>, addr: SocketAddr) -> Response<Full<Bytes>> {
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    state: &Mutex<State>,
+    addr: SocketAddr,
+) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -265,7 +269,15 @@ async fn handle(req: Request<hyper::body::Incoming>, state: &Mutex<State>, addr:
         .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
         .unwrap_or_default();
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let response = respond(&mut s, &method, &path, &query, authorization.as_deref(), &body, addr);
+    let response = respond(
+        &mut s,
+        &method,
+        &path,
+        &query,
+        authorization.as_deref(),
+        &body,
+        addr,
+    );
     let status = response.status().as_u16();
     s.requests.push(Recorded {
         method: method.to_string(),
@@ -289,7 +301,11 @@ fn respond(
     addr: SocketAddr,
 ) -> Response<Full<Bytes>> {
     if authorization != Some(format!("Bearer {}", s.token).as_str()) {
-        return json_response(401, json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}), &[]);
+        return json_response(
+            401,
+            json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+            &[],
+        );
     }
     let write = method != Method::GET;
     match s.mode.clone() {
@@ -297,7 +313,10 @@ fn respond(
             s.failures_served += 1;
             return json_response(500, json!({"message": "Server Error"}), &[]);
         }
-        Mode::RateLimited { n, retry_after_secs } if s.failures_served < n => {
+        Mode::RateLimited {
+            n,
+            retry_after_secs,
+        } if s.failures_served < n => {
             s.failures_served += 1;
             return json_response(
                 429,
@@ -337,7 +356,9 @@ fn respond(
     };
     match (method.clone(), parts.as_slice()) {
         (Method::GET, ["issues", n, "comments"]) => {
-            let Ok(issue) = n.parse::<u64>() else { return not_found() };
+            let Ok(issue) = n.parse::<u64>() else {
+                return not_found();
+            };
             let params: BTreeMap<String, String> = query
                 .split('&')
                 .filter_map(|kv| kv.split_once('='))
@@ -348,7 +369,11 @@ fn respond(
                 .and_then(|v| v.parse::<usize>().ok())
                 .unwrap_or(30)
                 .min(s.max_per_page);
-            let page = params.get("page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+            let page = params
+                .get("page")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(1)
+                .max(1);
             let all: Vec<&FakeComment> = s.comments.values().filter(|c| c.issue == issue).collect();
             let items: Vec<Value> = all
                 .iter()
@@ -369,9 +394,15 @@ fn respond(
             json_response(200, Value::Array(items), &headers)
         }
         (Method::POST, ["issues", n, "comments"]) => {
-            let Ok(issue) = n.parse::<u64>() else { return not_found() };
+            let Ok(issue) = n.parse::<u64>() else {
+                return not_found();
+            };
             let Some(text) = text_of(body) else {
-                return json_response(422, json!({"message": "Invalid request: body is required"}), &[]);
+                return json_response(
+                    422,
+                    json!({"message": "Invalid request: body is required"}),
+                    &[],
+                );
             };
             let id = s.next_id;
             s.next_id += 1;
@@ -389,10 +420,18 @@ fn respond(
         // GitHub documents PATCH; it also accepts POST, which octocrab sends.
         (Method::PATCH | Method::POST, ["issues", "comments", id]) => {
             let Some(text) = text_of(body) else {
-                return json_response(422, json!({"message": "Invalid request: body is required"}), &[]);
+                return json_response(
+                    422,
+                    json!({"message": "Invalid request: body is required"}),
+                    &[],
+                );
             };
             let owner_repo = s.owner_repo.clone();
-            match id.parse::<u64>().ok().and_then(|id| s.comments.get_mut(&id)) {
+            match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| s.comments.get_mut(&id))
+            {
                 Some(c) => {
                     c.body = text;
                     json_response(200, comment_json(c, &owner_repo), &[])
@@ -409,8 +448,16 @@ fn respond(
                 None => not_found(),
             }
         }
-        (Method::GET, ["pulls", n]) => match n.parse::<u64>().ok().and_then(|n| s.pulls.get(&n).map(|sha| (n, sha.clone()))) {
-            Some((n, sha)) => json_response(200, json!({"number": n, "state": "open", "head": {"sha": sha}}), &[]),
+        (Method::GET, ["pulls", n]) => match n
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| s.pulls.get(&n).map(|sha| (n, sha.clone())))
+        {
+            Some((n, sha)) => json_response(
+                200,
+                json!({"number": n, "state": "open", "head": {"sha": sha}}),
+                &[],
+            ),
             None => not_found(),
         },
         _ => not_found(),

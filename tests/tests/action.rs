@@ -83,9 +83,15 @@ impl World {
     fn new(service_url: &str) -> World {
         let tmp = tempfile::tempdir().expect("tmp");
         let remote = tmp.path().join("remote.git");
-        git(tmp.path(), &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", "-b", "main", "remote.git"],
+        );
         let work = tmp.path().join("work");
-        git(tmp.path(), &["clone", "-q", remote.to_str().expect("utf-8"), "work"]);
+        git(
+            tmp.path(),
+            &["clone", "-q", remote.to_str().expect("utf-8"), "work"],
+        );
         std::fs::write(work.join("perfgate.toml"), config(service_url)).expect("config");
         std::fs::write(work.join(".gitignore"), "perf-out/\nleaked-env.txt\n").expect("ignore");
         git(&work, &["add", "."]);
@@ -131,7 +137,10 @@ impl World {
             ("GITHUB_RUN_ID".into(), format!("{}", 9000 + self.runs)),
             ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
             ("GITHUB_OUTPUT".into(), output_path.display().to_string()),
-            ("GITHUB_STEP_SUMMARY".into(), summary_path.display().to_string()),
+            (
+                "GITHUB_STEP_SUMMARY".into(),
+                summary_path.display().to_string(),
+            ),
             ("INPUT_GITHUB_TOKEN".into(), TOKEN.into()),
             ("INPUT_TEST_TYPE".into(), "benchmark".into()),
         ];
@@ -141,7 +150,8 @@ impl World {
         }
         let mut argv = vec!["action", "--quiet"];
         argv.extend_from_slice(args);
-        let env_refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env_refs: Vec<(&str, &str)> =
+            all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let out = perfgate_env(&self.work, &argv, &env_refs);
         self.logs.push(out.clone());
         Run {
@@ -219,19 +229,30 @@ impl World {
         let has_branch = Command::new("git")
             .arg("-C")
             .arg(&self.remote)
-            .args(["rev-parse", "--verify", "--quiet", "refs/heads/perf-reports"])
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "refs/heads/perf-reports",
+            ])
             .output()
             .expect("git")
             .status
             .success();
         let branch_files = if has_branch {
-            git(&self.remote, &["ls-tree", "-r", "--name-only", "perf-reports"])
+            git(
+                &self.remote,
+                &["ls-tree", "-r", "--name-only", "perf-reports"],
+            )
         } else {
             String::new()
         };
         for f in branch_files.lines() {
             let text = git(&self.remote, &["show", &format!("perf-reports:{f}")]);
-            assert!(!text.contains(TOKEN), "the token is in {f} on the reports branch");
+            assert!(
+                !text.contains(TOKEN),
+                "the token is in {f} on the reports branch"
+            );
         }
         for issue in [7, 8, 9] {
             for c in fake.comments(issue) {
@@ -312,7 +333,8 @@ fn delay(ms: u64) -> Behavior {
 }
 
 #[test]
-fn pushes_publish_the_baseline_and_a_pull_request_gets_one_sticky_comment_updated_on_the_next_run() {
+fn pushes_publish_the_baseline_and_a_pull_request_gets_one_sticky_comment_updated_on_the_next_run()
+{
     let service = TestServer::start(delay(20));
     let fake = FakeGitHub::start(REPO, TOKEN, Mode::Normal);
     let mut w = World::new(&service.url());
@@ -320,26 +342,65 @@ fn pushes_publish_the_baseline_and_a_pull_request_gets_one_sticky_comment_update
 
     // fail-on: gate — this test is about the comment, and two equal services on a shared 2-core machine
     // may still differ by a few percent; the regression test below covers regressions.
-    let api = [("GITHUB_API_URL", fake.url()), ("INPUT_FAIL_ON", "gate".to_string())];
+    let api = [
+        ("GITHUB_API_URL", fake.url()),
+        ("INPUT_FAIL_ON", "gate".to_string()),
+    ];
     let first = w.pr(7, REPO, &api, &[]);
     assert_eq!(first.code, Some(0), "{}", first.stdout);
     let comments = fake.comments(7);
     assert_eq!(comments.len(), 1, "{comments:?}");
     let c = &comments[0];
     assert!(c.body.starts_with(MARKER), "{}", c.body);
-    assert!(c.body.contains("compared with"), "judged against the baseline: {}", c.body);
-    assert!(c.body.contains(&format!("https://github.com/{REPO}/actions/runs/")), "links the run");
-    assert!(c.body.contains(&format!("https://github.com/{REPO}/commit/{}", w.sha)), "links the base commit");
-    assert_eq!(first.output("comment-url"), format!("https://github.com/{REPO}/pull/7#issuecomment-{}", c.id));
+    assert!(
+        c.body.contains("compared with"),
+        "judged against the baseline: {}",
+        c.body
+    );
+    assert!(
+        c.body
+            .contains(&format!("https://github.com/{REPO}/actions/runs/")),
+        "links the run"
+    );
+    assert!(
+        c.body
+            .contains(&format!("https://github.com/{REPO}/commit/{}", w.sha)),
+        "links the base commit"
+    );
+    assert_eq!(
+        first.output("comment-url"),
+        format!("https://github.com/{REPO}/pull/7#issuecomment-{}", c.id)
+    );
     // The gates hold; the status is `fail` exactly when the comparison found a regression.
     let regressions: usize = first.output("regressions").parse().expect("a count");
-    assert_eq!(first.output("status") == "fail", regressions > 0, "{}", first.stdout);
-    assert_eq!(first.output("site-url"), "", "a pull request publishes nothing");
+    assert_eq!(
+        first.output("status") == "fail",
+        regressions > 0,
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        first.output("site-url"),
+        "",
+        "a pull request publishes nothing"
+    );
     let record = PathBuf::from(first.output("run-record"));
-    let record = if record.is_absolute() { record } else { w.work.join(record) };
+    let record = if record.is_absolute() {
+        record
+    } else {
+        w.work.join(record)
+    };
     assert!(record.is_file(), "{}", record.display());
-    assert!(w.work.join(first.output("report-dir")).join("perfgate-context.json").is_file());
-    assert!(first.summary.contains("perfgate") && first.summary.contains("compared with"), "{}", first.summary);
+    assert!(w
+        .work
+        .join(first.output("report-dir"))
+        .join("perfgate-context.json")
+        .is_file());
+    assert!(
+        first.summary.contains("perfgate") && first.summary.contains("compared with"),
+        "{}",
+        first.summary
+    );
     assert_eq!(w.remote_runs().len(), 5);
 
     let second = w.pr(7, REPO, &api, &[]);
@@ -375,50 +436,104 @@ fn a_slower_pull_request_fails_the_step_with_fail_on_regression() {
     w.use_service(&slow.url());
 
     let api = ("GITHUB_API_URL", fake.url());
-    let run = w.pr(8, REPO, &[api.clone(), ("INPUT_FAIL_ON", "regression".into())], &[]);
-    assert_eq!(run.code, Some(1), "a regression fails the step: {}", run.stdout);
+    let run = w.pr(
+        8,
+        REPO,
+        &[api.clone(), ("INPUT_FAIL_ON", "regression".into())],
+        &[],
+    );
+    assert_eq!(
+        run.code,
+        Some(1),
+        "a regression fails the step: {}",
+        run.stdout
+    );
     assert_eq!(run.output("status"), "fail");
     let regressions: usize = run.output("regressions").parse().expect("a count");
     assert!(regressions >= 1, "{regressions}");
-    assert!(run.stdout.contains("::error title=perfgate%3A regression (search)::"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("::error title=perfgate%3A regression (search)::"),
+        "{}",
+        run.stdout
+    );
     let comment = &fake.comments(8)[0];
     assert!(comment.body.contains("regression"), "{}", comment.body);
 
     // The same run with fail-on: gate passes the step (the gates hold at 80 ms) but still says so.
     let run = w.pr(8, REPO, &[api, ("INPUT_FAIL_ON", "gate".into())], &[]);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
-    assert!(run.stdout.contains("::warning title=perfgate%3A regression (search)::"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("::warning title=perfgate%3A regression (search)::"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(fake.comments(8).len(), 1);
 }
 
 #[test]
-fn a_fork_with_a_read_only_token_degrades_to_summary_and_artifact_and_the_report_workflow_comments() {
+fn a_fork_with_a_read_only_token_degrades_to_summary_and_artifact_and_the_report_workflow_comments()
+{
     let service = TestServer::start(delay(5));
     let fake = FakeGitHub::start(REPO, TOKEN, Mode::ReadOnlyToken);
     let mut w = World::new(&service.url());
 
     let api = ("GITHUB_API_URL", fake.url());
-    let run = w.pr(9, "mallory/service", &[api.clone()], &[]);
-    assert_eq!(run.code, Some(0), "a 403 does not fail the job: {}", run.stdout);
-    assert!(run.stdout.contains("::warning title=perfgate::perfgate could not comment on pull request #9"), "{}", run.stdout);
+    let run = w.pr(9, "mallory/service", std::slice::from_ref(&api), &[]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "a 403 does not fail the job: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("::warning title=perfgate::perfgate could not comment on pull request #9"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("two-workflow mode"), "{}", run.stdout);
-    assert!(run.summary.contains("two-workflow mode") && run.summary.contains(MARKER), "{}", run.summary);
-    assert!(run.summary.contains("search"), "the result is in the summary: {}", run.summary);
+    assert!(
+        run.summary.contains("two-workflow mode") && run.summary.contains(MARKER),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("search"),
+        "the result is in the summary: {}",
+        run.summary
+    );
     assert_eq!(run.output("comment-url"), "");
     assert!(fake.comments(9).is_empty());
-    let writes = fake.requests().iter().filter(|r| r.method == "POST").count();
+    let writes = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
     assert_eq!(writes, 1, "one attempt, no retries on a plain 403");
     let report_dir = w.work.join(run.output("report-dir"));
-    let ctx: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(report_dir.join("perfgate-context.json")).expect("context"))
-            .expect("json");
-    assert_eq!((ctx["pull_request"].as_u64(), ctx["fork"].as_bool()), (Some(9), Some(true)));
+    let ctx: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(report_dir.join("perfgate-context.json")).expect("context"),
+    )
+    .expect("json");
+    assert_eq!(
+        (ctx["pull_request"].as_u64(), ctx["fork"].as_bool()),
+        (Some(9), Some(true))
+    );
 
     // The artifact travels to the workflow_run half, which has a write token and runs no PR code.
     let artifact = w.tmp.path().join("artifact");
     std::fs::create_dir_all(artifact.join("perfgate-report")).expect("dir");
-    for e in std::fs::read_dir(&report_dir).expect("report dir").flatten() {
-        std::fs::copy(e.path(), artifact.join("perfgate-report").join(e.file_name())).expect("copy");
+    for e in std::fs::read_dir(&report_dir)
+        .expect("report dir")
+        .flatten()
+    {
+        std::fs::copy(
+            e.path(),
+            artifact.join("perfgate-report").join(e.file_name()),
+        )
+        .expect("copy");
     }
     fake.set_mode(Mode::Normal);
     fake.set_pull(9, &"f".repeat(40));
@@ -438,16 +553,30 @@ fn a_fork_with_a_read_only_token_degrades_to_summary_and_artifact_and_the_report
     let report = w.action(
         "workflow_run",
         workflow_run(false, &"f".repeat(40)),
-        &[api.clone()],
+        std::slice::from_ref(&api),
         &["--mode", "report", "--from", &from],
     );
     assert_eq!(report.code, Some(0), "{}", report.stdout);
     let comments = fake.comments(9);
     assert_eq!(comments.len(), 1);
     assert!(comments[0].body.starts_with(MARKER));
-    assert!(comments[0].body.contains("actions/runs/555"), "links the pull request's run");
-    assert_eq!(report.output("comment-url"), format!("https://github.com/{REPO}/pull/9#issuecomment-{}", comments[0].id));
-    assert!(fake.requests().iter().any(|r| r.path == format!("/repos/{REPO}/pulls/9")), "the claim was checked");
+    assert!(
+        comments[0].body.contains("actions/runs/555"),
+        "links the pull request's run"
+    );
+    assert_eq!(
+        report.output("comment-url"),
+        format!(
+            "https://github.com/{REPO}/pull/9#issuecomment-{}",
+            comments[0].id
+        )
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.path == format!("/repos/{REPO}/pulls/9")),
+        "the claim was checked"
+    );
 
     // An artifact whose pull request does not have the head commit GitHub reports is not trusted.
     fake.set_pull(9, &"e".repeat(40));
@@ -458,7 +587,11 @@ fn a_fork_with_a_read_only_token_degrades_to_summary_and_artifact_and_the_report
         &["--mode", "report", "--from", &from],
     );
     assert_eq!(forged.code, Some(0));
-    assert!(forged.stdout.contains("not commenting on #9"), "{}", forged.stdout);
+    assert!(
+        forged.stdout.contains("not commenting on #9"),
+        "{}",
+        forged.stdout
+    );
     assert_eq!(fake.comments(9).len(), 1);
     w.assert_token_nowhere(&fake);
 }
@@ -475,9 +608,15 @@ fn bad_inputs_stop_the_step_before_anything_runs_and_name_the_input() {
     );
     assert_eq!(run.code, Some(2));
     let stderr = String::from_utf8_lossy(&w.logs[0].stderr).into_owned();
-    assert!(stderr.contains("input `comment`") && stderr.contains("on-regression"), "{stderr}");
+    assert!(
+        stderr.contains("input `comment`") && stderr.contains("on-regression"),
+        "{stderr}"
+    );
     assert_eq!(
-        service.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        service
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
         0,
         "nothing was run"
     );

@@ -43,7 +43,10 @@ fn map_keys(v: &Value) -> Vec<String> {
 }
 
 fn steps(action: &Value) -> Vec<Value> {
-    action["runs"]["steps"].as_sequence().expect("steps").clone()
+    action["runs"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .clone()
 }
 
 fn step<'a>(steps: &'a [Value], id: &str) -> &'a Value {
@@ -62,7 +65,10 @@ fn every_input_is_passed_to_perfgate_action_and_every_output_comes_from_it() {
     declared.sort();
     let mut known: Vec<String> = INPUT_NAMES.iter().map(|s| s.to_string()).collect();
     known.sort();
-    assert_eq!(declared, known, "action.yml inputs vs the inputs perfgate action reads");
+    assert_eq!(
+        declared, known,
+        "action.yml inputs vs the inputs perfgate action reads"
+    );
 
     let all = steps(&action);
     let run = step(&all, "perfgate");
@@ -72,7 +78,11 @@ fn every_input_is_passed_to_perfgate_action_and_every_output_comes_from_it() {
         let passed = [input_var(name), input_var_portable(name)]
             .iter()
             .any(|k| env.get(k.as_str()).and_then(Value::as_str) == Some(expected.as_str()));
-        assert!(passed, "input {name} is not passed to perfgate action as {}", input_var_portable(name));
+        assert!(
+            passed,
+            "input {name} is not passed to perfgate action as {}",
+            input_var_portable(name)
+        );
     }
     assert!(run["run"].as_str().expect("run").contains("action"));
 
@@ -80,7 +90,10 @@ fn every_input_is_passed_to_perfgate_action_and_every_output_comes_from_it() {
     outputs.sort();
     let mut written: Vec<String> = OUTPUT_NAMES.iter().map(|s| s.to_string()).collect();
     written.sort();
-    assert_eq!(outputs, written, "action.yml outputs vs the outputs perfgate action writes");
+    assert_eq!(
+        outputs, written,
+        "action.yml outputs vs the outputs perfgate action writes"
+    );
     for name in OUTPUT_NAMES {
         assert_eq!(
             action["outputs"][*name]["value"].as_str(),
@@ -102,7 +115,13 @@ struct Runner {
 }
 
 impl Runner {
-    fn new(action: &Value, given: &[(&str, &str)], os: &str, arch: &str, action_ref: &str) -> Runner {
+    fn new(
+        action: &Value,
+        given: &[(&str, &str)],
+        os: &str,
+        arch: &str,
+        action_ref: &str,
+    ) -> Runner {
         let tmp = tempfile::tempdir().expect("tmp");
         let mut r = Runner {
             inputs: BTreeMap::new(),
@@ -154,7 +173,9 @@ impl Runner {
             ),
             _ => None,
         };
-        found.unwrap_or_else(|| panic!("action.yml uses an expression this test does not model: {expr}"))
+        found.unwrap_or_else(|| {
+            panic!("action.yml uses an expression this test does not model: {expr}")
+        })
     }
 
     fn substitute(&self, s: &str) -> String {
@@ -172,7 +193,11 @@ impl Runner {
 
     /// `if:` conditions of the forms `A != 'x'` and `A == 'x'`.
     fn condition(&self, cond: &str) -> bool {
-        let cond = cond.trim().trim_start_matches("${{").trim_end_matches("}}").trim();
+        let cond = cond
+            .trim()
+            .trim_start_matches("${{")
+            .trim_end_matches("}}")
+            .trim();
         let (lhs, op, rhs) = if let Some((l, r)) = cond.split_once("!=") {
             (l, "!=", r)
         } else if let Some((l, r)) = cond.split_once("==") {
@@ -198,10 +223,20 @@ impl Runner {
                 used.push(uses.to_string());
                 continue;
             }
-            let id = s["id"].as_str().map(str::to_string).unwrap_or(format!("step{n}"));
+            let id = s["id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(format!("step{n}"));
             let script = s["run"].as_str().expect("a run step");
-            assert!(!script.contains("${{"), "step {id}: expressions belong in env:, not in the script");
-            assert_eq!(s["shell"].as_str(), Some("bash"), "step {id} runs under bash");
+            assert!(
+                !script.contains("${{"),
+                "step {id}: expressions belong in env:, not in the script"
+            );
+            assert_eq!(
+                s["shell"].as_str(),
+                Some("bash"),
+                "step {id} runs under bash"
+            );
             let dir = self.tmp.path().join(format!("step-{n}"));
             std::fs::create_dir_all(&dir).expect("dir");
             let script_path = dir.join("script.sh");
@@ -262,10 +297,22 @@ fn base_env(r: &Runner, stub_dir: &Path, extra: &[(&str, String)]) -> Vec<(Strin
     );
     let mut env = vec![
         ("PATH".to_string(), path),
-        ("HOME".to_string(), r.tmp.path().join("home").display().to_string()),
-        ("GITHUB_ACTION_PATH".to_string(), repo_root().display().to_string()),
-        ("GITHUB_PATH".to_string(), r.tmp.path().join("github_path").display().to_string()),
-        ("RUNNER_TOOL_CACHE".to_string(), r.tmp.path().join("toolcache").display().to_string()),
+        (
+            "HOME".to_string(),
+            r.tmp.path().join("home").display().to_string(),
+        ),
+        (
+            "GITHUB_ACTION_PATH".to_string(),
+            repo_root().display().to_string(),
+        ),
+        (
+            "GITHUB_PATH".to_string(),
+            r.tmp.path().join("github_path").display().to_string(),
+        ),
+        (
+            "RUNNER_TOOL_CACHE".to_string(),
+            r.tmp.path().join("toolcache").display().to_string(),
+        ),
         ("GITHUB_ACTIONS".to_string(), "true".to_string()),
         ("CI".to_string(), "true".to_string()),
     ];
@@ -356,17 +403,31 @@ fn the_composite_steps_build_from_source_and_run_perfgate_action_with_every_outp
             ("GITHUB_SERVER_URL", "https://github.com".into()),
             ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
             // No release host is reachable in this test.
-            ("PERFGATE_DOWNLOAD_URL", "http://127.0.0.1:9/unreachable".into()),
+            (
+                "PERFGATE_DOWNLOAD_URL",
+                "http://127.0.0.1:9/unreachable".into(),
+            ),
         ],
     );
     let used = r.run_all(&action);
 
-    assert_eq!(used, vec!["actions/cache@v4".to_string()], "the build is cached");
+    assert_eq!(
+        used,
+        vec!["actions/cache@v4".to_string()],
+        "the build is cached"
+    );
     let install = &r.steps["install"];
     assert_eq!(install["installed"], "false");
     let root = PathBuf::from(&install["root"]);
-    assert!(root.starts_with(r.tmp.path().join("toolcache/perfgate")), "{}", root.display());
-    assert!(install["cache-key"].starts_with("perfgate-Linux-X64-"), "{install:?}");
+    assert!(
+        root.starts_with(r.tmp.path().join("toolcache/perfgate")),
+        "{}",
+        root.display()
+    );
+    assert!(
+        install["cache-key"].starts_with("perfgate-Linux-X64-"),
+        "{install:?}"
+    );
     let cargo_args = std::fs::read_to_string(&cargo_log).expect("cargo was called");
     assert_eq!(
         cargo_args.trim(),
@@ -376,17 +437,34 @@ fn the_composite_steps_build_from_source_and_run_perfgate_action_with_every_outp
             root.display()
         )
     );
-    let github_path = std::fs::read_to_string(r.tmp.path().join("github_path")).expect("GITHUB_PATH");
-    assert!(github_path.lines().any(|l| Path::new(l) == root.join("bin")), "{github_path}");
+    let github_path =
+        std::fs::read_to_string(r.tmp.path().join("github_path")).expect("GITHUB_PATH");
+    assert!(
+        github_path
+            .lines()
+            .any(|l| Path::new(l) == root.join("bin")),
+        "{github_path}"
+    );
 
     let run = r.log("perfgate");
-    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let outputs = &r.steps["perfgate"];
     for name in OUTPUT_NAMES {
-        assert!(outputs.contains_key(*name), "output {name} not written: {outputs:?}");
+        assert!(
+            outputs.contains_key(*name),
+            "output {name} not written: {outputs:?}"
+        );
     }
     assert_eq!(outputs["status"], "pass");
-    assert!(Path::new(&outputs["run-record"]).is_file() || project.join(&outputs["run-record"]).is_file());
+    assert!(
+        Path::new(&outputs["run-record"]).is_file()
+            || project.join(&outputs["run-record"]).is_file()
+    );
     let comments = fake.comments(5);
     assert_eq!(comments.len(), 1);
     assert!(outputs["comment-url"].ends_with(&format!("#issuecomment-{}", comments[0].id)));
@@ -395,10 +473,18 @@ fn the_composite_steps_build_from_source_and_run_perfgate_action_with_every_outp
         let v = r.substitute(action["outputs"][*name]["value"].as_str().expect("value"));
         assert_eq!(&v, &outputs[*name]);
     }
-    assert!(std::fs::read_to_string(&summary).expect("summary").contains("perfgate"));
+    assert!(std::fs::read_to_string(&summary)
+        .expect("summary")
+        .contains("perfgate"));
 
     // A second job on the same runner finds the cached build and does not call cargo again.
-    let mut again = Runner::new(&action, &[("mode", "report"), ("from", "/nonexistent")], "Linux", "X64", "main");
+    let mut again = Runner::new(
+        &action,
+        &[("mode", "report"), ("from", "/nonexistent")],
+        "Linux",
+        "X64",
+        "main",
+    );
     again.base_env = r.base_env.clone();
     again.base_env.retain(|(k, _)| k != "RUNNER_TOOL_CACHE");
     again.base_env.push((
@@ -406,9 +492,19 @@ fn the_composite_steps_build_from_source_and_run_perfgate_action_with_every_outp
         r.tmp.path().join("toolcache").display().to_string(),
     ));
     again.run_all(&action);
-    assert_eq!(std::fs::read_to_string(&cargo_log).expect("log").lines().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(&cargo_log)
+            .expect("log")
+            .lines()
+            .count(),
+        1
+    );
     let report = again.log("perfgate");
-    assert_eq!(report.status.code(), Some(2), "a missing report directory is a usage error");
+    assert_eq!(
+        report.status.code(),
+        Some(2),
+        "a missing report directory is a usage error"
+    );
 }
 
 /// A release host with one tarball (`binary` as `perfgate`) and its checksum (`corrupt`: a wrong one).
@@ -447,8 +543,21 @@ fn workspace_version() -> String {
         .to_string()
 }
 
-fn run_install(action: &Value, host: &StaticServer, os: &str, arch: &str, action_ref: &str, version: &str) -> Runner {
-    let mut r = Runner::new(action, &[("perfgate-version", version)], os, arch, action_ref);
+fn run_install(
+    action: &Value,
+    host: &StaticServer,
+    os: &str,
+    arch: &str,
+    action_ref: &str,
+    version: &str,
+) -> Runner {
+    let mut r = Runner::new(
+        action,
+        &[("perfgate-version", version)],
+        os,
+        arch,
+        action_ref,
+    );
     let stub_dir = r.tmp.path().join("stub-bin");
     stub_cargo(&stub_dir, &r.tmp.path().join("cargo.log"));
     r.base_env = base_env(&r, &stub_dir, &[("PERFGATE_DOWNLOAD_URL", host.url())]);
@@ -468,12 +577,25 @@ fn at_a_release_tag_the_install_step_downloads_and_verifies_the_release_binary()
     let r = run_install(&action, &host, "Linux", "X64", "v0", "");
     let install = &r.steps["install"];
     assert_eq!(install["installed"], "true", "{install:?}");
-    let out = Command::new(&install["bin"]).arg("--version").output().expect("installed binary runs");
+    let out = Command::new(&install["bin"])
+        .arg("--version")
+        .output()
+        .expect("installed binary runs");
     assert!(String::from_utf8_lossy(&out.stdout).contains(&version));
-    assert!(!r.tmp.path().join("cargo.log").exists(), "nothing was built");
+    assert!(
+        !r.tmp.path().join("cargo.log").exists(),
+        "nothing was built"
+    );
 
     // A tampered checksum stops the install (checked before anything is unpacked, so any file will do).
-    let bad = release_host(&version, "x86_64-unknown-linux-gnu", Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml").as_path(), true);
+    let bad = release_host(
+        &version,
+        "x86_64-unknown-linux-gnu",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("Cargo.toml")
+            .as_path(),
+        true,
+    );
     let r = run_install(&action, &bad, "Linux", "X64", &format!("v{version}"), "");
     let log = r.log("install");
     assert_ne!(log.status.code(), Some(0));
@@ -488,7 +610,11 @@ fn an_explicit_version_that_was_never_released_fails_the_install_clearly() {
     let log = r.log("install");
     assert_ne!(log.status.code(), Some(0));
     let text = String::from_utf8_lossy(&log.stdout);
-    assert!(text.contains("::error") && text.contains("perfgate-v9.9.9-x86_64-unknown-linux-gnu.tar.gz"), "{text}");
+    assert!(
+        text.contains("::error")
+            && text.contains("perfgate-v9.9.9-x86_64-unknown-linux-gnu.tar.gz"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -503,12 +629,21 @@ fn the_install_step_asks_for_exactly_the_assets_the_release_workflow_builds() {
         .collect();
     built.sort();
     let package = serde_norway::to_string(&release["jobs"]["build"]["steps"]).expect("yaml");
-    assert!(package.contains("perfgate-$GITHUB_REF_NAME-$TARGET.tar.gz"), "release asset name changed");
+    assert!(
+        package.contains("perfgate-$GITHUB_REF_NAME-$TARGET.tar.gz"),
+        "release asset name changed"
+    );
 
     // An empty host: every download 404s and the step falls back to building.
     let host = StaticServer::start(BTreeMap::new());
     let version = workspace_version();
-    for (os, arch) in [("Linux", "X64"), ("Linux", "ARM64"), ("macOS", "X64"), ("macOS", "ARM64"), ("Windows", "X64")] {
+    for (os, arch) in [
+        ("Linux", "X64"),
+        ("Linux", "ARM64"),
+        ("macOS", "X64"),
+        ("macOS", "ARM64"),
+        ("Windows", "X64"),
+    ] {
         let r = run_install(&action, &host, os, arch, "v0", "");
         assert_eq!(r.steps["install"]["installed"], "false", "{os}/{arch}");
     }
@@ -522,34 +657,54 @@ fn the_install_step_asks_for_exactly_the_assets_the_release_workflow_builds() {
         })
         .collect();
     asked.sort();
-    assert_eq!(asked, built, "assets the install step asks for vs the ones release.yml uploads");
+    assert_eq!(
+        asked, built,
+        "assets the install step asks for vs the ones release.yml uploads"
+    );
 }
 
 #[test]
 fn example_workflows_ask_for_the_least_permissions_they_need() {
     let expect: [(&str, &[(&str, &str)]); 3] = [
         ("examples/workflows/nightly.yml", &[("contents", "write")]),
-        ("examples/workflows/pull-request.yml", &[("contents", "read")]),
+        (
+            "examples/workflows/pull-request.yml",
+            &[("contents", "read")],
+        ),
         (
             "examples/workflows/report.yml",
-            &[("pull-requests", "write"), ("actions", "read"), ("contents", "read")],
+            &[
+                ("pull-requests", "write"),
+                ("actions", "read"),
+                ("contents", "read"),
+            ],
         ),
     ];
     for (file, perms) in expect {
         let wf = load_yaml(file);
-        let declared = wf["permissions"].as_mapping().unwrap_or_else(|| panic!("{file}: no permissions"));
+        let declared = wf["permissions"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{file}: no permissions"));
         assert_eq!(declared.len(), perms.len(), "{file}: {declared:?}");
         for (k, v) in perms {
             assert_eq!(wf["permissions"][*k].as_str(), Some(*v), "{file}: {k}");
         }
         let text = serde_norway::to_string(&wf["jobs"]).expect("yaml");
-        assert!(text.contains("perfgate/perfgate@"), "{file} uses the action");
+        assert!(
+            text.contains("perfgate/perfgate@"),
+            "{file} uses the action"
+        );
     }
     // The pull-request half never gets a write token and runs in mode run; the report half runs no PR code.
     let pr = load_yaml("examples/workflows/pull-request.yml");
-    assert!(serde_norway::to_string(&pr["jobs"]).expect("yaml").contains("mode: run"));
+    assert!(serde_norway::to_string(&pr["jobs"])
+        .expect("yaml")
+        .contains("mode: run"));
     let report = load_yaml("examples/workflows/report.yml");
     let jobs = serde_norway::to_string(&report["jobs"]).expect("yaml");
-    assert!(jobs.contains("mode: report") && !jobs.contains("head_sha") && !jobs.contains("ref:"), "{jobs}");
+    assert!(
+        jobs.contains("mode: report") && !jobs.contains("head_sha") && !jobs.contains("ref:"),
+        "{jobs}"
+    );
     assert!(report["on"]["workflow_run"].is_mapping());
 }

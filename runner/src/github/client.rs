@@ -127,7 +127,9 @@ impl GitHub {
         let builder = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| {
-                ApiError::Setup(format!("GITHUB_API_URL={api_url:?} is not a usable URL: {e}"))
+                ApiError::Setup(format!(
+                    "GITHUB_API_URL={api_url:?} is not a usable URL: {e}"
+                ))
             })?
             .personal_token(token.to_string())
             .add_header(
@@ -160,7 +162,11 @@ impl GitHub {
         let mut pages = 1;
         while let Some(next) = page.next.clone() {
             if pages >= MAX_PAGES {
-                tracing::warn!("#{number} has more than {} comments; only the first {} were searched", MAX_PAGES * 100, MAX_PAGES * 100);
+                tracing::warn!(
+                    "#{number} has more than {} comments; only the first {} were searched",
+                    MAX_PAGES * 100,
+                    MAX_PAGES * 100
+                );
                 break;
             }
             let next = Some(next);
@@ -179,9 +185,11 @@ impl GitHub {
     /// Creates a comment on issue or pull request `number`.
     pub async fn create_comment(&self, number: u64, body: &str) -> Result<IssueComment, ApiError> {
         let issues = self.crab.issues(&self.owner, &self.repo);
-        self.call(&format!("comment on #{number}"), || issues.create_comment(number, body))
-            .await
-            .map(Into::into)
+        self.call(&format!("comment on #{number}"), || {
+            issues.create_comment(number, body)
+        })
+        .await
+        .map(Into::into)
     }
 
     /// Replaces the body of comment `id`.
@@ -197,8 +205,10 @@ impl GitHub {
     /// Deletes comment `id`.
     pub async fn delete_comment(&self, id: u64) -> Result<(), ApiError> {
         let issues = self.crab.issues(&self.owner, &self.repo);
-        self.call(&format!("delete comment {id}"), || issues.delete_comment(id.into()))
-            .await
+        self.call(&format!("delete comment {id}"), || {
+            issues.delete_comment(id.into())
+        })
+        .await
     }
 
     /// The head commit of pull request `number` (to check what an artifact claims about its origin).
@@ -256,11 +266,19 @@ impl GitHub {
                 headers: headers.as_ref(),
                 message: &message,
             };
-            match decide(&self.policy, attempt, &failure, chrono::Utc::now().timestamp(), slept) {
+            match decide(
+                &self.policy,
+                attempt,
+                &failure,
+                chrono::Utc::now().timestamp(),
+                slept,
+            ) {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(
                         "GitHub: could not {what} ({}); retrying in {:.0} s (attempt {} of {})",
-                        status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| message.clone()),
+                        status
+                            .map(|s| format!("HTTP {s}"))
+                            .unwrap_or_else(|| message.clone()),
                         wait.as_secs_f64(),
                         attempt + 1,
                         self.policy.max_attempts

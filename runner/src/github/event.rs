@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn mainline_is_a_push_to_the_default_branch_or_a_schedule() {
-        let repo = serde_json::json!({"repository": {"full_name": "o/r", "default_branch": "main"}});
+        let repo =
+            serde_json::json!({"repository": {"full_name": "o/r", "default_branch": "main"}});
         assert!(ctx("push", repo.clone(), &[("GITHUB_REF", "refs/heads/main")]).is_mainline());
         assert!(!ctx("push", repo.clone(), &[("GITHUB_REF", "refs/heads/dev")]).is_mainline());
         assert!(!ctx("push", repo.clone(), &[("GITHUB_REF", "refs/tags/v1")]).is_mainline());
@@ -266,7 +267,10 @@ mod tests {
             ],
         );
         let w = c.workflow_run.clone().unwrap();
-        assert_eq!((w.id, w.pull_requests.clone(), w.fork), (Some(99), vec![12], false));
+        assert_eq!(
+            (w.id, w.pull_requests.clone(), w.fork),
+            (Some(99), vec![12], false)
+        );
         assert_eq!(
             c.run_url().as_deref(),
             Some("https://ghe.example.com/o/r/actions/runs/5")
@@ -281,7 +285,10 @@ mod tests {
     #[test]
     fn unreadable_payload_names_the_variable() {
         let mut env = BTreeMap::new();
-        env.insert("GITHUB_EVENT_PATH".to_string(), "/nonexistent/e.json".to_string());
+        env.insert(
+            "GITHUB_EVENT_PATH".to_string(),
+            "/nonexistent/e.json".to_string(),
+        );
         let e = Context::from_env(&env).unwrap_err().to_string();
         assert!(e.contains("GITHUB_EVENT_PATH"), "{e}");
     }

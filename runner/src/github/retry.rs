@@ -128,7 +128,10 @@ pub fn decide(
 
 fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     let factor = 1u32 << attempt.saturating_sub(1).min(16);
-    policy.base_backoff.saturating_mul(factor).min(policy.max_backoff)
+    policy
+        .base_backoff
+        .saturating_mul(factor)
+        .min(policy.max_backoff)
 }
 
 #[cfg(test)]
@@ -169,7 +172,13 @@ mod tests {
             Decision::Stop(Some(_))
         ));
         assert_eq!(
-            decide(&p, 1, &fail(None, None, "connection reset"), NOW, Duration::ZERO),
+            decide(
+                &p,
+                1,
+                &fail(None, None, "connection reset"),
+                NOW,
+                Duration::ZERO
+            ),
             Decision::RetryAfter(Duration::from_secs(1))
         );
     }
@@ -196,9 +205,18 @@ mod tests {
     fn primary_limit_waits_for_the_reset_and_secondary_limit_for_a_minute() {
         let p = RetryPolicy::default();
         let reset = (NOW + 30).to_string();
-        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)]);
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ]);
         assert_eq!(
-            decide(&p, 1, &fail(Some(403), Some(&h), "API rate limit exceeded"), NOW, Duration::ZERO),
+            decide(
+                &p,
+                1,
+                &fail(Some(403), Some(&h), "API rate limit exceeded"),
+                NOW,
+                Duration::ZERO
+            ),
             Decision::RetryAfter(Duration::from_secs(30))
         );
         let msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
@@ -238,7 +256,13 @@ mod tests {
         }
         let h = headers(&[("retry-after", "60")]);
         assert!(matches!(
-            decide(&p, 2, &fail(Some(429), Some(&h), ""), NOW, Duration::from_secs(150)),
+            decide(
+                &p,
+                2,
+                &fail(Some(429), Some(&h), ""),
+                NOW,
+                Duration::from_secs(150)
+            ),
             Decision::Stop(Some(_))
         ));
     }

@@ -53,7 +53,10 @@ pub async fn upsert(
         if !create {
             return Ok(StickyOutcome::Skipped);
         }
-        return gh.create_comment(number, body).await.map(StickyOutcome::Created);
+        return gh
+            .create_comment(number, body)
+            .await
+            .map(StickyOutcome::Created);
     };
     let updated = if keep.body == body {
         (*keep).clone()

@@ -61,7 +61,10 @@ pub fn append_output(path: &Path, name: &str, value: &str) -> Result<()> {
             break d;
         }
     };
-    append(path, format!("{name}<<{delimiter}\n{value}\n{delimiter}\n").as_bytes())
+    append(
+        path,
+        format!("{name}<<{delimiter}\n{value}\n{delimiter}\n").as_bytes(),
+    )
 }
 
 /// Appends Markdown to the job summary (`GITHUB_STEP_SUMMARY`).

@@ -74,9 +74,7 @@ pub fn wanted(when: CommentWhen, t: &Tally) -> Option<bool> {
     match when {
         CommentWhen::Never => None,
         CommentWhen::Auto | CommentWhen::Always => Some(true),
-        CommentWhen::OnChange => {
-            Some(t.failed_gates + t.regressions + t.improvements > 0)
-        }
+        CommentWhen::OnChange => Some(t.failed_gates + t.regressions + t.improvements > 0),
         CommentWhen::OnRegression => Some(t.failed_gates + t.regressions > 0),
     }
 }
@@ -136,7 +134,10 @@ mod tests {
         .unwrap();
         let l = links(&rec, None, None, Some("https://o.github.io/r/".into()));
         let url = &l.operation_urls["search"];
-        assert!(url.starts_with("https://o.github.io/r/ops/search-benchmark-"), "{url}");
+        assert!(
+            url.starts_with("https://o.github.io/r/ops/search-benchmark-"),
+            "{url}"
+        );
         assert!(links(&rec, None, None, None).operation_urls.is_empty());
         let b = body(&rec, l, Some("no baseline yet"));
         assert!(b.starts_with(&marker("api")), "{b}");

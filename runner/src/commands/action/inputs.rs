@@ -122,9 +122,8 @@ impl Inputs {
         let get = |name: &str| input(env, name);
         let test_type = match get("test-type") {
             None => TestTypeArg::Analysis,
-            Some(v) => TestTypeArg::from_str(&v, true).map_err(|_| {
-                bad("test-type", &v, "benchmark, load, stress, analysis or all")
-            })?,
+            Some(v) => TestTypeArg::from_str(&v, true)
+                .map_err(|_| bad("test-type", &v, "benchmark, load, stress, analysis or all"))?,
         };
         let publish = match get("publish").as_deref().map(str::to_ascii_lowercase) {
             None => Publish::Auto,
@@ -179,7 +178,9 @@ impl Inputs {
         };
         let mode = match get("mode") {
             None => Mode::Auto,
-            Some(v) => Mode::from_str(&v, true).map_err(|_| bad("mode", &v, "auto, run or report"))?,
+            Some(v) => {
+                Mode::from_str(&v, true).map_err(|_| bad("mode", &v, "auto, run or report"))?
+            }
         };
         let reports_branch = get("reports-branch").unwrap_or_else(|| "perf-reports".into());
         if reports_branch.starts_with('-') || reports_branch.contains(char::is_whitespace) {
@@ -213,10 +214,20 @@ fn parse_fail_on(v: &str) -> Result<FailOn> {
             "regression" | "regressions" => f.regression = true,
             "never" | "none" => {
                 if v.split([',', ' ']).filter(|p| !p.trim().is_empty()).count() > 1 {
-                    return Err(bad("fail-on", v, "`never` alone, or a list of gate and regression"));
+                    return Err(bad(
+                        "fail-on",
+                        v,
+                        "`never` alone, or a list of gate and regression",
+                    ));
                 }
             }
-            _ => return Err(bad("fail-on", v, "gate, regression (comma-separated) or never")),
+            _ => {
+                return Err(bad(
+                    "fail-on",
+                    v,
+                    "gate, regression (comma-separated) or never",
+                ))
+            }
         }
     }
     Ok(f)
@@ -241,7 +252,10 @@ mod tests {
         e.insert("INPUT_FAIL-ON".to_string(), "gate".to_string());
         assert!(Inputs::from_env(&e).unwrap().fail_on.gate);
         e.insert("INPUT_FAIL-ON".to_string(), " ".to_string());
-        assert!(!Inputs::from_env(&e).unwrap().fail_on.gate, "empty falls through to the other spelling");
+        assert!(
+            !Inputs::from_env(&e).unwrap().fail_on.gate,
+            "empty falls through to the other spelling"
+        );
     }
 
     #[test]
@@ -250,7 +264,10 @@ mod tests {
         assert_eq!(i.config, PathBuf::from("perfgate.toml"));
         assert_eq!(i.test_type, TestTypeArg::Analysis);
         assert_eq!(i.reports_branch, "perf-reports");
-        assert_eq!((i.publish, i.comment, i.mode), (Publish::Auto, CommentWhen::Auto, Mode::Auto));
+        assert_eq!(
+            (i.publish, i.comment, i.mode),
+            (Publish::Auto, CommentWhen::Auto, Mode::Auto)
+        );
         assert_eq!(
             i.fail_on,
             FailOn {
@@ -275,7 +292,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(i.test_type, TestTypeArg::Benchmark);
-        assert_eq!((i.publish, i.comment, i.mode), (Publish::Never, CommentWhen::OnRegression, Mode::Report));
+        assert_eq!(
+            (i.publish, i.comment, i.mode),
+            (Publish::Never, CommentWhen::OnRegression, Mode::Report)
+        );
         assert_eq!(
             i.fail_on,
             FailOn {

@@ -51,7 +51,11 @@ pub fn compare_with_branch(
             record.suite
         ));
     }
-    Ok(compare_with_history(record, &history, &HistorySettings::default()))
+    Ok(compare_with_history(
+        record,
+        &history,
+        &HistorySettings::default(),
+    ))
 }
 
 /// Counts of a run's verdict.
@@ -68,7 +72,11 @@ pub fn tally(record: &RunRecord) -> Tally {
     let Some(a) = &record.analysis else {
         return Tally::default();
     };
-    let counts = a.comparison.as_ref().map(|c| c.counts()).unwrap_or_default();
+    let counts = a
+        .comparison
+        .as_ref()
+        .map(|c| c.counts())
+        .unwrap_or_default();
     Tally {
         failed_gates: a.failed_gates().count(),
         regressions: counts.regressed.saturating_sub(counts.acknowledged),
@@ -103,7 +111,11 @@ pub fn annotations(record: &RunRecord, fail_on: FailOn, regression_fails: bool) 
         return Vec::new();
     };
     let mut out = Vec::new();
-    let gate_level = if fail_on.gate { Level::Error } else { Level::Warning };
+    let gate_level = if fail_on.gate {
+        Level::Error
+    } else {
+        Level::Warning
+    };
     for g in a.failed_gates() {
         out.push(annotation(
             gate_level,

@@ -87,7 +87,10 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
     let mut env = config::process_env();
     let mut inputs = Inputs::from_env(&env)?;
     // Before any thread or child process exists: nothing started from here on inherits the token.
-    for var in [input_var("github-token"), input_var_portable("github-token")] {
+    for var in [
+        input_var("github-token"),
+        input_var_portable("github-token"),
+    ] {
         std::env::remove_var(&var);
         env.remove(&var);
     }
@@ -102,7 +105,10 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
         inputs.from = Some(f.clone());
     }
     let files = Files {
-        output: env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()).map(PathBuf::from),
+        output: env
+            .get("GITHUB_OUTPUT")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
         summary: env
             .get("GITHUB_STEP_SUMMARY")
             .filter(|p| !p.is_empty())
@@ -125,7 +131,9 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
                 annotation(
                     Level::Warning,
                     "perfgate version",
-                    &format!("input `perfgate-version` asks for {v}, but perfgate {have} is running")
+                    &format!(
+                        "input `perfgate-version` asks for {v}, but perfgate {have} is running"
+                    )
                 )
             );
         }
@@ -141,7 +149,10 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
             let text = redact_with(&e.to_string(), &secrets);
             println!("{}", annotation(Level::Error, "perfgate", &text));
             if let Some(s) = &files.summary {
-                let _ = append_summary(s, &format!("### perfgate could not finish\n\n```\n{text}\n```"));
+                let _ = append_summary(
+                    s,
+                    &format!("### perfgate could not finish\n\n```\n{text}\n```"),
+                );
             }
             Err(e)
         }
@@ -184,11 +195,16 @@ fn run_suite(
         .map(|p| p.base_ref.clone())
         .or_else(|| record.git.branch.clone());
     let (comparison, baseline_note) = match &base_branch {
-        Some(b) => match judge::compare_with_branch(Path::new("."), &record, &inputs.reports_branch, b) {
-            Ok(c) => (Some(c), None),
-            Err(why) => (None, Some(why)),
-        },
-        None => (None, Some("no baseline: the branch of this run is not known".to_string())),
+        Some(b) => {
+            match judge::compare_with_branch(Path::new("."), &record, &inputs.reports_branch, b) {
+                Ok(c) => (Some(c), None),
+                Err(why) => (None, Some(why)),
+            }
+        }
+        None => (
+            None,
+            Some("no baseline: the branch of this run is not known".to_string()),
+        ),
     };
     if let Some(n) = &baseline_note {
         notes.push(Note {
@@ -209,7 +225,9 @@ fn run_suite(
         event: ctx.event_name.clone(),
         repository: ctx.repository.clone(),
         pull_request: pr.map(|p| p.number),
-        head_sha: pr.and_then(|p| p.head_sha.clone()).or_else(|| ctx.sha.clone()),
+        head_sha: pr
+            .and_then(|p| p.head_sha.clone())
+            .or_else(|| ctx.sha.clone()),
         base_ref: pr.map(|p| p.base_ref.clone()),
         base_sha: pr.and_then(|p| p.base_sha.clone()),
         fork: pr.is_some_and(|p| p.fork),
@@ -234,7 +252,8 @@ fn run_suite(
     done.links = comment::links(
         &done.record,
         ctx.run_url(),
-        pr.and_then(|p| p.base_sha.as_deref()).and_then(|s| ctx.commit_url(s)),
+        pr.and_then(|p| p.base_sha.as_deref())
+            .and_then(|s| ctx.commit_url(s)),
         ctx.pages_url(),
     );
     if inputs.mode == Mode::Run {
@@ -295,7 +314,10 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
     done.links = comment::links(
         &done.record,
         run_url,
-        rd.context.base_sha.as_deref().and_then(|s| ctx.commit_url(s)),
+        rd.context
+            .base_sha
+            .as_deref()
+            .and_then(|s| ctx.commit_url(s)),
         ctx.pages_url(),
     );
     if let (Some(a), Some(b)) = (&head_sha, &rd.context.head_sha) {
@@ -331,7 +353,9 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
         let mainline = wr.is_some_and(|w| {
             !w.fork
                 && (w.event == "schedule"
-                    || (w.event == "push" && w.head_branch.is_some() && w.head_branch == ctx.default_branch))
+                    || (w.event == "push"
+                        && w.head_branch.is_some()
+                        && w.head_branch == ctx.default_branch))
         });
         if should_publish(inputs.publish, mainline) {
             publish_run(inputs, ctx, &mut done);
@@ -348,7 +372,10 @@ fn verify_pull_request(
     head_sha: Option<&str>,
 ) -> std::result::Result<(), String> {
     let head_sha = head_sha.ok_or("the event names no head commit to check it against")?;
-    let repo = ctx.repository.as_deref().ok_or("GITHUB_REPOSITORY is not set")?;
+    let repo = ctx
+        .repository
+        .as_deref()
+        .ok_or("GITHUB_REPOSITORY is not set")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -437,7 +464,11 @@ fn comment_on(inputs: &Inputs, ctx: &Context, number: u64, done: &mut Done) {
         });
         return;
     }
-    let body = comment::body(&done.record, done.links.clone(), done.baseline_note.as_deref());
+    let body = comment::body(
+        &done.record,
+        done.links.clone(),
+        done.baseline_note.as_deref(),
+    );
     match comment::post(
         &ctx.api_url,
         &inputs.github_token,
@@ -487,11 +518,17 @@ fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Res
             };
             md.push_str(&format!("> **{tag}:** {}\n\n", scrub(&n.text)));
         }
-        md.push_str(&comment::body(&done.record, done.links.clone(), done.baseline_note.as_deref()));
+        md.push_str(&comment::body(
+            &done.record,
+            done.links.clone(),
+            done.baseline_note.as_deref(),
+        ));
         // The comment shows what changed; the summary also keeps every number.
         md.push_str(&format!(
             "\n\n<details><summary>All results</summary>\n\n~~~~text\n{}\n~~~~\n\n</details>\n",
-            text_summary::render(&done.record).trim_end().replace("~~~~", "~ ~ ~ ~")
+            text_summary::render(&done.record)
+                .trim_end()
+                .replace("~~~~", "~ ~ ~ ~")
         ));
         append_summary(path, &scrub(&md))?;
     }
@@ -517,7 +554,11 @@ fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Res
     if let Some(e) = done.deferred {
         return Err(e);
     }
-    Ok(judge::exit_status(&tally, inputs.fail_on, done.regression_fails))
+    Ok(judge::exit_status(
+        &tally,
+        inputs.fail_on,
+        done.regression_fails,
+    ))
 }
 
 /// The outputs `perfgate action` writes; a test checks that `action.yml` declares exactly these.

@@ -77,8 +77,12 @@ pub struct ReportDir {
 pub fn read(dir: &Path) -> Result<ReportDir> {
     let base = locate(dir)?;
     let ctx_path = base.join(CONTEXT_FILE);
-    let context: RunContext = serde_json::from_slice(&read_capped(&ctx_path)?)
-        .map_err(|e| Error::Config(format!("{}: not a perfgate context file: {e}", ctx_path.display())))?;
+    let context: RunContext = serde_json::from_slice(&read_capped(&ctx_path)?).map_err(|e| {
+        Error::Config(format!(
+            "{}: not a perfgate context file: {e}",
+            ctx_path.display()
+        ))
+    })?;
     if context.schema != CONTEXT_SCHEMA {
         return Err(Error::Config(format!(
             "{}: schema {:?} is not {CONTEXT_SCHEMA} (was it written by a newer perfgate?)",
@@ -92,8 +96,11 @@ pub fn read(dir: &Path) -> Result<ReportDir> {
             base.display()
         ))
     })?;
-    let record = RunRecord::from_json_slice(&read_capped(&record_path)?, &record_path.display().to_string())
-        .map_err(|e| Error::Config(e.to_string()))?;
+    let record = RunRecord::from_json_slice(
+        &read_capped(&record_path)?,
+        &record_path.display().to_string(),
+    )
+    .map_err(|e| Error::Config(e.to_string()))?;
     Ok(ReportDir {
         dir: base,
         record,
