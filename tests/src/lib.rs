@@ -65,6 +65,13 @@ pub fn perfgate_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     out
 }
 
+/// Serializes the timing-sensitive tests of one test binary: two load tests sharing two cores would each
+/// measure the other. Hold the guard for the whole test.
+pub fn timing_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// How a [`TestServer`] behaves.
 #[derive(Clone, Debug, Default)]
 pub struct Behavior {
