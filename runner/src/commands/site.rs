@@ -86,7 +86,11 @@ fn runs_dir(reports: &Path) -> Result<PathBuf> {
         )));
     }
     let runs = reports.join("runs");
-    Ok(if runs.is_dir() { runs } else { reports.to_path_buf() })
+    Ok(if runs.is_dir() {
+        runs
+    } else {
+        reports.to_path_buf()
+    })
 }
 
 /// Every `*.json` file under `dir`, sorted.
@@ -168,9 +172,8 @@ fn strip_histograms(v: &mut serde_json::Value) {
 /// Writes the site's files under `out` (existing files are replaced; others are left alone, so a site can
 /// live at the root of the reports branch beside `runs/`).
 pub fn write_site(out: &Path, files: &[SiteFile]) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| {
-        Error::Usage(format!("--out {}: {e}", out.display()))
-    })?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
     for f in files {
         let path = out.join(&f.path);
         if let Some(parent) = path.parent() {
@@ -205,77 +208,131 @@ fn fingerprint(reports: &Path) -> Result<Vec<(PathBuf, u64, Option<SystemTime>)>
         .collect())
 }
 
-/// `perfgate site serve`: serves the site on 127.0.0.1 and rebuilds it when run files change.
+/// A site served on loopback from memory. Dropping it stops the server.
+pub struct SiteServer {
+    addr: std::net::SocketAddr,
+    site: Arc<RwLock<SiteMap>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SiteServer {
+    /// Serves `files` on `127.0.0.1:port` (0 picks a free port).
+    pub fn start(files: Vec<SiteFile>, port: u16) -> Result<SiteServer> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .map_err(|e| Error::Usage(format!("--port {port}: cannot listen on 127.0.0.1: {e}")))?;
+        let io = |e: std::io::Error| Error::Runtime(format!("site server: {e}"));
+        listener.set_nonblocking(true).map_err(io)?;
+        let addr = listener.local_addr().map_err(io)?;
+        let site = Arc::new(RwLock::new(to_map(files)));
+        let served = Arc::clone(&site);
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("perfgate-site".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
+                rt.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    loop {
+                        tokio::select! {
+                            _ = &mut rx => return,
+                            accepted = listener.accept() => {
+                                let Ok((stream, _)) = accepted else { continue };
+                                let site = Arc::clone(&served);
+                                tokio::spawn(async move {
+                                    let svc = service_fn(move |req| {
+                                        let site = Arc::clone(&site);
+                                        async move { Ok::<_, Infallible>(respond(&site, &req)) }
+                                    });
+                                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                                });
+                            }
+                        }
+                    }
+                });
+            })
+            .map_err(io)?;
+        Ok(SiteServer {
+            addr,
+            site,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/`
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Replaces the served files (requests in flight finish with the old ones).
+    pub fn replace(&self, files: Vec<SiteFile>) {
+        if let Ok(mut s) = self.site.write() {
+            *s = to_map(files);
+        }
+    }
+}
+
+impl Drop for SiteServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `perfgate site serve`: serves the site on 127.0.0.1 and rebuilds it when run files change, until Ctrl-C.
 pub fn serve(args: &SiteServeArgs) -> Result<ExitStatus> {
     let opts = SiteOptions::default();
     let mut seen = fingerprint(&args.reports)?;
     let (files, runs) = render(&args.reports, &opts)?;
-    let site: Arc<RwLock<SiteMap>> = Arc::new(RwLock::new(to_map(files)));
-
-    let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
-        .map_err(|e| Error::Usage(format!("--port {}: cannot listen on 127.0.0.1: {e}", args.port)))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::Runtime(format!("listener: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Runtime(format!("listener: {e}")))?;
+    let server = SiteServer::start(files, args.port)?;
     // The first line on stdout is the address (scripts and tests read it).
-    println!("serving http://{addr}/");
+    println!("serving {}", server.url());
     eprintln!(
-        "perfgate: site of {runs} runs from {} at http://{addr}/ (rebuilt when runs change; Ctrl-C stops)",
-        args.reports.display()
+        "perfgate: site of {runs} runs from {} at {} (rebuilt when runs change; Ctrl-C stops)",
+        args.reports.display(),
+        server.url()
     );
-
-    let watched = Arc::clone(&site);
-    let reports = args.reports.clone();
-    std::thread::Builder::new()
-        .name("perfgate-site-watch".into())
-        .spawn(move || loop {
-            std::thread::sleep(POLL);
-            let Ok(now) = fingerprint(&reports) else {
-                continue;
-            };
-            if now == seen {
-                continue;
-            }
-            seen = now;
-            match render(&reports, &opts) {
-                Ok((files, runs)) => {
-                    if let Ok(mut s) = watched.write() {
-                        *s = to_map(files);
-                    }
-                    eprintln!("perfgate: site rebuilt ({runs} runs)");
-                }
-                Err(e) => eprintln!("perfgate: warning: rebuilding the site failed: {e}"),
-            }
-        })
-        .map_err(|e| Error::Runtime(format!("watcher thread: {e}")))?;
-
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("runtime: {e}")))?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|e| Error::Runtime(format!("listener: {e}")))?;
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return Ok(ExitStatus::Pass),
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let site = Arc::clone(&site);
-                    tokio::spawn(async move {
-                        let svc = service_fn(move |req| {
-                            let site = Arc::clone(&site);
-                            async move { Ok::<_, Infallible>(respond(&site, &req)) }
-                        });
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
-                    });
-                }
-            }
+    let flag = Arc::clone(&stop);
+    rt.spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        rt.block_on(tokio::time::sleep(POLL));
+        let Ok(now) = fingerprint(&args.reports) else {
+            continue;
+        };
+        if now == seen {
+            continue;
         }
-    })
+        seen = now;
+        match render(&args.reports, &opts) {
+            Ok((files, runs)) => {
+                server.replace(files);
+                eprintln!("perfgate: site rebuilt ({runs} runs)");
+            }
+            Err(e) => eprintln!("perfgate: warning: rebuilding the site failed: {e}"),
+        }
+    }
+    Ok(ExitStatus::Pass)
 }
 
 /// Content type by file extension.
@@ -314,7 +371,11 @@ fn respond(site: &RwLock<SiteMap>, req: &Request<Incoming>) -> Response<Full<Byt
         (StatusCode::NOT_FOUND, perfgate_web::paths::NOT_FOUND)
     };
     let body = site.get(key).cloned().unwrap_or_default();
-    let body = if req.method() == Method::HEAD { Bytes::new() } else { body };
+    let body = if req.method() == Method::HEAD {
+        Bytes::new()
+    } else {
+        body
+    };
     let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
     if let Ok(v) = content_type(key).parse() {
@@ -351,11 +412,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let written = write_runs(dir.path(), HISTOGRAM_RUNS + 3);
         std::fs::write(dir.path().join("runs/2026/01/broken.json"), b"{not json").unwrap();
-        std::fs::write(dir.path().join("runs/2026/01/other.json"), b"{\"hello\": 1}").unwrap();
+        std::fs::write(
+            dir.path().join("runs/2026/01/other.json"),
+            b"{\"hello\": 1}",
+        )
+        .unwrap();
         let records = load_records(dir.path()).unwrap();
         assert_eq!(records.len(), written.len());
         let with_hist = |r: &RunRecord| r.operations().any(|(_, o)| o.histogram.is_some());
-        assert_eq!(records.iter().filter(|r| with_hist(r)).count(), HISTOGRAM_RUNS);
+        assert_eq!(
+            records.iter().filter(|r| with_hist(r)).count(),
+            HISTOGRAM_RUNS
+        );
         let newest = records.iter().max_by_key(|r| r.started_at).unwrap();
         assert!(with_hist(newest));
         let oldest = records.iter().min_by_key(|r| r.started_at).unwrap();
