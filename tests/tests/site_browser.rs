@@ -234,3 +234,124 @@ fn every_page_kind_renders_cleanly_in_headless_chromium() {
     }
     eprintln!("site_browser: screenshots in {}", shots.display());
 }
+
+/// A plain HTTP/1.0 GET on loopback: status code and body.
+fn get(base: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(host).expect("connect to the site server");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read response");
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Stops the `perfgate site serve` this test started (by its own pid).
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn site_serve_answers_on_loopback_and_rebuilds_when_a_run_arrives() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let input = history(&SampleSpec {
+        runs: 4,
+        operations: 2,
+        histogram_runs: 4,
+        hostile: false,
+        compare: false,
+    });
+    let runs = dir.path().join("runs/2026/01");
+    std::fs::create_dir_all(&runs).unwrap();
+    for r in &input.records[..3] {
+        std::fs::write(runs.join(format!("{}.json", r.run_id)), r.to_json_pretty()).unwrap();
+    }
+    std::fs::write(
+        runs.join("truncated.json"),
+        b"{\"schema\": \"perfgate/run@1\"",
+    )
+    .unwrap();
+
+    let child = std::process::Command::new(perfgate_e2e::perfgate_bin())
+        .args(["site", "serve", "--port", "0", "--reports"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start perfgate site serve");
+    let mut served = Served(child);
+    let stdout = served.0.stdout.take().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("address line");
+    let base = first
+        .trim()
+        .strip_prefix("serving ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let (status, index) = get(&base, "");
+    assert_eq!(status, 200);
+    assert!(
+        index.contains("3 runs from"),
+        "index counts the three good runs"
+    );
+    assert_eq!(get(&base, "runs/run-00002.html").0, 200);
+    let (status, body) = get(&base, "no/such/page.html");
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"));
+
+    let last = &input.records[3];
+    std::fs::write(
+        runs.join(format!("{}.json", last.run_id)),
+        last.to_json_pretty(),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if get(&base, "").1.contains("4 runs from") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the site was not rebuilt within 15 s of a new run file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(get(&base, &format!("runs/{}.html", last.run_id)).0, 200);
+
+    let _ = served.0.kill();
+    let _ = served.0.wait();
+    let mut err = String::new();
+    use std::io::Read;
+    served
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("truncated.json"),
+        "the bad file is named in a warning: {err}"
+    );
+}

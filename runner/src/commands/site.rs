@@ -316,7 +316,7 @@ pub fn serve(args: &SiteServeArgs) -> Result<ExitStatus> {
         flag.store(true, std::sync::atomic::Ordering::SeqCst);
     });
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        rt.block_on(tokio::time::sleep(POLL));
+        rt.block_on(async { tokio::time::sleep(POLL).await });
         let Ok(now) = fingerprint(&args.reports) else {
             continue;
         };
