@@ -4,6 +4,8 @@
 //! The services are real hyper servers on 127.0.0.1 with an ephemeral port; their behaviour (delay, failure
 //! rate, a one-time stall, a capacity limit, dying at a set time) is what the tests assert against.
 
+pub mod cdp;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
