@@ -5,6 +5,7 @@
 //! [`escape`] (Markdown escaping of names that come from users' configs).
 
 pub mod escape;
+pub mod history_table;
 pub mod optimization_report;
 pub mod table;
 pub mod text_summary;

@@ -1,7 +1,11 @@
 //! One module per subcommand; [`pipeline`] is the run → record → reports flow they share.
 
 pub mod demo;
+pub mod fetch_baseline;
+pub mod history;
 pub mod init;
 pub mod load;
 pub mod pipeline;
+pub mod publish;
+pub mod reports_config;
 pub mod run;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use perfgate_reports::history::Skipped;
-use perfgate_reports::layout::{is_run_file, run_file_path, INDEX_FILE};
+use perfgate_reports::layout::{is_run_file, run_file_bytes, run_file_path, INDEX_FILE};
 use perfgate_reports::retention::{files_to_prune, RetentionPolicy};
 use perfgate_reports::{History, Index, RunRecord};
 use rand::{Rng as _, SeedableRng as _};
@@ -89,7 +89,8 @@ impl std::fmt::Debug for PublishOptions {
 }
 
 /// What happened to the local branch after a publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LocalBranch {
     /// Created or fast-forwarded to the published commit.
     Updated,
@@ -100,7 +101,7 @@ pub enum LocalBranch {
 }
 
 /// The result of a publish (or a regeneration).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PublishOutcome {
     /// Branch-relative path of the run file (`None` for a regeneration).
     pub path: Option<String>,
@@ -130,9 +131,16 @@ pub fn publish(record: &RunRecord, opts: &PublishOptions) -> Result<PublishOutco
             total: shard.total,
         });
     }
-    let bytes = record.to_json_pretty();
+    let bytes = run_file_bytes(record);
     let path = run_file_path(record);
-    update_branch(opts, Some(NewRun { path, bytes, record }))
+    update_branch(
+        opts,
+        Some(NewRun {
+            path,
+            bytes,
+            record,
+        }),
+    )
 }
 
 /// Re-applies retention and regenerates the derived files on the current tip (after the site renderer
@@ -159,7 +167,10 @@ enum Built {
     },
 }
 
-fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<PublishOutcome, BranchError> {
+fn update_branch(
+    opts: &PublishOptions,
+    new_run: Option<NewRun<'_>>,
+) -> Result<PublishOutcome, BranchError> {
     let git = open_repo(opts)?;
     let shallow = git.run(&["rev-parse", "--is-shallow-repository"])? == "true";
     let local_ref = format!("refs/heads/{}", opts.branch);
@@ -186,10 +197,11 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
             std::thread::sleep(backoff(opts, attempt, &mut rng));
         }
         let local_tip = git.resolve_commit(&local_ref)?;
-        let base = match &opts.remote {
-            // The remote is the source of truth; a local-only branch seeds a remote that has none yet.
+        // What the push must find on the remote (compare-and-swap), and what the new commit builds on: the
+        // remote is the source of truth; a local-only branch seeds a remote that has none yet.
+        let (expected, base) = match &opts.remote {
             Some(remote) => match fetch_tip(&git, remote, &opts.branch, shallow) {
-                Ok(tip) => tip.or(local_tip.clone()),
+                Ok(tip) => (tip.clone(), tip.or(local_tip.clone())),
                 // Another publisher in this same repository is updating the tracking ref right now.
                 Err(e) if is_local_ref_race(&e) => {
                     last_loss = e.to_string();
@@ -197,7 +209,7 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
                 }
                 Err(e) => return Err(e.into()),
             },
-            None => local_tip.clone(),
+            None => (local_tip.clone(), local_tip.clone()),
         };
         let built = build_commit(
             &git,
@@ -211,7 +223,13 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
             Built::Unchanged => {
                 let commit = base.clone().unwrap_or_default();
                 let runs = count_runs(&git, base.as_deref())?;
-                let local_branch = update_local(&git, &local_ref, local_tip.as_deref(), &commit, &checked_out)?;
+                let local_branch = update_local(
+                    &git,
+                    &local_ref,
+                    local_tip.as_deref(),
+                    &commit,
+                    &checked_out,
+                )?;
                 return Ok(PublishOutcome {
                     path: new_run.as_ref().map(|r| r.path.clone()),
                     commit,
@@ -232,7 +250,7 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
             } => (commit, pruned, skipped, runs),
         };
         let landed = match &opts.remote {
-            Some(remote) => match push(&git, remote, &opts.branch, &commit, base.as_deref())? {
+            Some(remote) => match push(&git, remote, &opts.branch, &commit, expected.as_deref())? {
                 PushResult::Pushed => true,
                 PushResult::Lost(reason) => {
                     last_loss = reason;
@@ -243,7 +261,14 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
                 // Compare-and-swap on the local branch: another local publisher may have moved it.
                 let old = local_tip.clone().unwrap_or_else(|| "0".repeat(40));
                 let out = git.output(
-                    &["update-ref", "-m", "perfgate publish", &local_ref, &commit, &old],
+                    &[
+                        "update-ref",
+                        "-m",
+                        "perfgate publish",
+                        &local_ref,
+                        &commit,
+                        &old,
+                    ],
                     None,
                 )?;
                 if !out.success {
@@ -256,14 +281,20 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
             continue;
         }
         let local_branch = match &opts.remote {
-            Some(_) => update_local(&git, &local_ref, local_tip.as_deref(), &commit, &checked_out)?,
+            Some(_) => update_local(
+                &git,
+                &local_ref,
+                local_tip.as_deref(),
+                &commit,
+                &checked_out,
+            )?,
             None => LocalBranch::Updated,
         };
         return Ok(PublishOutcome {
             path: new_run.as_ref().map(|r| r.path.clone()),
             commit,
             attempts: attempt,
-            created_branch: base.is_none(),
+            created_branch: expected.is_none(),
             unchanged: false,
             pruned,
             skipped,
@@ -296,7 +327,7 @@ fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
     if !check.success || opts.branch.starts_with('-') {
         return Err(BranchError::InvalidBranch(opts.branch.clone()));
     }
-    Ok(with_identity(git)?)
+    with_identity(git)
 }
 
 /// Commits need an author; a fresh CI machine has none configured. Use the configured identity when there is
@@ -305,7 +336,11 @@ fn with_identity(git: Git) -> Result<Git, BranchError> {
     let mut git = git;
     for (var, name_var, email_var) in [
         ("GIT_AUTHOR_IDENT", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"),
-        ("GIT_COMMITTER_IDENT", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"),
+        (
+            "GIT_COMMITTER_IDENT",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ),
     ] {
         if !git.output(&["var", var], None)?.success {
             git = git
@@ -348,13 +383,26 @@ fn update_local(
         None => "0".repeat(40),
         Some(t) if t == commit => return Ok(LocalBranch::Updated),
         Some(t) => {
-            if !git.output(&["merge-base", "--is-ancestor", t, commit], None)?.success {
+            if !git
+                .output(&["merge-base", "--is-ancestor", t, commit], None)?
+                .success
+            {
                 return Ok(LocalBranch::Diverged);
             }
             t.to_string()
         }
     };
-    let out = git.output(&["update-ref", "-m", "perfgate publish", local_ref, commit, &old], None)?;
+    let out = git.output(
+        &[
+            "update-ref",
+            "-m",
+            "perfgate publish",
+            local_ref,
+            commit,
+            &old,
+        ],
+        None,
+    )?;
     Ok(if out.success {
         LocalBranch::Updated
     } else {
@@ -364,7 +412,11 @@ fn update_local(
 
 fn count_runs(git: &Git, base: Option<&str>) -> Result<usize, BranchError> {
     Ok(match base {
-        Some(b) => git.list_tree(b)?.iter().filter(|e| is_run_file(&e.path)).count(),
+        Some(b) => git
+            .list_tree(b)?
+            .iter()
+            .filter(|e| is_run_file(&e.path))
+            .count(),
         None => 0,
     })
 }
@@ -380,7 +432,11 @@ fn build_commit(
     cache: &mut HashMap<String, Vec<u8>>,
 ) -> Result<Built, BranchError> {
     let entries: BTreeMap<String, TreeEntry> = match base {
-        Some(b) => git.list_tree(b)?.into_iter().map(|e| (e.path.clone(), e)).collect(),
+        Some(b) => git
+            .list_tree(b)?
+            .into_iter()
+            .map(|e| (e.path.clone(), e))
+            .collect(),
         None => BTreeMap::new(),
     };
     if let Some((run, blob)) = new_run {
@@ -418,7 +474,12 @@ fn build_commit(
     }
     let mut files: Vec<(String, Vec<u8>)> = kept
         .iter()
-        .map(|e| (e.path.clone(), cache.get(&e.id).cloned().unwrap_or_default()))
+        .map(|e| {
+            (
+                e.path.clone(),
+                cache.get(&e.id).cloned().unwrap_or_default(),
+            )
+        })
         .collect();
     if let Some((run, _)) = new_run {
         files.push((run.path.clone(), run.bytes.clone()));
@@ -426,7 +487,10 @@ fn build_commit(
     let history = History::from_files(files);
 
     // Derived files.
-    let mut derived: Vec<(String, Vec<u8>)> = vec![(INDEX_FILE.to_string(), Index::build(&history).to_json_bytes())];
+    let mut derived: Vec<(String, Vec<u8>)> = vec![(
+        INDEX_FILE.to_string(),
+        Index::build(&history).to_json_bytes(),
+    )];
     let mut site_paths: Vec<String> = Vec::new();
     if let Some(hook) = &opts.site {
         let files = hook.render(&history).map_err(BranchError::Site)?;
@@ -534,7 +598,10 @@ fn commit_message(opts: &PublishOptions, record: Option<&RunRecord>, pruned: &[S
         (None, None) => "perfgate: regenerate derived files".to_string(),
     };
     if !pruned.is_empty() {
-        msg.push_str(&format!("\n\nRetention pruned {} run file(s):\n", pruned.len()));
+        msg.push_str(&format!(
+            "\n\nRetention pruned {} run file(s):\n",
+            pruned.len()
+        ));
         for p in pruned {
             msg.push_str(&format!("  {p}\n"));
         }
