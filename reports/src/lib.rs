@@ -12,6 +12,7 @@ pub mod histogram;
 pub mod history;
 pub mod index;
 pub mod layout;
+pub mod merge;
 pub mod metric;
 pub mod record;
 pub mod render;
