@@ -62,15 +62,24 @@ impl TestTypeArg {
     }
 
     pub fn runs_benchmark(self) -> bool {
-        matches!(self, TestTypeArg::Benchmark | TestTypeArg::Analysis | TestTypeArg::All)
+        matches!(
+            self,
+            TestTypeArg::Benchmark | TestTypeArg::Analysis | TestTypeArg::All
+        )
     }
 
     pub fn runs_load(self) -> bool {
-        matches!(self, TestTypeArg::Load | TestTypeArg::Analysis | TestTypeArg::All)
+        matches!(
+            self,
+            TestTypeArg::Load | TestTypeArg::Analysis | TestTypeArg::All
+        )
     }
 
     pub fn runs_stress(self) -> bool {
-        matches!(self, TestTypeArg::Stress | TestTypeArg::Analysis | TestTypeArg::All)
+        matches!(
+            self,
+            TestTypeArg::Stress | TestTypeArg::Analysis | TestTypeArg::All
+        )
     }
 }
 
@@ -97,7 +106,12 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "analysis")]
     pub test_type: TestTypeArg,
     /// Config file
-    #[arg(long, short = 'C', value_name = "FILE", default_value = "perfgate.toml")]
+    #[arg(
+        long,
+        short = 'C',
+        value_name = "FILE",
+        default_value = "perfgate.toml"
+    )]
     pub config: PathBuf,
     /// Load duration in seconds (PERFORMANCE_TEST_DURATION)
     #[arg(long, value_name = "SECS")]
@@ -124,10 +138,20 @@ pub struct LoadArgs {
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// Concurrent connections (users)
-    #[arg(short = 'c', long = "concurrency", default_value_t = 50, value_name = "N")]
+    #[arg(
+        short = 'c',
+        long = "concurrency",
+        default_value_t = 50,
+        value_name = "N"
+    )]
     pub concurrency: u32,
     /// Duration in seconds
-    #[arg(short = 'd', long = "duration", default_value_t = 10.0, value_name = "SECS")]
+    #[arg(
+        short = 'd',
+        long = "duration",
+        default_value_t = 10.0,
+        value_name = "SECS"
+    )]
     pub duration: f64,
     /// Open model: requests per second (latency measured from intended start)
     #[arg(long, value_name = "RPS")]
@@ -307,7 +331,11 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: bool) {
-    let default = if verbose { "perfgate=debug" } else { "perfgate=warn" };
+    let default = if verbose {
+        "perfgate=debug"
+    } else {
+        "perfgate=warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PERFGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()

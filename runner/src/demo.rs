@@ -84,7 +84,10 @@ impl DemoServer {
         let thread = std::thread::Builder::new()
             .name("perfgate-demo".into())
             .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
                     return;
                 };
                 let local = tokio::task::LocalSet::new();
@@ -188,7 +191,12 @@ async fn handle(
                         .collect::<Vec<_>>()
                         .join(",")
                 );
-                (latency(&mut r, 3.0 + 0.2 * n as f64, 0.3), fail, StatusCode::OK, body)
+                (
+                    latency(&mut r, 3.0 + 0.2 * n as f64, 0.3),
+                    fail,
+                    StatusCode::OK,
+                    body,
+                )
             }
             ("POST", "/api/resources") => (
                 latency(&mut r, 12.0, 0.4),
@@ -196,14 +204,22 @@ async fn handle(
                 StatusCode::CREATED,
                 r#"{"id":"res_1","created":true}"#.to_string(),
             ),
-            _ => (Duration::ZERO, false, StatusCode::NOT_FOUND, "not found".to_string()),
+            _ => (
+                Duration::ZERO,
+                false,
+                StatusCode::NOT_FOUND,
+                "not found".to_string(),
+            ),
         }
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let (status, body) = if fail {
-        (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".to_string())
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily unavailable".to_string(),
+        )
     } else {
         (status, body)
     };

@@ -82,10 +82,16 @@ pub fn detect_git(dir: &Path, env: &BTreeMap<String, String>) -> GitInfo {
     let sha = get("GITHUB_SHA").or_else(|| git(dir, &["rev-parse", "HEAD"]));
     let ref_name = get("GITHUB_REF").or_else(|| git(dir, &["symbolic-ref", "-q", "HEAD"]));
     let branch = get("GITHUB_HEAD_REF")
-        .or_else(|| get("GITHUB_REF_NAME").filter(|_| get("GITHUB_REF").is_some_and(|r| r.starts_with("refs/heads/"))))
+        .or_else(|| {
+            get("GITHUB_REF_NAME")
+                .filter(|_| get("GITHUB_REF").is_some_and(|r| r.starts_with("refs/heads/")))
+        })
         .or_else(|| git(dir, &["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD"));
-    let pr_number = get("GITHUB_REF")
-        .and_then(|r| r.strip_prefix("refs/pull/").and_then(|s| s.split('/').next()).and_then(|n| n.parse().ok()));
+    let pr_number = get("GITHUB_REF").and_then(|r| {
+        r.strip_prefix("refs/pull/")
+            .and_then(|s| s.split('/').next())
+            .and_then(|n| n.parse().ok())
+    });
     let commit_message = sha
         .as_deref()
         .and_then(|s| git(dir, &["log", "-1", "--format=%s", s]));

@@ -21,11 +21,17 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 /// Creates the directory and proves it is writable.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        Error::Usage(format!("output directory {}: {e} (set --output-dir)", dir.display()))
+        Error::Usage(format!(
+            "output directory {}: {e} (set --output-dir)",
+            dir.display()
+        ))
     })?;
     let probe = dir.join(format!(".perfgate-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| {
-        Error::Usage(format!("output directory {} is not writable: {e} (set --output-dir)", dir.display()))
+        Error::Usage(format!(
+            "output directory {} is not writable: {e} (set --output-dir)",
+            dir.display()
+        ))
     })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
@@ -93,7 +99,11 @@ pub fn write_run(
     if let Some(b) = &record.benchmark {
         put(
             format!("benchmark_results_{ts}.json"),
-            &section_json(record, "benchmark", serde_json::to_value(&b.operations).unwrap_or_default()),
+            &section_json(
+                record,
+                "benchmark",
+                serde_json::to_value(&b.operations).unwrap_or_default(),
+            ),
         )?;
     }
     if let Some(l) = &record.load {
@@ -105,11 +115,21 @@ pub fn write_run(
     if let Some(s) = &record.stress {
         put(
             format!("stress_results_{ts}.json"),
-            &section_json(record, "stress", serde_json::to_value(s).unwrap_or_default()),
+            &section_json(
+                record,
+                "stress",
+                serde_json::to_value(s).unwrap_or_default(),
+            ),
         )?;
     }
-    put(format!("optimization_report_{ts}.md"), optimization_report_md.as_bytes())?;
-    put(format!("performance_summary_{ts}.txt"), summary_txt.as_bytes())?;
+    put(
+        format!("optimization_report_{ts}.md"),
+        optimization_report_md.as_bytes(),
+    )?;
+    put(
+        format!("performance_summary_{ts}.txt"),
+        summary_txt.as_bytes(),
+    )?;
     let run = put(format!("run_{ts}.json"), &record.to_json_pretty())?;
     written.run_record = Some(run);
     Ok(written)
@@ -126,7 +146,10 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
@@ -142,7 +165,9 @@ mod tests {
 
     #[test]
     fn stamp_format() {
-        let t = DateTime::parse_from_rfc3339("2026-11-27T09:05:03Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-27T09:05:03Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(stamp(t), "20261127_090503");
     }
 }

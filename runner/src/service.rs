@@ -30,8 +30,11 @@ impl Service {
         if let Some(parent) = settings.log_file.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let log = std::fs::File::create(&settings.log_file).map_err(|e| Error::io(&settings.log_file, e))?;
-        let log2 = log.try_clone().map_err(|e| Error::io(&settings.log_file, e))?;
+        let log = std::fs::File::create(&settings.log_file)
+            .map_err(|e| Error::io(&settings.log_file, e))?;
+        let log2 = log
+            .try_clone()
+            .map_err(|e| Error::io(&settings.log_file, e))?;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(&settings.command)
@@ -67,7 +70,11 @@ impl Service {
 
     fn wait_ready(&mut self, s: &ServiceSettings, fallback_url: Option<&str>) -> Result<()> {
         let deadline = Instant::now() + s.ready_timeout;
-        let url = s.ready_url.as_deref().or(if s.ready_tcp.is_none() { fallback_url } else { None });
+        let url = s.ready_url.as_deref().or(if s.ready_tcp.is_none() {
+            fallback_url
+        } else {
+            None
+        });
         loop {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -127,7 +134,9 @@ impl Service {
 
     /// Stops the process group: SIGTERM, then SIGKILL after the grace period.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         // SAFETY: killpg has no memory-safety preconditions.
         unsafe {
             libc::killpg(self.pgid, libc::SIGTERM);
@@ -165,15 +174,22 @@ pub fn tail(path: &std::path::Path, n: usize) -> String {
 
 /// One GET, returning the status code.
 pub fn http_status(url: &str, timeout: Duration) -> Option<u16> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
     rt.block_on(async {
         tokio::time::timeout(timeout, async {
             let uri: hyper::Uri = url.parse().ok()?;
             let host = uri.host()?.to_string();
             let port = uri.port_u16().unwrap_or(80);
-            let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.ok()?;
+            let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+                .await
+                .ok()?;
             let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.ok()?;
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .ok()?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
@@ -194,7 +210,10 @@ fn install_interrupt_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::thread::spawn(|| {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async {

@@ -26,16 +26,25 @@ pub fn build_target(settings: &Settings, pid: Option<u32>) -> Result<SuiteTarget
                 expect_status,
             } => {
                 let method = Method::from_str(method).map_err(|_| {
-                    Error::Config(format!("operation `{}`: `{method}` is not an HTTP method", op.name))
+                    Error::Config(format!(
+                        "operation `{}`: `{method}` is not an HTTP method",
+                        op.name
+                    ))
                 })?;
                 let mut hs = Vec::with_capacity(headers.len());
                 for (k, v) in headers {
                     let name = HeaderName::from_str(k).map_err(|_| {
-                        Error::Config(format!("operation `{}`: `{k}` is not a valid header name", op.name))
+                        Error::Config(format!(
+                            "operation `{}`: `{k}` is not a valid header name",
+                            op.name
+                        ))
                     })?;
                     // The value may be a secret: never echo it.
                     let value = HeaderValue::from_str(v).map_err(|_| {
-                        Error::Config(format!("operation `{}`: header `{k}` has an invalid value", op.name))
+                        Error::Config(format!(
+                            "operation `{}`: header `{k}` has an invalid value",
+                            op.name
+                        ))
                     })?;
                     hs.push((name, value));
                 }

@@ -130,14 +130,22 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, target_pid: Option<u32>, period: Dura
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
         let runner = me.and_then(|p| sys.process(p));
         let tproc = target.and_then(|p| sys.process(p));
-        let gone = target.is_some() && tproc.is_none_or(|p| {
-            matches!(p.status(), sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead)
-        });
+        let gone = target.is_some()
+            && tproc.is_none_or(|p| {
+                matches!(
+                    p.status(),
+                    sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
+                )
+            });
         let sample = Sample {
             runner_cpu: runner.map(|p| f64::from(p.cpu_usage())).unwrap_or(0.0),
-            runner_rss_mb: runner.map(|p| p.memory() as f64 / 1_048_576.0).unwrap_or(0.0),
+            runner_rss_mb: runner
+                .map(|p| p.memory() as f64 / 1_048_576.0)
+                .unwrap_or(0.0),
             target_cpu: tproc.filter(|_| !gone).map(|p| f64::from(p.cpu_usage())),
-            target_rss_mb: tproc.filter(|_| !gone).map(|p| p.memory() as f64 / 1_048_576.0),
+            target_rss_mb: tproc
+                .filter(|_| !gone)
+                .map(|p| p.memory() as f64 / 1_048_576.0),
             host_cpu: f64::from(sys.global_cpu_usage()),
         };
         let Ok(mut s) = shared.lock() else { return };
@@ -147,7 +155,11 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, target_pid: Option<u32>, period: Dura
 }
 
 /// Averages and maxima of a window of samples.
-pub fn summarize(window: &[Sample], target_pid: Option<u32>, worker_threads: usize) -> SystemSummary {
+pub fn summarize(
+    window: &[Sample],
+    target_pid: Option<u32>,
+    worker_threads: usize,
+) -> SystemSummary {
     if window.is_empty() {
         return SystemSummary::default();
     }
@@ -172,7 +184,11 @@ pub fn summarize(window: &[Sample], target_pid: Option<u32>, worker_threads: usi
     let r_rss: Vec<f64> = window.iter().map(|s| s.runner_rss_mb).collect();
     let t_cpu: Vec<f64> = window.iter().filter_map(|s| s.target_cpu).collect();
     let t_rss: Vec<f64> = window.iter().filter_map(|s| s.target_rss_mb).collect();
-    let runner = usage(&r_cpu, &r_rss, sysinfo::get_current_pid().ok().map(|p| p.as_u32()));
+    let runner = usage(
+        &r_cpu,
+        &r_rss,
+        sysinfo::get_current_pid().ok().map(|p| p.as_u32()),
+    );
     let target = usage(&t_cpu, &t_rss, target_pid);
     let host = window.iter().map(|s| s.host_cpu).sum::<f64>() / window.len() as f64;
     let capacity = 100.0 * worker_threads.max(1) as f64;

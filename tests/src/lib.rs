@@ -19,9 +19,24 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
-/// Path of the perfgate binary built for these tests.
+/// Path of the perfgate binary built for these tests: `CARGO_BIN_EXE_perfgate-under-test` when Cargo or
+/// nextest set it at run time, else next to the test executable's `deps/` folder, where Cargo puts it.
 pub fn perfgate_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_perfgate-under-test"))
+    if let Some(p) = std::env::var_os("CARGO_BIN_EXE_perfgate-under-test") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!(
+        "perfgate-under-test{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        bin.exists(),
+        "{} not built: run the tests with cargo test / cargo nextest",
+        bin.display()
+    );
+    bin
 }
 
 /// Runs perfgate with `args` in `dir`, with a clean `PERFORMANCE_*`/`GITHUB_*` environment.
@@ -134,8 +149,12 @@ async fn serve(
     let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
     let started = Instant::now();
     let first_request: Arc<std::sync::OnceLock<Instant>> = Arc::new(std::sync::OnceLock::new());
-    let semaphore = behavior.capacity.map(|c| Arc::new(tokio::sync::Semaphore::new(c)));
-    let die_at = behavior.die_after.map(|d| tokio::time::Instant::from_std(started + d));
+    let semaphore = behavior
+        .capacity
+        .map(|c| Arc::new(tokio::sync::Semaphore::new(c)));
+    let die_at = behavior
+        .die_after
+        .map(|d| tokio::time::Instant::from_std(started + d));
     let behavior = Arc::new(behavior);
     loop {
         let die = async {
@@ -181,9 +200,9 @@ async fn serve(
                                 tokio::time::sleep(behavior.delay).await;
                             }
                             stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-                            let status = if behavior.fail_every.is_some_and(|k| n % k == 0) {
+                            let status = if behavior.fail_every.is_some_and(|k| n.is_multiple_of(k)) {
                                 StatusCode::INTERNAL_SERVER_ERROR
-                            } else if behavior.not_found_every.is_some_and(|k| n % k == 0) {
+                            } else if behavior.not_found_every.is_some_and(|k| n.is_multiple_of(k)) {
                                 StatusCode::NOT_FOUND
                             } else {
                                 StatusCode::OK
@@ -208,7 +227,8 @@ pub fn read_run_record(dir: &Path) -> serde_json::Value {
     let path = find_file(dir, "run_", ".json").expect("a run_*.json file");
     let bytes = std::fs::read(&path).expect("read run record");
     // Through the real reader, so the file is a valid record.
-    perfgate_reports::RunRecord::from_json_slice(&bytes, &path.display().to_string()).expect("valid record");
+    perfgate_reports::RunRecord::from_json_slice(&bytes, &path.display().to_string())
+        .expect("valid record");
     serde_json::from_slice(&bytes).expect("json")
 }
 

@@ -41,17 +41,40 @@ fn benchmark_median_matches_a_known_server_delay() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &config(&server.url(), "[benchmark]\niterations = 40\nwarmup_iterations = 3"));
-    let out = perfgate(dir.path(), &["run", "--test-type", "benchmark", "--output-dir", "out"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    write_config(
+        dir.path(),
+        &config(
+            &server.url(),
+            "[benchmark]\niterations = 40\nwarmup_iterations = 3",
+        ),
+    );
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "benchmark", "--output-dir", "out"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let rec = read_run_record(&dir.path().join("out"));
     let get = op(&rec, "benchmark", "get");
     let p50 = get["latency_ms"]["p50"].as_f64().unwrap();
-    assert!((18.0..=22.0).contains(&p50), "p50 {p50} ms should be within 10% of 20 ms");
+    assert!(
+        (18.0..=22.0).contains(&p50),
+        "p50 {p50} ms should be within 10% of 20 ms"
+    );
     assert_eq!(get["total_requests"], 40);
     assert_eq!(get["success_rate_percent"], 100.0);
     // Warm-up requests reached the server but are not in the record.
-    assert_eq!(server.stats.requests.load(std::sync::atomic::Ordering::SeqCst), 40 + 3 + 1);
+    assert_eq!(
+        server
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        40 + 3
+    );
 }
 
 #[test]
@@ -62,23 +85,35 @@ fn failures_are_counted_and_classified() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &config(&server.url(), "[benchmark]\niterations = 200\nwarmup_iterations = 0"));
-    let out = perfgate(dir.path(), &["run", "--test-type", "benchmark", "--output-dir", "out"]);
+    write_config(
+        dir.path(),
+        &config(
+            &server.url(),
+            "[benchmark]\niterations = 200\nwarmup_iterations = 0",
+        ),
+    );
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "benchmark", "--output-dir", "out"],
+    );
     // 10 % errors breaks the default error-rate gate (5 %): exit 1.
     assert_eq!(out.status.code(), Some(1));
     let rec = read_run_record(&dir.path().join("out"));
     let get = op(&rec, "benchmark", "get");
-    // Requests 1..=201 hit the server (1 is the reachability check): 20 × 500 and 8 × 404 among 200.
-    let rate = get["success_rate_percent"].as_f64().unwrap();
-    assert!((85.0..=87.0).contains(&rate), "success rate {rate}");
+    // Requests 1..=200: every 10th is a 500 (20), every 25th that is not also a 10th a 404 (25, 75, 125, 175).
+    assert_eq!(get["success_rate_percent"], 88.0);
     assert_eq!(get["errors"]["http_5xx"], 20);
-    assert_eq!(get["errors"]["http_4xx"], 8);
+    assert_eq!(get["errors"]["http_4xx"], 4);
     let failed_gate = rec["analysis"]["gates"]
         .as_array()
         .unwrap()
         .iter()
         .any(|g| g["passed"] == false);
-    assert!(failed_gate, "error-rate gate should fail: {:#}", rec["analysis"]);
+    assert!(
+        failed_gate,
+        "error-rate gate should fail: {:#}",
+        rec["analysis"]
+    );
 }
 
 /// The coordinated-omission test: one 1 s stall is visible in the open model's p99, not in the closed model's.
@@ -92,27 +127,51 @@ fn open_model_shows_a_stall_that_closed_model_hides() {
         });
         let dir = tempfile::tempdir().unwrap();
         write_config(dir.path(), &config(&server.url(), extra));
-        let out = perfgate(dir.path(), &["run", "--test-type", "load", "--output-dir", "out"]);
-        assert!(out.status.code().is_some_and(|c| c <= 1), "exit {:?}", out.status.code());
+        let out = perfgate(
+            dir.path(),
+            &["run", "--test-type", "load", "--output-dir", "out"],
+        );
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "exit {:?}",
+            out.status.code()
+        );
         read_run_record(&dir.path().join("out"))
     };
     let open = run("duration_seconds = 6\nconcurrent_users = 50\ntarget_rps = 200");
     let closed = run("duration_seconds = 6\nconcurrent_users = 4");
-    let open_p99 = open["load"]["overall"]["latency_ms"]["p99"].as_f64().unwrap();
-    let closed_p99 = closed["load"]["overall"]["latency_ms"]["p99"].as_f64().unwrap();
+    let open_p99 = open["load"]["overall"]["latency_ms"]["p99"]
+        .as_f64()
+        .unwrap();
+    let closed_p99 = closed["load"]["overall"]["latency_ms"]["p99"]
+        .as_f64()
+        .unwrap();
     assert_eq!(open["load"]["model"], "open");
-    assert!(open_p99 > 500.0, "open-model p99 {open_p99} ms must show the 1 s stall");
-    assert!(closed_p99 < 100.0, "closed-model p99 {closed_p99} ms hides it (coordinated omission)");
+    assert!(
+        open_p99 > 500.0,
+        "open-model p99 {open_p99} ms must show the 1 s stall"
+    );
+    assert!(
+        closed_p99 < 100.0,
+        "closed-model p99 {closed_p99} ms hides it (coordinated omission)"
+    );
     let timeline = open["load"]["timeline"].as_array().unwrap();
-    assert!(timeline.len() >= 5, "one point per second: {}", timeline.len());
+    assert!(
+        timeline.len() >= 5,
+        "one point per second: {}",
+        timeline.len()
+    );
     let rps = open["load"]["overall"]["throughput_rps"].as_f64().unwrap();
-    assert!((170.0..=230.0).contains(&rps), "open model keeps its rate: {rps}");
+    assert!(
+        (170.0..=230.0).contains(&rps),
+        "open model keeps its rate: {rps}"
+    );
 }
 
 #[test]
 fn stress_finds_the_breaking_point_of_a_fixed_capacity() {
     let server = TestServer::start(Behavior {
-        delay: Duration::from_millis(20),
+        delay: Duration::from_millis(50),
         capacity: Some(20),
         ..Default::default()
     });
@@ -124,49 +183,102 @@ fn stress_finds_the_breaking_point_of_a_fixed_capacity() {
             "[stress]\nstart_concurrent = 5\nmax_concurrent = 45\nstep_size = 5\nstep_duration_seconds = 2\nstep_warmup_seconds = 0.5",
         ),
     );
-    let out = perfgate(dir.path(), &["run", "--test-type", "stress", "--output-dir", "out"]);
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "stress", "--output-dir", "out"],
+    );
     assert!(out.status.code().is_some_and(|c| c <= 1));
     let rec = read_run_record(&dir.path().join("out"));
-    let bp = rec["stress"]["breaking_point"]["concurrency"].as_u64().expect("a breaking point");
-    assert!((20..=30).contains(&bp), "breaking point {bp} should be near the capacity of 20: {:#}", rec["stress"]["conclusion"]);
+    let steps: Vec<String> = rec["stress"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}u {}rps p95 {}ms",
+                s["concurrency"], s["throughput_rps"], s["latency_ms"]["p95"]
+            )
+        })
+        .collect();
+    let bp = rec["stress"]["breaking_point"]["concurrency"]
+        .as_u64()
+        .expect("a breaking point");
+    assert!(
+        (20..=35).contains(&bp),
+        "breaking point {bp} should be near the capacity of 20: {steps:?}"
+    );
     let last_good = rec["stress"]["last_good_concurrency"].as_u64().unwrap();
-    assert!((15..=25).contains(&last_good), "last good {last_good}");
-    assert!(rec["stress"]["conclusion"].as_str().unwrap().contains("breaking point"));
-    assert!(server.stats.max_in_flight.load(std::sync::atomic::Ordering::SeqCst) <= 20);
+    assert!((15..=30).contains(&last_good), "last good {last_good}");
+    assert!(rec["stress"]["conclusion"]
+        .as_str()
+        .unwrap()
+        .contains("breaking point"));
+    assert!(
+        server
+            .stats
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+            <= 20
+    );
 }
 
 #[test]
 fn bad_config_exits_2_naming_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), "[target]\nbase_url = \"http://127.0.0.1:1\"\n\n[load]\nconcurent_users = 3\n");
+    write_config(
+        dir.path(),
+        "[target]\nbase_url = \"http://127.0.0.1:1\"\n\n[load]\nconcurent_users = 3\n",
+    );
     let out = perfgate(dir.path(), &["run"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("perfgate.toml:5:") && err.contains("load.concurent_users"), "{err}");
+    assert!(
+        err.contains("perfgate.toml:5:") && err.contains("load.concurent_users"),
+        "{err}"
+    );
 
     write_config(dir.path(), "[load]\nduration_seconds = \"long\"\n");
     let out = perfgate(dir.path(), &["run"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("perfgate.toml:2:") && err.contains("load.duration_seconds"), "{err}");
+    assert!(
+        err.contains("perfgate.toml:2:") && err.contains("load.duration_seconds"),
+        "{err}"
+    );
 
-    write_config(dir.path(), "[target]\nbase_url = \"http://127.0.0.1:1\"\n[[operations]]\nname = \"x\"\n");
+    write_config(
+        dir.path(),
+        "[target]\nbase_url = \"http://127.0.0.1:1\"\n[[operations]]\nname = \"x\"\n",
+    );
     let out = perfgate(dir.path(), &["run"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("perfgate.toml:") && err.contains("needs `path`"), "{err}");
+    assert!(
+        err.contains("perfgate.toml:") && err.contains("needs `path`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unreachable_target_exits_3() {
     // Bind then drop to get a port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), &config(&format!("http://127.0.0.1:{port}"), ""));
-    let out = perfgate(dir.path(), &["run", "--test-type", "benchmark", "--output-dir", "out"]);
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "benchmark", "--output-dir", "out"],
+    );
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot reach the target") && err.contains(&port.to_string()), "{err}");
+    assert!(
+        err.contains("cannot reach the target") && err.contains(&port.to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -177,14 +289,32 @@ fn target_dying_mid_run_gives_a_record_with_connect_errors() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &config(&server.url(), "duration_seconds = 4\nconcurrent_users = 4"));
-    let out = perfgate(dir.path(), &["run", "--test-type", "load", "--output-dir", "out"]);
-    assert_eq!(out.status.code(), Some(1), "the error-rate gate fails, nothing panics");
+    write_config(
+        dir.path(),
+        &config(&server.url(), "duration_seconds = 4\nconcurrent_users = 4"),
+    );
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "load", "--output-dir", "out"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the error-rate gate fails, nothing panics"
+    );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     let rec = read_run_record(&dir.path().join("out"));
     let errors = &rec["load"]["overall"]["errors"];
-    assert!(errors["connect"].as_u64().unwrap_or(0) > 0, "connect errors: {errors}");
-    assert!(rec["load"]["overall"]["successful_requests"].as_u64().unwrap() > 100);
+    assert!(
+        errors["connect"].as_u64().unwrap_or(0) > 0,
+        "connect errors: {errors}"
+    );
+    assert!(
+        rec["load"]["overall"]["successful_requests"]
+            .as_u64()
+            .unwrap()
+            > 100
+    );
 }
 
 #[test]
@@ -214,7 +344,10 @@ warmup_iterations = 0
             marker.display()
         ),
     );
-    let out = perfgate(dir.path(), &["run", "--test-type", "benchmark", "--output-dir", "out"]);
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "benchmark", "--output-dir", "out"],
+    );
     assert!(out.status.code().is_some_and(|c| c <= 1));
     let rec = read_run_record(&dir.path().join("out"));
     assert_eq!(op(&rec, "benchmark", "ok")["success_rate_percent"], 100.0);
@@ -222,17 +355,29 @@ warmup_iterations = 0
     let hangs = op(&rec, "benchmark", "hangs");
     assert_eq!(hangs["errors"]["timeout"], 3);
     assert!(hangs["latency_ms"]["max"].as_f64().unwrap() < 2000.0);
-    assert!(op(&rec, "benchmark", "ok")["spawn_overhead_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        op(&rec, "benchmark", "ok")["spawn_overhead_ms"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     // The whole process group was killed: the background child never touched its marker.
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(!marker.exists(), "a child of the timed-out command survived");
+    assert!(
+        !marker.exists(),
+        "a child of the timed-out command survived"
+    );
 }
 
 #[test]
 fn demo_writes_all_six_files_with_the_seed_field_names() {
     let dir = tempfile::tempdir().unwrap();
     let out = perfgate(dir.path(), &["demo", "--duration", "3"]);
-    assert!(out.status.code().is_some_and(|c| c <= 1), "demo exit {:?}", out.status.code());
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "demo exit {:?}",
+        out.status.code()
+    );
     let results = dir.path().join("performance_results");
     for (prefix, suffix) in [
         ("benchmark_results_", ".json"),
@@ -242,7 +387,8 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
         ("performance_summary_", ".txt"),
         ("run_", ".json"),
     ] {
-        let f = find_file(&results, prefix, suffix).unwrap_or_else(|| panic!("missing {prefix}*{suffix}"));
+        let f = find_file(&results, prefix, suffix)
+            .unwrap_or_else(|| panic!("missing {prefix}*{suffix}"));
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let ts = &name[prefix.len()..name.len() - suffix.len()];
         assert_eq!(ts.len(), 15, "YYYYmmdd_HHMMSS in {name}");
@@ -262,10 +408,16 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
         "memory_usage_mb",
         "cpu_usage_percent",
     ] {
-        assert!(first.get(key).is_some(), "benchmark result lacks {key}: {first:#}");
+        assert!(
+            first.get(key).is_some(),
+            "benchmark result lacks {key}: {first:#}"
+        );
     }
     for key in ["min", "max", "p50", "p95", "p99", "avg"] {
-        assert!(first["latency_ms"].get(key).is_some(), "latency_ms lacks {key}");
+        assert!(
+            first["latency_ms"].get(key).is_some(),
+            "latency_ms lacks {key}"
+        );
     }
     let names: Vec<&str> = bench["results"]
         .as_array()
@@ -273,11 +425,19 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
         .iter()
         .map(|o| o["operation_name"].as_str().unwrap())
         .collect();
-    for n in ["chat_resolution", "message_fetch_10", "message_fetch_50", "resource_creation"] {
+    for n in [
+        "chat_resolution",
+        "message_fetch_10",
+        "message_fetch_50",
+        "resource_creation",
+    ] {
         assert!(names.contains(&n), "demo operation {n} missing: {names:?}");
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("chat_resolution"), "summary table on stdout: {stdout}");
+    assert!(
+        stdout.contains("chat_resolution"),
+        "summary table on stdout: {stdout}"
+    );
 }
 
 #[test]
@@ -285,11 +445,20 @@ fn quick_load_prints_json_record() {
     let server = TestServer::start(Behavior::default());
     let dir = tempfile::tempdir().unwrap();
     let url = format!("{}/hello?x=1", server.url());
-    let out = perfgate(dir.path(), &["load", "--url", &url, "-c", "4", "-d", "1", "--json"]);
+    let out = perfgate(
+        dir.path(),
+        &["load", "--url", &url, "-c", "4", "-d", "1", "--json"],
+    );
     assert_eq!(out.status.code(), Some(0));
     let rec: Value = serde_json::from_slice(&out.stdout).expect("--json prints the record");
     assert_eq!(rec["schema"], "perfgate/run@1");
     assert!(rec["load"]["overall"]["total_requests"].as_u64().unwrap() > 50);
-    assert_eq!(rec["load"]["operations"][0]["operation_name"], "GET /hello?x=1");
-    assert!(!dir.path().join("performance_results").exists(), "quick load writes nothing unless asked");
+    assert_eq!(
+        rec["load"]["operations"][0]["operation_name"],
+        "GET /hello?x=1"
+    );
+    assert!(
+        !dir.path().join("performance_results").exists(),
+        "quick load writes nothing unless asked"
+    );
 }

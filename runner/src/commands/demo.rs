@@ -43,7 +43,10 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             "perfgate: next: open {} for recommendations, or `perfgate compare` two runs",
             run.with_file_name(
                 run.file_name()
-                    .map(|n| n.to_string_lossy().replace("run_", "optimization_report_").replace(".json", ".md"))
+                    .map(|n| n
+                        .to_string_lossy()
+                        .replace("run_", "optimization_report_")
+                        .replace(".json", ".md"))
                     .unwrap_or_default()
             )
             .display()

@@ -43,11 +43,18 @@ pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
     if args.concurrency == 0 {
         return Err(Error::Usage("-c/--concurrency must be at least 1".into()));
     }
-    if !(args.duration > 0.0) {
+    if args.duration.is_nan() || args.duration <= 0.0 {
         return Err(Error::Usage("-d/--duration must be > 0".into()));
     }
-    let base = format!("http://{}", uri.authority().map(|a| a.as_str()).unwrap_or_default());
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+    let base = format!(
+        "http://{}",
+        uri.authority().map(|a| a.as_str()).unwrap_or_default()
+    );
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
     let mut headers = BTreeMap::new();
     for h in &args.headers {
         let (k, v) = h

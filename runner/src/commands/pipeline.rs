@@ -74,9 +74,13 @@ pub fn execute(
     }
 
     let started_at = Utc::now();
-    let benchmark = test_type.runs_benchmark().then(|| engine.benchmark(&settings.benchmark));
+    let benchmark = test_type
+        .runs_benchmark()
+        .then(|| engine.benchmark(&settings.benchmark));
     let load = test_type.runs_load().then(|| engine.load(&settings.load));
-    let stress = test_type.runs_stress().then(|| engine.stress(&settings.stress));
+    let stress = test_type
+        .runs_stress()
+        .then(|| engine.stress(&settings.stress));
     let finished_at = Utc::now();
 
     let mut warnings = Vec::new();
@@ -148,7 +152,8 @@ pub fn execute(
 
     let analysis = crate::commands::run::analyze(&mut record, settings)?;
     let summary_text = perfgate_reports::render::text_summary::render_text_summary(&record);
-    let report_md = perfgate_reports::render::optimization_report::render_optimization_report(&record);
+    let report_md =
+        perfgate_reports::render::optimization_report::render_optimization_report(&record);
     let files = if opts.write_files {
         output::write_run(&settings.output_dir, &record, &report_md, &summary_text)?
     } else {
@@ -206,7 +211,9 @@ pub fn print_finished(f: &Finished, json: bool) {
         eprintln!(
             "perfgate: wrote {} files to {} (run record: {})",
             f.files.files.len(),
-            run.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            run.parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             run.display()
         );
     }

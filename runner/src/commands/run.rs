@@ -103,8 +103,10 @@ pub fn build_gates(settings: &Settings) -> Result<Gates> {
 
 /// The optimizer's limits, from the same settings as the gates.
 pub fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
-    let mut o = OptimizerSettings::default();
-    o.p95_limit_ms = settings.stress.rules.max_p95_ms;
+    let mut o = OptimizerSettings {
+        p95_limit_ms: settings.stress.rules.max_p95_ms,
+        ..OptimizerSettings::default()
+    };
     if let Some(mb) = settings.gates.memory_threshold_mb {
         o.memory_threshold_mb = mb;
     }

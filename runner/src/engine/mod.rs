@@ -105,9 +105,17 @@ impl<T: Target> Engine<T> {
     /// Runs the benchmark schedule: every operation in turn, one user, sequential calls.
     pub fn benchmark(&mut self, plan: &BenchmarkPlan) -> BenchmarkSection {
         let mark = self.sampler.as_ref().map(|s| s.mark());
-        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let names: Vec<String> = self
+            .target
+            .operations()
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
         let mut operations = Vec::with_capacity(names.len());
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => {
                 return BenchmarkSection {
@@ -179,7 +187,12 @@ impl<T: Target> Engine<T> {
             Model::Closed { .. } => format!("load ({} users)", plan.users),
         };
         let outcome = self.run_phase(TestType::Load, &label, &phase_plan);
-        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let names: Vec<String> = self
+            .target
+            .operations()
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
         let system = self.summary(mark, self.workers.min(plan.users.max(1) as usize));
         let mut operations: Vec<OperationResult> = outcome
             .stats
@@ -225,14 +238,20 @@ impl<T: Target> Engine<T> {
             expected_seconds: Some(expected),
             users: plan.users,
         });
-        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let names: Vec<String> = self
+            .target
+            .operations()
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
         let observers = &mut self.observers;
         let sampler = self.sampler.as_deref();
         let warmup = plan.warmup.as_secs_f64();
         let mut outcome = phase::run_phase(&self.target, plan, self.workers, |point, interval| {
             let mut point = point.clone();
             if let Some(sample) = sampler.and_then(|s| s.latest()) {
-                point.memory_mb = Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
+                point.memory_mb =
+                    Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
                 point.cpu_percent = Some(round3(sample.target_cpu.unwrap_or(sample.runner_cpu)));
             }
             observers.emit(&Event::Tick {
@@ -248,12 +267,18 @@ impl<T: Target> Engine<T> {
         // Attach resource readings to the stored timeline too.
         if let Some(s) = sampler {
             if let Some(sample) = s.latest() {
-                for p in outcome.timeline.iter_mut().filter(|p| p.memory_mb.is_none()) {
-                    p.memory_mb = Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
+                for p in outcome
+                    .timeline
+                    .iter_mut()
+                    .filter(|p| p.memory_mb.is_none())
+                {
+                    p.memory_mb =
+                        Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
                 }
             }
         }
-        self.observers.emit(&Event::PhaseFinished { test_type, label });
+        self.observers
+            .emit(&Event::PhaseFinished { test_type, label });
         outcome
     }
 
@@ -322,4 +347,3 @@ async fn bench_one<T: Target>(target: &T, op: usize, plan: &BenchmarkPlan) -> (O
     }
     (stats, start.elapsed())
 }
-

@@ -315,7 +315,13 @@ async fn worker<T: Target>(
                 let snapshot = interval.clone();
                 interval.reset();
                 drop(interval);
-                if tx.send(WorkerMsg::Tick { second, interval: snapshot }).is_err() {
+                if tx
+                    .send(WorkerMsg::Tick {
+                        second,
+                        interval: snapshot,
+                    })
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -329,7 +335,9 @@ async fn worker<T: Target>(
         let weights = Arc::clone(&weights);
         let plan = plan.clone();
         tasks.push(tokio::task::spawn_local(async move {
-            let mut rng = SmallRng::seed_from_u64(plan.seed ^ (u64::from(u) * 0x9E37_79B9_7F4A_7C15));
+            let mut rng = SmallRng::seed_from_u64(
+                plan.seed ^ u64::from(u).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
             match plan.model {
                 Model::Closed { think_time } => {
                     let offset = if timing.users > 1 {
@@ -337,7 +345,10 @@ async fn worker<T: Target>(
                     } else {
                         Duration::ZERO
                     };
-                    closed_user(&*target, &state, &timing, offset, think_time, &weights, &mut rng).await
+                    closed_user(
+                        &*target, &state, &timing, offset, think_time, &weights, &mut rng,
+                    )
+                    .await
                 }
                 Model::Open { target_rps } => {
                     let per_worker = (target_rps / timing.workers as f64).max(1e-9);
@@ -389,7 +400,11 @@ fn pick(weights: &[u32], rng: &mut SmallRng) -> usize {
     weights.len() - 1
 }
 
-pub(crate) async fn call_with_timeout<T: Target>(target: &T, session: &mut T::Session, op: usize) -> Outcome {
+pub(crate) async fn call_with_timeout<T: Target>(
+    target: &T,
+    session: &mut T::Session,
+    op: usize,
+) -> Outcome {
     match target.timeout(op) {
         Some(limit) => match tokio::time::timeout(limit, target.call(session, op)).await {
             Ok(outcome) => outcome,
@@ -522,7 +537,9 @@ async fn open_user<T: Target>(
         }
         state.active.set(state.active.get() + 1);
         let op = pick(weights, rng);
-        if let Some(s) = ensure_session(target, state, &mut session, op, Some(intended), measured).await {
+        if let Some(s) =
+            ensure_session(target, state, &mut session, op, Some(intended), measured).await
+        {
             let outcome = call_with_timeout(target, s, op).await;
             if measured {
                 // From the intended start: time spent waiting for a free user counts.

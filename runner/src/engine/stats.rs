@@ -185,9 +185,18 @@ mod tests {
         let mut a = OpStats::default();
         let mut b = OpStats::default();
         a.record_ok(Duration::from_millis(10));
-        a.record_err(Duration::from_millis(20), &CallError::new(ErrorKind::Http5xx, "HTTP 503"));
-        b.record_err(Duration::from_millis(30), &CallError::new(ErrorKind::Http5xx, "HTTP 503"));
-        b.record_err(Duration::from_millis(40), &CallError::kind(ErrorKind::Timeout));
+        a.record_err(
+            Duration::from_millis(20),
+            &CallError::new(ErrorKind::Http5xx, "HTTP 503"),
+        );
+        b.record_err(
+            Duration::from_millis(30),
+            &CallError::new(ErrorKind::Http5xx, "HTTP 503"),
+        );
+        b.record_err(
+            Duration::from_millis(40),
+            &CallError::kind(ErrorKind::Timeout),
+        );
         a.merge(&b);
         let r = a.to_result("op", Duration::from_secs(2));
         assert_eq!(r.total_requests, 4);
@@ -196,6 +205,9 @@ mod tests {
         assert_eq!(r.errors["timeout"], 1);
         assert_eq!(r.success_rate_percent, 25.0);
         assert_eq!(r.throughput_rps, 2.0);
-        assert_eq!(r.error_samples, vec!["http_5xx: HTTP 503".to_string(), "timeout".to_string()]);
+        assert_eq!(
+            r.error_samples,
+            vec!["http_5xx: HTTP 503".to_string(), "timeout".to_string()]
+        );
     }
 }

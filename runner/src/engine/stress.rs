@@ -75,7 +75,11 @@ impl StressPlan {
 }
 
 /// Checks the stop rules for `step` given the steps before it. Returns the reason to stop, if any.
-pub fn stop_reason(rules: &StressRules, previous: &[StressStep], step: &StressStep) -> Option<String> {
+pub fn stop_reason(
+    rules: &StressRules,
+    previous: &[StressStep],
+    step: &StressStep,
+) -> Option<String> {
     if step.error_rate_percent > rules.max_error_rate_percent {
         return Some(format!(
             "error rate {:.1}% above {:.1}%",
@@ -121,7 +125,12 @@ impl<T: Target> Engine<T> {
     /// Runs the stress schedule.
     pub fn stress(&mut self, plan: &StressPlan) -> StressSection {
         let mark = self.sampler.as_ref().map(|s| s.mark());
-        let names: Vec<String> = self.target.operations().iter().map(|o| o.name.clone()).collect();
+        let names: Vec<String> = self
+            .target
+            .operations()
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
         let weights: Vec<u32> = self.target.operations().iter().map(|o| o.weight).collect();
         let mut steps: Vec<StressStep> = Vec::new();
         let mut breaking_point = None;
@@ -168,7 +177,8 @@ impl<T: Target> Engine<T> {
                 stop_reason: None,
             };
             step.stop_reason = stop_reason(&plan.rules, &steps, &step);
-            self.observers_mut().emit(&Event::StepFinished { step: &step });
+            self.observers_mut()
+                .emit(&Event::StepFinished { step: &step });
             let stop = step.stop_reason.clone();
             steps.push(step);
             match stop {
@@ -225,13 +235,21 @@ mod tests {
     #[test]
     fn rules_fire_in_order() {
         let r = StressRules::default();
-        assert!(stop_reason(&r, &[], &step(5, 100.0, 10.0, 6.0)).unwrap().starts_with("error rate"));
-        assert!(stop_reason(&r, &[], &step(5, 100.0, 600.0, 0.0)).unwrap().starts_with("p95"));
+        assert!(stop_reason(&r, &[], &step(5, 100.0, 10.0, 6.0))
+            .unwrap()
+            .starts_with("error rate"));
+        assert!(stop_reason(&r, &[], &step(5, 100.0, 600.0, 0.0))
+            .unwrap()
+            .starts_with("p95"));
         let prev = [step(5, 100.0, 10.0, 0.0)];
-        assert!(stop_reason(&r, &prev, &step(10, 103.0, 13.0, 0.0)).unwrap().starts_with("saturated"));
+        assert!(stop_reason(&r, &prev, &step(10, 103.0, 13.0, 0.0))
+            .unwrap()
+            .starts_with("saturated"));
         assert_eq!(stop_reason(&r, &prev, &step(10, 180.0, 13.0, 0.0)), None);
         let prevs = [step(5, 100.0, 10.0, 0.0), step(10, 200.0, 10.0, 0.0)];
-        assert!(stop_reason(&r, &prevs, &step(15, 170.0, 10.0, 0.0)).unwrap().contains("below 90%"));
+        assert!(stop_reason(&r, &prevs, &step(15, 170.0, 10.0, 0.0))
+            .unwrap()
+            .contains("below 90%"));
     }
 
     #[test]

@@ -113,7 +113,10 @@ impl Target for CommandTarget {
     async fn call(&self, _session: &mut (), op: usize) -> Outcome {
         let op = &self.ops[op];
         let Some((program, args)) = op.argv.split_first() else {
-            return Err(CallError::new(ErrorKind::Other("spawn".into()), "empty command"));
+            return Err(CallError::new(
+                ErrorKind::Other("spawn".into()),
+                "empty command",
+            ));
         };
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
