@@ -7,9 +7,11 @@
 //! returns.
 
 pub mod analysis;
+pub mod export;
 pub mod gates;
 pub mod histogram;
 pub mod history;
+pub mod import;
 pub mod index;
 pub mod layout;
 pub mod merge;

@@ -151,9 +151,9 @@ pub fn execute(
     }
 
     let analysis = crate::commands::run::analyze(&mut record, settings)?;
-    let summary_text = perfgate_reports::render::text_summary::render_text_summary(&record);
+    let summary_text = perfgate_reports::render::text_summary::render(&record);
     let report_md =
-        perfgate_reports::render::optimization_report::render_optimization_report(&record);
+        perfgate_reports::render::optimization_report::render(&record, None);
     let files = if opts.write_files {
         output::write_run(&settings.output_dir, &record, &report_md, &summary_text)?
     } else {
