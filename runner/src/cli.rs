@@ -36,6 +36,12 @@ pub enum Command {
     History(HistoryArgs),
     /// Fetch the base branch's last runs (same machine fingerprint) from the reports branch, for a PR.
     FetchBaseline(FetchBaselineArgs),
+    /// Merge the records of a sharded run (perfgate run --shard i/N) into one record, losslessly.
+    Merge(MergeArgs),
+    /// Convert a run record for Bencher (BMF) or github-action-benchmark (custom tools).
+    Export(ExportArgs),
+    /// Turn an oha JSON output or a k6 summary export into a run record (to seed the history).
+    Import(ImportArgs),
 }
 
 /// Which schedules to run.
@@ -302,6 +308,80 @@ pub struct FetchBaselineArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard records (shard-*.json)
+    #[arg(value_name = "SHARD.json", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Where to write the merged record
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Merge even when some shards are missing (the record says which)
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Run id of the merged record [default: the shards' common run id]
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
+/// Formats `perfgate export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Bencher Metric Format (bencher run --adapter json)
+    Bmf,
+    /// github-action-benchmark, tool: customSmallerIsBetter (latency, error rate, memory, CPU)
+    GabSmaller,
+    /// github-action-benchmark, tool: customBiggerIsBetter (throughput)
+    GabBigger,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run record
+    #[arg(value_name = "RUN.json")]
+    pub run: PathBuf,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+    /// Write here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Tools `perfgate import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImportFromArg {
+    /// oha --output-format json (oha -j before 1.10)
+    Oha,
+    /// k6 run --summary-export=FILE (or handleSummary's JSON)
+    K6,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool's output file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Which tool wrote it
+    #[arg(long, value_enum)]
+    pub from: ImportFromArg,
+    /// Name of the operation in the record [default: the tool's name]
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Suite name [default: default]
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub suite: String,
+    /// Concurrent connections the tool used (oha's -c; k6 reports its own VUs)
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// When the test ran (RFC 3339) [default: the file's modification time]
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Write the run record here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// Parses the command line, runs, and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -320,6 +400,9 @@ pub fn main() -> ExitCode {
         Command::Publish(a) => commands::publish::run(a),
         Command::History(a) => commands::history::run(a),
         Command::FetchBaseline(a) => commands::fetch_baseline::run(a),
+        Command::Merge(a) => commands::merge::run(a),
+        Command::Export(a) => commands::export::run(a),
+        Command::Import(a) => commands::import::run(a),
     };
     match result {
         Ok(status) => status.into(),
