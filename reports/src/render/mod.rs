@@ -7,6 +7,7 @@
 pub mod changepoints;
 pub mod comparison;
 pub mod escape;
+pub mod history_table;
 pub mod optimization_report;
 pub mod pr_comment;
 pub mod table;

@@ -74,6 +74,12 @@ regression = "fail"                  # or "warn"
 # cpu_threshold_percent = 80         # PERFORMANCE_CPU_THRESHOLD_PERCENT
 # [gates.operations]
 # create_item = ["p95 < 200ms"]
+
+[reports]
+# branch = "perf-reports"            # one file per run + index.json + the site (GitHub Pages)
+# remote = "origin"
+# max_runs = 2000                    # retention: prune the oldest run files beyond this on publish
+# max_age_days = 365                 # retention: prune run files older than this on publish
 "#;
 
 pub fn run(args: &InitArgs) -> Result<ExitStatus> {

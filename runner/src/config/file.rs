@@ -31,6 +31,22 @@ pub struct ConfigFile {
     pub stress: StressConfig,
     #[serde(default)]
     pub gates: GatesConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]`: the reports branch (`perfgate publish`, `history`, `fetch-baseline`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Branch holding one file per run and the site (`perf-reports`).
+    pub branch: Option<String>,
+    /// Remote to publish to and fetch from (`origin`).
+    pub remote: Option<String>,
+    /// Keep only the newest N run files (older ones are pruned on publish).
+    pub max_runs: Option<usize>,
+    /// Prune run files older than this many days on publish.
+    pub max_age_days: Option<u32>,
 }
 
 /// `[target]`: where HTTP operations go.
