@@ -365,14 +365,16 @@ async fn bench_one<T: Target>(
         let Some(side) = side else { return Ok(()) };
         match phase::setup_with_timeout(target, s, op).await {
             None => Ok(()),
-            Some((took, Ok(()))) => {
-                side_stats[side].record_ok(took);
-                Ok(())
-            }
-            Some((took, Err(e))) => {
-                side_stats[side].record_err(took, &e);
-                Err((took, e))
-            }
+            Some((done, wall)) => match done.outcome {
+                Ok(()) => {
+                    side_stats[side].record_ok(done.took);
+                    Ok(())
+                }
+                Err(e) => {
+                    side_stats[side].record_err(done.took, &e);
+                    Err((wall, e))
+                }
+            },
         }
     }
     for _ in 0..plan.warmup_iterations {

@@ -34,7 +34,7 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant as TokioInstant;
 
 use super::stats::{IntervalStats, OpStats, PhaseStats};
-use crate::target::{CallError, ErrorKind, Outcome, Target};
+use crate::target::{CallError, ErrorKind, Outcome, SetupDone, Target};
 
 /// How requests are scheduled.
 #[derive(Clone, Debug, PartialEq)]
@@ -459,29 +459,33 @@ pub(crate) async fn call_with_timeout<T: Target>(
     }
 }
 
-/// Runs the setup operation `op` needs (see [`Target::setup`]) under the operation's timeout. Returns how
-/// long it took and its outcome, or `None` when nothing had to be done.
+/// Runs the setup operation `op` needs (see [`Target::setup`]) under the operation's timeout. Returns what
+/// it did (`took` as reported by the target) and the wall time it took here, or `None` when nothing had to
+/// be done.
 pub(crate) async fn setup_with_timeout<T: Target>(
     target: &T,
     session: &mut T::Session,
     op: usize,
-) -> Option<(Duration, Outcome)> {
+) -> Option<(SetupDone, Duration)> {
     let t0 = Instant::now();
-    let outcome = match target.timeout(op) {
+    let done = match target.timeout(op) {
         Some(limit) => match tokio::time::timeout(limit, target.setup(session, op)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Some(Err(CallError::new(
-                ErrorKind::Timeout,
-                format!("setup: no answer within {:.3}s", limit.as_secs_f64()),
-            ))),
+            Ok(done) => done,
+            Err(_) => Some(SetupDone {
+                took: t0.elapsed(),
+                outcome: Err(CallError::new(
+                    ErrorKind::Timeout,
+                    format!("setup: no answer within {:.3}s", limit.as_secs_f64()),
+                )),
+            }),
         },
         None => target.setup(session, op).await,
     };
-    outcome.map(|o| (t0.elapsed(), o))
+    done.map(|d| (d, t0.elapsed()))
 }
 
-/// Does the setup `op` needs and records it under its side operation. Returns the time it took, and
-/// `Err` when it failed (the call cannot be made; the caller records the failure against `op`).
+/// Does the setup `op` needs and records it under its side operation. Returns the wall time it took here,
+/// and `Err` when it failed (the call cannot be made; the caller records the failure against `op`).
 async fn setup_recorded<T: Target>(
     target: &T,
     state: &WorkerState,
@@ -494,16 +498,16 @@ async fn setup_recorded<T: Target>(
     };
     match setup_with_timeout(target, session, op).await {
         None => Ok(Duration::ZERO),
-        Some((took, outcome)) => {
+        Some((done, wall)) => {
             let mut stats = state.stats.borrow_mut();
-            match outcome {
+            match done.outcome {
                 Ok(()) => {
-                    stats.side[side].record_ok(took);
-                    Ok(took)
+                    stats.side[side].record_ok(done.took);
+                    Ok(wall)
                 }
                 Err(e) => {
-                    stats.side[side].record_err(took, &e);
-                    Err((took, e))
+                    stats.side[side].record_err(done.took, &e);
+                    Err((wall, e))
                 }
             }
         }

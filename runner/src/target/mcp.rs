@@ -36,7 +36,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 
-use super::{CallError, ErrorKind, OperationSpec, Outcome, Target};
+use super::{CallError, ErrorKind, OperationSpec, Outcome, SetupDone, Target};
 use process::{describe_status, ServerProcess, StdioCommand};
 
 /// The side operation under which session initializations are recorded.
@@ -225,6 +225,9 @@ pub struct McpTarget {
     shared: tokio::sync::Mutex<Option<Arc<Connection>>>,
     host: Mutex<Option<Host>>,
     incidents: Mutex<Vec<String>>,
+    /// `shared` mode: the initialize done before the run (by [`McpTarget::probe`]), reported by the first
+    /// setup of the run so that it is recorded as `mcp.initialize`.
+    unreported: Mutex<Option<SetupDone>>,
 }
 
 impl std::fmt::Debug for McpTarget {
@@ -271,6 +274,7 @@ impl McpTarget {
             shared: tokio::sync::Mutex::new(None),
             host: Mutex::new(None),
             incidents: Mutex::new(Vec::new()),
+            unreported: Mutex::new(None),
         }
     }
 
@@ -291,7 +295,11 @@ impl McpTarget {
     /// `timeout`, `jsonrpc_<code>`, `mcp_closed`).
     pub async fn probe(&self) -> Result<(), CallError> {
         match self.mode {
-            SessionMode::Shared => self.shared_connection().await.map(|_| ()),
+            SessionMode::Shared => {
+                let (_, opened) = self.shared_connection().await?;
+                *self.unreported.lock().unwrap_or_else(|p| p.into_inner()) = opened;
+                Ok(())
+            }
             SessionMode::PerUser | SessionMode::Churn => {
                 let conn = self.core.connect().await?;
                 conn.close().await;
@@ -309,12 +317,13 @@ impl McpTarget {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let conn = self.shared.try_lock().ok().and_then(|mut s| s.take());
-        if let (Some(conn), Some(host)) = (conn.clone(), host.as_ref()) {
+        if let (Some(conn), Some(host)) = (conn, host.as_ref()) {
             if let Some(p) = &conn.process {
                 if let Some(status) = p.try_status() {
                     self.report_exit(&conn, Some(status));
                 }
             }
+            // Users' handles are gone with the engine's workers; if one is not, dropping kills and reaps.
             if let Ok(conn) = Arc::try_unwrap(conn) {
                 host.handle.block_on(conn.close());
             }
@@ -325,6 +334,13 @@ impl McpTarget {
 }
 
 impl Core {
+    /// [`Core::connect`], timed: what a setup reports.
+    async fn timed_connect(&self) -> (Result<Connection, CallError>, Duration) {
+        let t0 = std::time::Instant::now();
+        let r = self.connect().await;
+        (r, t0.elapsed())
+    }
+
     /// Opens one session: spawns the server (stdio) and runs the initialize handshake.
     async fn connect(&self) -> Result<Connection, CallError> {
         let info = ClientConfig::new(
@@ -408,13 +424,13 @@ impl Core {
 
 impl McpTarget {
     /// The shared session, opened on the host thread on first use. Concurrent first users wait for it.
-    /// Returns whether this call opened it.
-    async fn shared_connection(&self) -> Result<(Arc<Connection>, bool), CallError> {
+    /// Returns the initialize this call did, if it opened the session.
+    async fn shared_connection(&self) -> Result<(Arc<Connection>, Option<SetupDone>), CallError> {
         let mut slot = self.shared.lock().await;
         if let Some(conn) = slot.as_ref() {
             let reopen = conn.is_dead() && matches!(self.endpoint, Endpoint::Http { .. });
             if !reopen {
-                return Ok((Arc::clone(conn), false));
+                return Ok((Arc::clone(conn), None));
             }
         }
         let handle = {
@@ -434,10 +450,10 @@ impl McpTarget {
         };
         // The session's tasks (and a stdio server's pipes) live on the host runtime.
         let core = Arc::clone(&self.core);
-        let conn = handle.spawn(async move { core.connect().await }).await;
-        let conn = match conn {
-            Ok(Ok(c)) => Arc::new(c),
-            Ok(Err(e)) => return Err(e),
+        let conn = handle.spawn(async move { core.timed_connect().await }).await;
+        let (conn, took) = match conn {
+            Ok((Ok(c), took)) => (Arc::new(c), took),
+            Ok((Err(e), _)) => return Err(e),
             Err(e) => {
                 return Err(CallError::new(
                     ErrorKind::Other("runner".into()),
@@ -446,7 +462,13 @@ impl McpTarget {
             }
         };
         *slot = Some(Arc::clone(&conn));
-        Ok((conn, true))
+        Ok((
+            conn,
+            Some(SetupDone {
+                took,
+                outcome: Ok(()),
+            }),
+        ))
     }
 
     /// Records (once per connection) that a stdio server exited while its session was in use.
@@ -675,15 +697,13 @@ impl Target for McpTarget {
         Some(INITIALIZE_OPERATION)
     }
 
-    async fn setup(&self, session: &mut McpSession, _op: usize) -> Option<Outcome> {
+    async fn setup(&self, session: &mut McpSession, _op: usize) -> Option<SetupDone> {
+        let open = |session: &mut McpSession, (r, took): (Result<Connection, CallError>, Duration)| {
+            let outcome = r.map(|c| session.conn = Some(Arc::new(c)));
+            Some(SetupDone { took, outcome })
+        };
         match self.mode {
-            SessionMode::Churn => match self.core.connect().await {
-                Ok(c) => {
-                    session.conn = Some(Arc::new(c));
-                    Some(Ok(()))
-                }
-                Err(e) => Some(Err(e)),
-            },
+            SessionMode::Churn => open(session, self.core.timed_connect().await),
             SessionMode::PerUser => {
                 if let Some(c) = &session.conn {
                     // A stdio server that exited is not restarted: the call fails with `mcp_closed`.
@@ -691,13 +711,7 @@ impl Target for McpTarget {
                         return None;
                     }
                 }
-                match self.core.connect().await {
-                    Ok(c) => {
-                        session.conn = Some(Arc::new(c));
-                        Some(Ok(()))
-                    }
-                    Err(e) => Some(Err(e)),
-                }
+                open(session, self.core.timed_connect().await)
             }
             SessionMode::Shared => {
                 if let Some(c) = &session.conn {
@@ -705,12 +719,22 @@ impl Target for McpTarget {
                         return None;
                     }
                 }
+                let t0 = std::time::Instant::now();
                 match self.shared_connection().await {
                     Ok((c, opened)) => {
                         session.conn = Some(c);
-                        opened.then_some(Ok(()))
+                        // The probe's initialize (before the run) is reported by the run's first setup.
+                        opened.or_else(|| {
+                            self.unreported
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .take()
+                        })
                     }
-                    Err(e) => Some(Err(e)),
+                    Err(e) => Some(SetupDone {
+                        took: t0.elapsed(),
+                        outcome: Err(e),
+                    }),
                 }
             }
         }

@@ -105,6 +105,14 @@ impl std::error::Error for CallError {}
 /// The result of one call.
 pub type Outcome = Result<(), CallError>;
 
+/// What a target's [`Target::setup`] did: how long the work took (timed by the target, which may report
+/// work done earlier, e.g. a shared session opened before the run) and whether it succeeded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetupDone {
+    pub took: Duration,
+    pub outcome: Outcome,
+}
+
 /// One named operation of a target and its weight in a load mix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OperationSpec {
@@ -137,13 +145,13 @@ pub trait Target: Send + Sync + 'static {
     }
 
     /// Gets `session` ready for a call of `op` (opens an MCP session, …). Returns `None` when nothing had to
-    /// be done, else the outcome, which the engine times and records under [`Target::setup_operation`]. A
-    /// failed setup fails the call too (with the setup's error).
+    /// be done, else what was done, which the engine records under [`Target::setup_operation`]. A failed
+    /// setup fails the call too (with the setup's error).
     fn setup(
         &self,
         _session: &mut Self::Session,
         _op: usize,
-    ) -> impl Future<Output = Option<Outcome>> {
+    ) -> impl Future<Output = Option<SetupDone>> {
         std::future::ready(None)
     }
 

@@ -7,7 +7,7 @@
 use super::command::CommandTarget;
 use super::http::{HttpSession, HttpTarget};
 use super::mcp::{McpSession, McpTarget};
-use super::{CallError, OperationSpec, Outcome, Target};
+use super::{CallError, OperationSpec, Outcome, SetupDone, Target};
 use perfgate_reports::record::TargetInfo;
 use std::time::Duration;
 
@@ -145,7 +145,7 @@ impl Target for SuiteTarget {
         }
     }
 
-    async fn setup(&self, session: &mut Vec<PartSession>, op: usize) -> Option<Outcome> {
+    async fn setup(&self, session: &mut Vec<PartSession>, op: usize) -> Option<SetupDone> {
         let (p, i) = self.map[op];
         match (&self.parts[p], &mut session[p]) {
             (Part::Mcp(t), PartSession::Mcp(s)) => t.setup(s, i).await,
