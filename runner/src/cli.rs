@@ -174,10 +174,31 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("load_target")
+        .required(true)
+        .multiple(false)
+        .args(["url", "mcp_stdio", "mcp_url"])
+))]
 pub struct LoadArgs {
     /// The URL to load (loopback or your own service)
     #[arg(long, value_name = "URL")]
-    pub url: String,
+    pub url: Option<String>,
+    /// An MCP server to spawn and call over stdio, as a command line (run with `sh -c 'exec …'`)
+    #[arg(long, value_name = "'CMD ARGS'")]
+    pub mcp_stdio: Option<String>,
+    /// An MCP server's Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp
+    #[arg(long, value_name = "URL")]
+    pub mcp_url: Option<String>,
+    /// MCP: the tool to call (required with --mcp-stdio / --mcp-url)
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// MCP: the tool's arguments as a JSON object
+    #[arg(long = "args", value_name = "JSON")]
+    pub tool_args: Option<String>,
+    /// MCP: per_user (a session per user), shared (one session, requests pipelined) or churn (a session per call)
+    #[arg(long, value_name = "MODE", default_value = "per_user")]
+    pub session: String,
     /// Concurrent connections (users)
     #[arg(
         short = 'c',
@@ -236,6 +257,9 @@ pub struct InitArgs {
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
+    /// Write an example for an MCP server's tools (stdio or Streamable HTTP) instead
+    #[arg(long)]
+    pub mcp: bool,
 }
 
 /// Where the reports branch is: shared by `publish`, `history` and `fetch-baseline`.
