@@ -6,8 +6,10 @@
 
 pub mod escape;
 pub mod optimization_report;
+pub mod prometheus;
 pub mod table;
 pub mod text_summary;
 
 pub use optimization_report::render_optimization_report;
+pub use prometheus::render_prometheus;
 pub use text_summary::render_text_summary;
