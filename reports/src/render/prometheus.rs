@@ -283,7 +283,8 @@ impl Families {
             ("percentile", percentile.to_string()),
         ];
         l.extend(const_labels.iter().cloned());
-        self.latency.push(l, value_ms / 1000.0);
+        // Through whole nanoseconds, so that 11.943 ms prints as 0.011943 and not 0.011942999999999999.
+        self.latency.push(l, (value_ms * 1e6).round() / 1e9);
     }
 
     /// Adds memory (MB) and CPU (%) of one test type.
@@ -588,6 +589,14 @@ mod tests {
             Some(2.5),
             "{text}"
         );
+    }
+
+    #[test]
+    fn latencies_in_seconds_print_without_float_noise() {
+        let mut f = empty_families();
+        f.add_percentile("load", "a", "p90", 11.943, &[]);
+        assert_eq!(f.latency.samples[0].value, 0.011943);
+        assert!(encode(&f.into_vec()).contains("} 0.011943\n"));
     }
 
     #[test]

@@ -169,18 +169,24 @@ pub fn plan_spans(record: &RunRecord, phases: &[PhaseTime]) -> (SpanPlan, Vec<Sp
                 i64::try_from(op.failed_requests).unwrap_or(i64::MAX),
             ),
         ];
-        let usage = system.target.as_ref().or(system.runner.as_ref());
-        if let Some(u) = usage {
-            attrs.push(KeyValue::new(
-                "performance.memory_delta_mb",
-                round3(u.rss_end_mb - u.rss_start_mb),
-            ));
-        }
+        // The phase's process usage; a phase shorter than the sampling period (1 s) has none, then the
+        // whole run's. Without any sample the deltas are 0 and `performance.resources_measured` says so.
+        let usage = [system, &record.system]
+            .into_iter()
+            .find_map(|s| s.target.as_ref().or(s.runner.as_ref()));
+        let memory_delta = usage.map_or(0.0, |u| round3(u.rss_end_mb - u.rss_start_mb));
+        let cpu = if !op.resource_source.is_empty() {
+            op.cpu_usage_percent
+        } else {
+            usage.map_or(0.0, |u| u.cpu_avg_percent)
+        };
+        attrs.push(KeyValue::new("performance.memory_delta_mb", memory_delta));
+        attrs.push(KeyValue::new("performance.cpu_delta_percent", cpu));
+        attrs.push(KeyValue::new(
+            "performance.resources_measured",
+            usage.is_some() || !op.resource_source.is_empty(),
+        ));
         if !op.resource_source.is_empty() {
-            attrs.push(KeyValue::new(
-                "performance.cpu_delta_percent",
-                op.cpu_usage_percent,
-            ));
             attrs.push(KeyValue::new(
                 "performance.memory_usage_mb",
                 op.memory_usage_mb,
@@ -188,11 +194,6 @@ pub fn plan_spans(record: &RunRecord, phases: &[PhaseTime]) -> (SpanPlan, Vec<Sp
             attrs.push(KeyValue::new(
                 "performance.resource_source",
                 op.resource_source.clone(),
-            ));
-        } else if let Some(u) = usage {
-            attrs.push(KeyValue::new(
-                "performance.cpu_delta_percent",
-                u.cpu_avg_percent,
             ));
         }
         children.push(SpanPlan {
@@ -286,16 +287,23 @@ impl opentelemetry_sdk::trace::SpanProcessor for Collect {
     }
 }
 
-/// The exporter's HTTP client: [`client::send`] with the OTLP timeout.
+/// The exporter's HTTP client: [`client::send`] with the OTLP timeout. It keeps the last network error,
+/// which the exporter itself reduces to "network error", for the warning.
 #[derive(Debug)]
 struct OtlpClient {
     timeout: Duration,
+    last_error: Arc<Mutex<Option<String>>>,
 }
 
 #[async_trait::async_trait]
 impl HttpClient for OtlpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        let reply = client::send(request, self.timeout).await?;
+        let reply = client::send(request, self.timeout).await.inspect_err(|e| {
+            *self
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(e.message.clone());
+        })?;
         let mut response = Response::new(reply.body);
         *response.status_mut() = reply.status;
         Ok(response)
@@ -333,11 +341,23 @@ pub fn export(
 ) -> Result<usize, String> {
     let endpoint = traces_endpoint();
     let timeout = otlp_timeout();
-    let warn = |what: String| format!("could not export traces to {endpoint}: {what}");
+    let last_error: Arc<Mutex<Option<String>>> = Arc::default();
+    let warn = |what: String| {
+        let detail = last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        format!("could not export traces to {endpoint}: {what}{detail}")
+    };
     let mut exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
-        .with_http_client(OtlpClient { timeout })
+        .with_http_client(OtlpClient {
+            timeout,
+            last_error: Arc::clone(&last_error),
+        })
         .build()
         .map_err(|e| warn(e.to_string()))?;
 
@@ -521,5 +541,38 @@ mod tests {
                 "{c:?}"
             );
         }
+    }
+
+    #[test]
+    fn unmeasured_resources_are_zero_and_say_so() {
+        let mut rec = record();
+        rec.benchmark.as_mut().unwrap().system = SystemSummary::default();
+        rec.load = None;
+        for op in &mut rec.benchmark.as_mut().unwrap().operations {
+            op.resource_source.clear();
+        }
+        let (_, children) = plan_spans(&rec, &[]);
+        let b = &children[0];
+        assert_eq!(attr(b, "performance.memory_delta_mb"), Some(&0.0.into()));
+        assert_eq!(
+            attr(b, "performance.resources_measured"),
+            Some(&false.into())
+        );
+        // With a run-level summary, a short phase borrows it.
+        rec.system.runner = Some(ProcessUsage {
+            rss_start_mb: 5.0,
+            rss_end_mb: 6.0,
+            cpu_avg_percent: 3.0,
+            ..Default::default()
+        });
+        let (_, children) = plan_spans(&rec, &[]);
+        assert_eq!(
+            attr(&children[0], "performance.memory_delta_mb"),
+            Some(&1.0.into())
+        );
+        assert_eq!(
+            attr(&children[0], "performance.cpu_delta_percent"),
+            Some(&3.0.into())
+        );
     }
 }
