@@ -18,6 +18,7 @@ pub mod error;
 pub mod monitoring;
 pub mod output;
 pub mod progress;
+pub mod reports_branch;
 pub mod service;
 pub mod suite;
 pub mod system;

@@ -134,11 +134,8 @@ pub fn write_run(
     // node_exporter's textfile-collector format; `suite` tells several suites' files apart in one directory.
     put(
         format!("metrics_{ts}.prom"),
-        perfgate_reports::render::prometheus::render_prometheus(
-            record,
-            &[("suite", record.suite.clone())],
-        )
-        .as_bytes(),
+        perfgate_reports::render::prometheus::render(record, &[("suite", record.suite.clone())])
+            .as_bytes(),
     )?;
     let run = put(format!("run_{ts}.json"), &record.to_json_pretty())?;
     written.run_record = Some(run);

@@ -10,6 +10,6 @@ pub mod prometheus;
 pub mod table;
 pub mod text_summary;
 
-pub use optimization_report::render_optimization_report;
-pub use prometheus::render_prometheus;
-pub use text_summary::render_text_summary;
+pub use optimization_report::render as render_optimization_report;
+pub use prometheus::render as render_prometheus;
+pub use text_summary::render as render_text_summary;

@@ -408,7 +408,7 @@ pub fn run_families(record: &RunRecord, const_labels: &[(&'static str, String)])
 }
 
 /// The text exposition of a finished run (see [`run_families`] for `const_labels`).
-pub fn render_prometheus(record: &RunRecord, const_labels: &[(&'static str, String)]) -> String {
+pub fn render(record: &RunRecord, const_labels: &[(&'static str, String)]) -> String {
     encode(&run_families(record, const_labels))
 }
 
@@ -526,7 +526,7 @@ mod tests {
             cpu_avg_percent: 12.25,
             ..Default::default()
         });
-        let text = render_prometheus(&rec, &[("suite", "checkout".into())]);
+        let text = render(&rec, &[("suite", "checkout".into())]);
         let exp = parse(&text);
         let bench = [
             ("test_type", "benchmark"),
@@ -574,7 +574,7 @@ mod tests {
     fn user_names_are_escaped_and_survive_a_round_trip() {
         let name = "get \"x\"\\path\nline2";
         let rec = record_with(vec![op(name, 1, 0, 1.0)]);
-        let text = render_prometheus(&rec, &[]);
+        let text = render(&rec, &[]);
         assert!(
             text.contains(r#"operation="get \"x\"\\path\nline2""#),
             "{text}"
@@ -618,7 +618,7 @@ mod tests {
             operations: vec![op("all", 10, 0, 1.0), op("b", 20, 0, 2.0)],
             ..Default::default()
         });
-        let text = render_prometheus(&rec, &[]);
+        let text = render(&rec, &[]);
         let exp = parse(&text);
         // The user's operation keeps the name; the aggregate does not overwrite it.
         let p95 = value(
@@ -649,7 +649,7 @@ mod tests {
             operations: vec![op("a", 10, 0, 1.0), op("b", 20, 0, 2.0)],
             ..Default::default()
         });
-        let exp = parse(&render_prometheus(&rec, &[]));
+        let exp = parse(&render(&rec, &[]));
         let p95 = value(
             &exp,
             LATENCY,
@@ -688,7 +688,7 @@ mod tests {
         // 15 of 105 requests took 100 ms: p95 of the merged histogram is 100 ms, p50 is 1 ms.
         assert!((merged[0].latency_ms.p95 - 100.0).abs() < 0.1);
         assert!((merged[0].latency_ms.p50 - 1.0).abs() < 0.01);
-        let exp = parse(&render_prometheus(&rec, &[]));
+        let exp = parse(&render(&rec, &[]));
         assert_eq!(
             value(
                 &exp,
@@ -723,7 +723,7 @@ mod tests {
     fn empty_families_are_left_out() {
         let mut rec = record_with(vec![]);
         rec.benchmark = None;
-        let text = render_prometheus(&rec, &[]);
+        let text = render(&rec, &[]);
         assert!(!text.contains(REQUESTS), "{text}");
         assert!(text.contains(RUN_INFO));
         parse(&text);

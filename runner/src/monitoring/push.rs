@@ -51,7 +51,7 @@ pub fn push(base_url: &str, record: &RunRecord, retry: Retry) -> Result<(), Stri
     let shown = redact_userinfo(base_url);
     let url = group_url(base_url, &record.suite)
         .ok_or_else(|| format!("Pushgateway URL `{shown}` is not an http:// URL"))?;
-    let body = Bytes::from(prometheus::render_prometheus(record, &[]));
+    let body = Bytes::from(prometheus::render(record, &[]));
     let auth = basic_auth(base_url);
     let attempt = |n: u32| {
         let mut b = Request::builder()
