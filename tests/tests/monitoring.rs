@@ -310,6 +310,7 @@ fn requests_total(text: &str) -> f64 {
 
 #[test]
 fn live_endpoint_moves_during_a_load_test() {
+    let _serial = perfgate_e2e::timing_lock();
     let server = TestServer::start(Behavior {
         delay: Duration::from_millis(5),
         ..Default::default()
@@ -415,8 +416,13 @@ fn nanos(rfc3339: &str) -> u64 {
 
 #[test]
 fn traces_reach_an_otlp_receiver_with_names_attributes_and_times() {
+    let _serial = perfgate_e2e::timing_lock();
     let receiver = OtlpReceiver::start();
-    let server = TestServer::start(Behavior::default());
+    // A little service time keeps the load and stress phases from eating both cores.
+    let server = TestServer::start(Behavior {
+        delay: Duration::from_millis(1),
+        ..Default::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     write_config(
         dir.path(),
