@@ -3,9 +3,9 @@
 //! The key is what the run record counts failures by (`errors: {"db_timeout": 12}`), so it must not vary
 //! with incidental details such as ids, ports or durations, or a long run would grow one key per request.
 //! The rule: the text before the first `:` (the usual "kind: details" shape of error messages, including
-//! `anyhow` context chains), ASCII letters lower-cased, every other run of characters turned into one `_`,
-//! numbers of four or more digits dropped (ids, ports, timestamps; status codes like 503 are kept), at most
-//! [`MAX_KEY_LEN`] bytes, and `error` when nothing is left.
+//! `anyhow` context chains), ASCII letters lower-cased, numbers dropped (ids, counts, ports, durations —
+//! and status codes: classify when those matter), every run of other characters turned into one `_`, at
+//! most [`MAX_KEY_LEN`] bytes, and `error` when nothing is left.
 //!
 //! The slug is built while the error formats itself into a fixed buffer, so classifying allocates nothing
 //! (the profiler relies on that). Errors whose text varies in other ways should be classified with
@@ -22,11 +22,6 @@ pub(crate) struct KeyBuf {
     len: usize,
     /// A separator is due before the next kept character.
     sep: bool,
-    /// Digits of the current run, held until we know the run is short.
-    digits: [u8; 3],
-    n_digits: usize,
-    /// The current digit run is long: drop it.
-    long_run: bool,
     /// A `:` was seen, or the buffer is full.
     done: bool,
 }
@@ -37,55 +32,28 @@ impl KeyBuf {
             buf: [0; MAX_KEY_LEN],
             len: 0,
             sep: false,
-            digits: [0; 3],
-            n_digits: 0,
-            long_run: false,
             done: false,
         }
     }
 
     fn push(&mut self, b: u8) {
-        if self.len == 0 {
-            self.sep = false;
-        }
-        let need = usize::from(self.sep) + 1;
-        if self.len + need > MAX_KEY_LEN {
+        let sep = self.sep && self.len > 0;
+        if self.len + usize::from(sep) + 1 > MAX_KEY_LEN {
             self.done = true;
             return;
         }
-        if self.sep {
+        if sep {
             self.buf[self.len] = b'_';
             self.len += 1;
-            self.sep = false;
         }
+        self.sep = false;
         self.buf[self.len] = b;
         self.len += 1;
     }
 
-    fn end_digits(&mut self) {
-        if !self.long_run {
-            for i in 0..self.n_digits {
-                let d = self.digits[i];
-                self.push(d);
-            }
-        } else {
-            // A dropped number still separates the words around it.
-            self.sep = true;
-        }
-        self.n_digits = 0;
-        self.long_run = false;
-    }
-
-    fn finish(mut self) -> Self {
-        if !self.done {
-            self.end_digits();
-        }
-        self
-    }
-
     /// The key (`error` when the text had nothing to keep).
     pub(crate) fn as_str(&self) -> &str {
-        // Only ASCII bytes are ever pushed.
+        // Only ASCII letters and `_` are ever pushed.
         match std::str::from_utf8(&self.buf[..self.len]) {
             Ok("") | Err(_) => "error",
             Ok(s) => s,
@@ -99,26 +67,12 @@ impl Write for KeyBuf {
             if self.done {
                 break;
             }
-            if c.is_ascii_digit() {
-                if self.n_digits < 3 && !self.long_run {
-                    self.digits[self.n_digits] = c as u8;
-                    self.n_digits += 1;
-                } else {
-                    self.long_run = true;
-                }
-                continue;
-            }
-            if self.n_digits > 0 || self.long_run {
-                self.end_digits();
-                if self.done {
-                    break;
-                }
-            }
             if c == ':' {
                 self.done = true;
             } else if c.is_ascii_alphabetic() {
                 self.push(c.to_ascii_lowercase() as u8);
             } else {
+                // Digits and everything else separate words.
                 self.sep = true;
             }
         }
@@ -130,16 +84,17 @@ impl Write for KeyBuf {
 pub(crate) fn key_of(error: &dyn Display) -> KeyBuf {
     let mut k = KeyBuf::new();
     let _ = write!(k, "{error}");
-    k.finish()
+    k
 }
 
 /// The default key of `error` as an owned string.
 ///
 /// ```
-/// assert_eq!(perfgate::api::error_key(&"Connection refused (os error 111)"), "connection_refused_os_error_111");
-/// assert_eq!(perfgate::api::error_key(&"HTTP 503 from 127.0.0.1:8080"), "http_503_from_127_0_0_1");
-/// assert_eq!(perfgate::api::error_key(&"user 123456 not found"), "user_not_found");
-/// assert_eq!(perfgate::api::error_key(&"query failed: timeout after 30s"), "query_failed");
+/// use perfgate::api::error_key;
+/// assert_eq!(error_key(&"Connection refused (os error 111)"), "connection_refused_os_error");
+/// assert_eq!(error_key(&"user 123456 not found"), "user_not_found");
+/// assert_eq!(error_key(&"query failed: timeout after 30s"), "query_failed");
+/// assert_eq!(error_key(&"HTTP 503 from 10.0.0.7"), "http_from");
 /// ```
 pub fn error_key(error: &dyn Display) -> String {
     key_of(error).as_str().to_string()
@@ -158,8 +113,9 @@ mod tests {
         assert_eq!(key("Database Timeout"), "database_timeout");
         assert_eq!(key("  --weird__spacing!! "), "weird_spacing");
         assert_eq!(key("request 88231 failed"), "request_failed");
-        assert_eq!(key("request 88232 failed"), "request_failed");
-        assert_eq!(key("HTTP 404"), "http_404");
+        assert_eq!(key("request 9 failed"), "request_failed");
+        assert_eq!(key("retry 3 of 5"), "retry_of");
+        assert_eq!(key("x9y"), "x_y");
         assert_eq!(key("ctx: inner: cause"), "ctx");
         assert_eq!(key(""), "error");
         assert_eq!(key("12345"), "error");
