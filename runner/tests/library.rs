@@ -155,7 +155,7 @@ fn a_custom_classifier_keys_the_errors() {
     let n = Arc::new(AtomicU64::new(0));
     let op = Operation::new("api", async move || {
         let k = n.fetch_add(1, Ordering::SeqCst);
-        Err(HttpError(if k % 2 == 0 { 503 } else { 429 }))
+        Err(HttpError(if k.is_multiple_of(2) { 503 } else { 429 }))
     })
     .classify(|e: &HttpError| {
         if e.0 >= 500 {
@@ -206,7 +206,11 @@ fn a_panicking_closure_is_counted_as_panic_and_the_run_continues() {
     };
     let run = blocking::benchmark(op, cfg).unwrap();
     let r = run.result("explosive").unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 50, "every call after a panic ran");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        50,
+        "every call after a panic ran"
+    );
     assert_eq!(r.total_requests, 50);
     assert_eq!(r.errors["panic"], 10);
     assert_eq!(r.success_rate_percent, 80.0);
@@ -225,7 +229,7 @@ fn panics_under_load_do_not_kill_the_workers() {
     let op = Operation::new("sometimes", async move || {
         let k = c.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(1)).await;
-        if k % 3 == 0 {
+        if k.is_multiple_of(3) {
             panic!("third call");
         }
         Ok::<(), String>(())
@@ -430,9 +434,8 @@ fn a_suite_writes_the_files_perfgate_run_writes() {
         assert!(name.starts_with(prefix), "{name} vs {prefix}");
     }
     let path = run.files().run_record.clone().unwrap();
-    let rec =
-        perfgate::reports::RunRecord::from_json_slice(&std::fs::read(&path).unwrap(), "run")
-            .unwrap();
+    let rec = perfgate::reports::RunRecord::from_json_slice(&std::fs::read(&path).unwrap(), "run")
+        .unwrap();
     assert_eq!(rec.suite, "lib-suite");
     assert_eq!(rec.test_type, "all");
     assert_eq!(rec.targets[0].kind, "closure");
@@ -462,7 +465,10 @@ fn a_baseline_comparison_flags_a_slower_run() {
         .baseline(base)
         .run_blocking()
         .unwrap();
-    assert!(!run.passed(), "a 3x slower run must fail against its baseline");
+    assert!(
+        !run.passed(),
+        "a 3x slower run must fail against its baseline"
+    );
     let cmp = run.record().analysis.as_ref().unwrap().comparison.as_ref();
     assert!(cmp.unwrap().counts().regressed > 0);
 }

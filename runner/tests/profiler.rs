@@ -29,7 +29,10 @@ async fn profiled_blocks_are_measured_per_name() {
     assert_eq!(s.result.errors["item_missing"], 2);
     assert_eq!(
         s.result.error_samples,
-        ["item_missing: item 9 missing", "item_missing: item 19 missing"]
+        [
+            "item_missing: item 9 missing",
+            "item_missing: item 19 missing"
+        ]
     );
     // The sleep, plus timer granularity and scheduling on a busy machine; never less.
     assert!(
@@ -57,7 +60,11 @@ async fn memory_growth_inside_a_block_shows_as_its_delta() {
     if cfg!(target_os = "linux") {
         let avg = s.memory_delta_mb_avg.unwrap();
         assert!((12.0..=20.0).contains(&avg), "avg delta {avg} MB");
-        assert!(s.result.memory_usage_mb >= 48.0, "{}", s.result.memory_usage_mb);
+        assert!(
+            s.result.memory_usage_mb >= 48.0,
+            "{}",
+            s.result.memory_usage_mb
+        );
     }
     drop(keep);
     let record = p.record();
@@ -130,7 +137,11 @@ async fn the_record_reads_back_and_can_be_gated() {
     assert_eq!(op.resource_source, "");
     assert!(p.report().contains("step"));
 
-    let pass = Run::analyze(record.clone(), &Gates::parse_all(&["p95 < 1s"]).unwrap(), None);
+    let pass = Run::analyze(
+        record.clone(),
+        &Gates::parse_all(&["p95 < 1s"]).unwrap(),
+        None,
+    );
     assert!(pass.passed());
     let fail = Run::analyze(record, &Gates::parse_all(&["p95 < 1ms"]).unwrap(), None);
     assert!(!fail.passed(), "{}", fail.summary_text());

@@ -71,7 +71,10 @@ fn profiling_allocates_nothing_after_the_first_call_of_a_name() {
             let _ = run(p.profile("err", async { Err::<u32, Oops>(Oops(1)) }));
         }
         let during = allocations() - before;
-        assert_eq!(during, 0, "resources: {resources}: {during} allocations in 3000 calls");
+        assert_eq!(
+            during, 0,
+            "resources: {resources}: {during} allocations in 3000 calls"
+        );
         assert_eq!(p.stats("ok").unwrap().result.total_requests, 2_001);
         assert_eq!(p.stats("err").unwrap().result.errors["oops_number"], 1_001);
     }

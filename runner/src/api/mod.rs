@@ -3,11 +3,11 @@
 //!
 //! - [`Operation`]: a named async closure returning `Result<(), E>`; errors are keyed by a classifier or
 //!   by a short slug of their `Display` ([`error_key`]); panics are caught and counted as `panic`.
-//! - [`benchmark`](crate::benchmark), [`load_test`](crate::load_test), [`stress_test`](crate::stress_test):
+//! - [`benchmark`], [`load_test`], [`stress_test`]:
 //!   one schedule each, configured by [`BenchmarkConfig`], [`LoadTestConfig`] (`duration_seconds`,
 //!   `concurrent_users`, `ramp_up_seconds`, `target_rps`, `request_timeout`, `collect_system_metrics`,
 //!   `enable_tracing`) and [`StressConfig`]. They are `async` and do not block the caller's executor;
-//!   [`blocking`](crate::blocking) has the blocking forms.
+//!   [`blocking`] has the blocking forms.
 //! - [`Suite`]: the library's `perfgate run` — several operations and schedules, gates, a baseline, and the
 //!   same report files.
 //! - [`profiler()`](crate::profiler): `profiler.profile("name", async { … }).await` records latency,
