@@ -9,9 +9,15 @@
 pub mod analysis;
 pub mod gates;
 pub mod histogram;
+pub mod history;
+pub mod index;
+pub mod layout;
 pub mod metric;
 pub mod record;
 pub mod render;
+pub mod retention;
+#[cfg(test)]
+mod run_fixtures;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -19,5 +25,7 @@ pub(crate) mod test_support;
 pub use analysis::{analyze, AnalysisSection};
 pub use gates::{default_gates, Gates};
 pub use histogram::LatencyHistogram;
+pub use history::{History, HistoryFilter, Series, SeriesKey};
+pub use index::Index;
 pub use metric::Metric;
 pub use record::RunRecord;

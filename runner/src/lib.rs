@@ -37,6 +37,7 @@ pub mod environment;
 pub mod error;
 pub mod output;
 pub mod progress;
+pub mod reports_branch;
 pub mod service;
 pub mod suite;
 pub mod system;

@@ -175,6 +175,12 @@ pub struct ComparisonRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
     pub verdict: Verdict,
+    /// History and trials: the smallest change this row's gate detects with 80 % power (percent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdc_percent: Option<f64>,
+    /// History: how many runs the baseline was built from; trials: trials per side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_runs: Option<usize>,
     /// Set on a regression an active acknowledgement covers: it then warns instead of failing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<AckNote>,
@@ -446,6 +452,8 @@ pub(crate) fn make_row(
         threshold_percent: threshold,
         p_value: None,
         verdict,
+        mdc_percent: None,
+        baseline_runs: None,
         acknowledged: None,
         note,
     })

@@ -7,8 +7,13 @@
 //! and [`analyze`], which puts them together into the [`AnalysisSection`] stored in the run record's
 //! `analysis` field, with one overall status: `pass`, `warn` or `fail`.
 
+pub mod baseline;
+pub mod changepoint;
 pub mod compare;
 pub mod optimizer;
+pub mod rng;
+pub mod series;
+pub mod significance;
 
 use serde::{Deserialize, Serialize};
 

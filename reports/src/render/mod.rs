@@ -9,5 +9,5 @@ pub mod optimization_report;
 pub mod table;
 pub mod text_summary;
 
-pub use optimization_report::render_optimization_report;
-pub use text_summary::render_text_summary;
+pub use optimization_report::render as render_optimization_report;
+pub use text_summary::render as render_text_summary;

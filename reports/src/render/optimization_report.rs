@@ -16,9 +16,9 @@ use crate::record::RunRecord;
 use super::escape::{code_span, escape_markdown, escape_prose};
 use super::table::{Align, Table};
 
-/// Renders the optimization report of `record` (from its `analysis` field; a record without analysis gets a
-/// report that says so).
-pub fn render_optimization_report(record: &RunRecord) -> String {
+/// Renders the optimization report of `record` from its `analysis` field (a record without analysis gets a
+/// report that says so). `comparison`, when given, is shown instead of the one stored in the analysis.
+pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -50,7 +50,7 @@ pub fn render_optimization_report(record: &RunRecord) -> String {
     if !a.reasons.is_empty() {
         out.push('\n');
     }
-    if let Some(c) = &a.comparison {
+    if let Some(c) = comparison.or(a.comparison.as_ref()) {
         comparison_section(c, &mut out);
     }
     recommendations_section(a, &mut out);
@@ -269,7 +269,7 @@ mod tests {
             Some(c),
             &OptimizerSettings::default(),
         ));
-        let md = render_optimization_report(&head);
+        let md = render(&head, None);
         assert!(
             md.starts_with("# Optimization report — suite `default`\n"),
             "{md}"
@@ -300,7 +300,7 @@ mod tests {
 
     #[test]
     fn without_analysis_the_report_says_so() {
-        let md = render_optimization_report(&record_with(vec![]));
+        let md = render(&record_with(vec![]), None);
         assert!(md.contains("No analysis was run"));
     }
 }

@@ -15,7 +15,7 @@ use crate::record::{OperationResult, RunRecord};
 use super::table::{Align, Table};
 
 /// Renders the text summary of `record`.
-pub fn render_text_summary(record: &RunRecord) -> String {
+pub fn render(record: &RunRecord) -> String {
     let mut out = String::new();
     let title = format!("perfgate performance summary — suite {}", record.suite);
     let _ = writeln!(out, "{title}\n{}", "=".repeat(title.chars().count()));
@@ -376,7 +376,7 @@ mod tests {
             Some(c),
             &OptimizerSettings::default(),
         ));
-        let s = render_text_summary(&rec);
+        let s = render(&rec);
         assert!(
             s.starts_with("perfgate performance summary — suite default\n"),
             "{s}"
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn a_record_without_analysis_still_renders() {
-        let s = render_text_summary(&record_with(vec![op("a", 1.0, 1000.0, 10, 0)]));
+        let s = render(&record_with(vec![op("a", 1.0, 1000.0, 10, 0)]));
         assert!(s.contains("Benchmark (100 iterations per operation after 5 warm-up)"));
         assert!(!s.contains("Status:"));
     }

@@ -1,0 +1,572 @@
+//! Baselines from history: judge a new run against the last N runs of the same branch and machine.
+//!
+//! **Method.** For each series (operation × metric) the last `window` values (default 20) are taken, cut at
+//! the most recent change point (so an old, already known shift does not widen the noise estimate), outliers
+//! are set aside by the modified z-score (Iglewicz & Hoaglin: `|0.6745·(x − median)/MAD| > 3.5`), and a
+//! **Student-t prediction interval** for one new value is built on the log scale:
+//! `mean ± t(1−α/2, n−1) · s · √(1 + 1/n)`. Its test form gives each series a p-value for "the new value comes
+//! from the same distribution".
+//!
+//! **Why this interval.** Timings are close to log-normal, so on the log scale the t interval is exact for the
+//! noise model perfgate's evaluation uses and nearly so in practice; it accounts for the uncertainty of `s`
+//! with few runs (a z interval from 8 runs under-covers badly), and its p-values are what a false-discovery
+//! procedure needs. A median/MAD interval is more robust to outliers but has no exact p-value; perfgate gets
+//! the robustness from the outlier and change-point trimming instead.
+//!
+//! **Many series, one run.** A run compares dozens of series at once; testing each at 5 % would raise a false
+//! alarm in most runs. The p-values of all series of the run go through the **Benjamini–Hochberg** procedure
+//! (FDR level `fdr_q`, default 1 %): under "nothing changed" it also bounds the chance of *any* false alarm in
+//! the run by `fdr_q`.
+//!
+//! **Verdict.** A row is a regression (or improvement) when its BH-adjusted p-value is `≤ fdr_q` **and** its
+//! change exceeds the threshold (default 5 % in history mode — see [`HistorySettings`]). Series with fewer
+//! than `min_runs` usable runs (default 5) fall back to the threshold alone against the median of what history
+//! there is, and the comparison says so.
+//!
+//! **Minimum detectable change.** Each row carries the smallest change the gate detects with 80 % power when it
+//! is the only change in the run: `max(ln(1+threshold), t_crit·se) + z₀.₈·se` on the log scale, with
+//! `se = s·√(1+1/n)` and `t_crit` at the Bonferroni level `fdr_q / m` (BH's level for a lone discovery).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::changepoint::{self, ChangePointSettings};
+use super::compare::{
+    decide, make_row, CompareSettings, Comparison, NoiseSource, RunRef, SeriesKey, Verdict,
+};
+use super::series::{chronological, extract};
+use super::significance::{benjamini_hochberg, mad_outliers, t_upper_quantile, PredictionInterval};
+use crate::metric::{Metric, COMPARED_METRICS};
+use crate::record::{RunRecord, TestType};
+
+/// z for 80 % power.
+const Z_POWER_80: f64 = 0.841_621_233_572_914_3;
+
+/// Settings of the history baseline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistorySettings {
+    /// How many recent runs form the baseline (default 20).
+    pub window: usize,
+    /// Fewer usable runs than this: threshold only (default 5).
+    pub min_runs: usize,
+    /// False discovery rate across all series of a run (default 0.01).
+    pub fdr_q: f64,
+    /// Smallest relative change that can be a regression (default 5; with history the prediction interval
+    /// judges the noise, so the threshold only sets what is worth reporting).
+    pub threshold_percent: f64,
+    /// Smallest error-rate change, in percentage points (default 1).
+    pub error_rate_threshold_points: f64,
+    /// Modified z-score above which a history value is set aside (default 3.5).
+    pub outlier_z: f64,
+    /// Change points that cut the baseline.
+    pub changepoints: ChangePointSettings,
+    /// The metrics compared.
+    pub metrics: Vec<Metric>,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        Self {
+            window: 20,
+            min_runs: 5,
+            fdr_q: 0.01,
+            threshold_percent: 5.0,
+            error_rate_threshold_points: 1.0,
+            outlier_z: 3.5,
+            changepoints: ChangePointSettings::default(),
+            metrics: COMPARED_METRICS.to_vec(),
+        }
+    }
+}
+
+/// What the history says about one series and one new value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesJudgement {
+    /// The baseline value: geometric mean of the usable runs (median in the fallback).
+    pub baseline: Option<f64>,
+    /// Runs the baseline is built from (after trimming).
+    pub runs_used: usize,
+    /// History values set aside as outliers.
+    pub outliers: usize,
+    /// True when the baseline starts after a change point inside the window.
+    pub cut_at_change_point: bool,
+    /// `(head / baseline − 1) × 100` (points for the error rate).
+    pub change_percent: Option<f64>,
+    /// Unadjusted two-sided p-value; `None` in the fallback.
+    pub p_value: Option<f64>,
+    /// Half-width of the 95 % prediction interval, percent (points for the error rate).
+    pub noise_percent: Option<f64>,
+    /// Minimum detectable change (80 % power, lone discovery), percent.
+    pub mdc_percent: Option<f64>,
+    /// True when there was too little usable history and the threshold alone judges.
+    pub fallback: bool,
+}
+
+/// Judges `head` against `history` (oldest first) of one series. `tests_in_run` is the number of series
+/// judged in the same run (for the minimum detectable change); `in_points` selects the error-rate scale
+/// (absolute points, no logarithm).
+pub fn judge_series(
+    history: &[f64],
+    head: f64,
+    in_points: bool,
+    tests_in_run: usize,
+    s: &HistorySettings,
+) -> SeriesJudgement {
+    let recent: Vec<f64> = history
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .take(s.window)
+        .rev()
+        .collect();
+    let log_ok = !in_points && recent.iter().all(|v| *v > 0.0) && head > 0.0;
+    // Cut at the last change point (log scale needs positive values).
+    let mut cut = false;
+    let mut used: Vec<f64> = recent.clone();
+    if log_ok {
+        if let Some(cp) = changepoint::detect(&recent, &s.changepoints).last() {
+            used = recent[cp.index..].to_vec();
+            cut = true;
+        }
+    }
+    let outliers = mad_outliers(&used, s.outlier_z);
+    let used: Vec<f64> = used
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !outliers.contains(i))
+        .map(|(_, v)| *v)
+        .collect();
+    let scale = |v: f64| if log_ok { v.ln() } else { v };
+    let xs: Vec<f64> = used.iter().map(|v| scale(*v)).collect();
+    let pi = if used.len() >= s.min_runs.max(3) && head.is_finite() {
+        PredictionInterval::new(&xs, 0.05)
+    } else {
+        None
+    };
+    let threshold = if in_points {
+        s.error_rate_threshold_points
+    } else {
+        s.threshold_percent
+    };
+    match pi {
+        Some(pi) => {
+            let base = if log_ok { pi.mean.exp() } else { pi.mean };
+            let change = if in_points {
+                Some(head - base)
+            } else if base != 0.0 {
+                Some((head / base - 1.0) * 100.0)
+            } else {
+                None
+            };
+            let half = pi.high - pi.mean;
+            let noise = if log_ok {
+                (half.exp() - 1.0) * 100.0
+            } else {
+                half
+            };
+            let se = pi.stddev * (1.0 + 1.0 / pi.n as f64).sqrt();
+            let alpha = s.fdr_q / tests_in_run.max(1) as f64;
+            let mdc = t_upper_quantile(alpha / 2.0, pi.n as f64 - 1.0).map(|t| {
+                if log_ok {
+                    let d = (1.0 + threshold / 100.0).ln().max(t * se) + Z_POWER_80 * se;
+                    (d.exp() - 1.0) * 100.0
+                } else {
+                    threshold.max(t * se) + Z_POWER_80 * se
+                }
+            });
+            SeriesJudgement {
+                baseline: Some(base),
+                runs_used: pi.n,
+                outliers: outliers.len(),
+                cut_at_change_point: cut,
+                change_percent: change,
+                p_value: pi.p_value(scale(head)),
+                noise_percent: Some(noise),
+                mdc_percent: mdc,
+                fallback: false,
+            }
+        }
+        None => {
+            let base = crate::stats::median(&used);
+            let change = base.and_then(|b| {
+                if in_points {
+                    Some(head - b)
+                } else if b != 0.0 {
+                    Some((head / b - 1.0) * 100.0)
+                } else {
+                    None
+                }
+            });
+            SeriesJudgement {
+                baseline: base,
+                runs_used: used.len(),
+                outliers: outliers.len(),
+                cut_at_change_point: cut,
+                change_percent: change,
+                p_value: None,
+                noise_percent: None,
+                mdc_percent: None,
+                fallback: true,
+            }
+        }
+    }
+}
+
+/// Compares `head` with the history of its branch and machine. `history` must already be filtered to the
+/// same environment fingerprint and branch (the history loader's job) and must not contain `head`; its order
+/// does not matter (it is sorted by start time).
+pub fn compare_with_history(
+    head: &RunRecord,
+    history: &[RunRecord],
+    s: &HistorySettings,
+) -> Comparison {
+    let ordered = chronological(history);
+    let series = extract(&ordered, &s.metrics);
+    let head_series = extract(&[head], &s.metrics);
+    let last_ops: BTreeSet<(TestType, String)> = ordered
+        .last()
+        .map(|r| {
+            r.operations()
+                .filter(|(t, _)| *t != TestType::Stress)
+                .map(|(t, o)| (t, o.operation_name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut keys: BTreeSet<SeriesKey> = head_series.keys().cloned().collect();
+    // Series of the most recent history run that the head lacks are "missing".
+    keys.extend(
+        series
+            .keys()
+            .filter(|k| last_ops.contains(&(k.test_type, k.operation.clone())))
+            .cloned(),
+    );
+    let tests_in_run = keys.len();
+    let compare_settings = CompareSettings {
+        threshold_percent: s.threshold_percent,
+        error_rate_threshold_points: s.error_rate_threshold_points,
+        metrics: s.metrics.clone(),
+        ..CompareSettings::default()
+    };
+    struct Pending {
+        row: super::compare::ComparisonRow,
+        raw_p: Option<f64>,
+    }
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut fallbacks = 0usize;
+    let mut cuts = 0usize;
+    for key in keys {
+        let hist: Vec<f64> = series.get(&key).map(|s| s.values()).unwrap_or_default();
+        let head_v = head_series
+            .get(&key)
+            .and_then(|s| s.points.first().map(|p| p.1));
+        let in_points = key.metric == Metric::ErrorRate;
+        let Some(hv) = head_v else {
+            let base = crate::stats::median(&hist);
+            if let Some(row) = make_row(
+                key,
+                base,
+                None,
+                true,
+                false,
+                None,
+                NoiseSource::None,
+                &compare_settings,
+            ) {
+                pending.push(Pending { row, raw_p: None });
+            }
+            continue;
+        };
+        if hist.is_empty() {
+            if let Some(row) = make_row(
+                key,
+                None,
+                Some(hv),
+                false,
+                true,
+                None,
+                NoiseSource::None,
+                &compare_settings,
+            ) {
+                pending.push(Pending { row, raw_p: None });
+            }
+            continue;
+        }
+        let j = judge_series(&hist, hv, in_points, tests_in_run, s);
+        if j.fallback {
+            fallbacks += 1;
+        }
+        if j.cut_at_change_point {
+            cuts += 1;
+        }
+        let Some(mut row) = make_row(
+            key,
+            j.baseline,
+            Some(hv),
+            true,
+            true,
+            j.noise_percent,
+            NoiseSource::History,
+            &compare_settings,
+        ) else {
+            continue;
+        };
+        row.change_percent = j.change_percent;
+        row.mdc_percent = j.mdc_percent;
+        row.baseline_runs = Some(j.runs_used);
+        if j.fallback {
+            row.verdict = match j.change_percent {
+                Some(c) => decide(row.metric, c, row.threshold_percent, None),
+                None => Verdict::Unchanged,
+            };
+            row.note = Some(format!(
+                "only {} usable run{} of history: threshold alone",
+                j.runs_used,
+                if j.runs_used == 1 { "" } else { "s" }
+            ));
+        }
+        pending.push(Pending {
+            row,
+            raw_p: j.p_value,
+        });
+    }
+    // Benjamini–Hochberg across every tested series of the run.
+    let tested: Vec<usize> = (0..pending.len())
+        .filter(|&i| pending[i].raw_p.is_some())
+        .collect();
+    let ps: Vec<f64> = tested.iter().filter_map(|&i| pending[i].raw_p).collect();
+    let qs = benjamini_hochberg(&ps);
+    for (&i, q) in tested.iter().zip(qs) {
+        let p = &mut pending[i];
+        p.row.p_value = Some(q);
+        let change = p.row.change_percent.unwrap_or(0.0);
+        p.row.verdict = if q <= s.fdr_q {
+            decide(p.row.metric, change, p.row.threshold_percent, None)
+        } else {
+            Verdict::Unchanged
+        };
+    }
+    let rows: Vec<_> = pending.into_iter().map(|p| p.row).collect();
+    let mut notes = vec![format!(
+        "Baseline: Student-t prediction interval over up to {} runs per series; false discovery rate {}% across {} series (Benjamini–Hochberg); threshold {}%.",
+        s.window,
+        crate::metric::sig(s.fdr_q * 100.0),
+        tested.len(),
+        crate::metric::sig(s.threshold_percent)
+    )];
+    if fallbacks > 0 {
+        notes.push(format!(
+            "{fallbacks} series had fewer than {} usable runs of history and were judged by the {}% threshold alone.",
+            s.min_runs,
+            crate::metric::sig(s.threshold_percent)
+        ));
+    }
+    if cuts > 0 {
+        notes.push(format!(
+            "{cuts} series start their baseline after a change point in the window."
+        ));
+    }
+    let base = match ordered.last() {
+        Some(last) => {
+            let branch = last.git.branch.clone();
+            RunRef {
+                label: match &branch {
+                    Some(b) => format!("the last {} runs of {}", ordered.len().min(s.window), b),
+                    None => format!("the last {} runs", ordered.len().min(s.window)),
+                },
+                run_id: Some(last.run_id.clone()),
+                sha: last.git.sha.clone(),
+                branch,
+                runs: ordered.len().min(s.window),
+            }
+        }
+        None => RunRef {
+            label: "no history".into(),
+            runs: 0,
+            ..Default::default()
+        },
+    };
+    Comparison {
+        base,
+        head: RunRef::of(head),
+        method: "history".into(),
+        threshold_percent: s.threshold_percent,
+        rows,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rng::SplitMix64;
+    use crate::test_support::{op, record_with, t0};
+
+    fn history(n: usize, cov: f64, seed: u64, ops: &[&str]) -> Vec<RunRecord> {
+        let mut r = SplitMix64::new(seed);
+        (0..n)
+            .map(|i| {
+                let ops = ops
+                    .iter()
+                    .map(|name| {
+                        let f = (cov * r.normal()).exp();
+                        op(name, 100.0 * f, 100.0 / f, 1000, 0)
+                    })
+                    .collect();
+                let mut rec = record_with(ops);
+                rec.run_id = format!("h{i}");
+                rec.started_at = t0() + chrono::Duration::hours(i as i64);
+                rec
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_clear_step_is_a_regression_and_noise_is_not() {
+        let hist = history(15, 0.03, 1, &["a", "b", "c"]);
+        let head = record_with(vec![
+            op("a", 125.0, 80.0, 1000, 0),
+            op("b", 101.0, 99.0, 1000, 0),
+            op("c", 99.0, 101.0, 1000, 0),
+        ]);
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        let row = c.row(TestType::Benchmark, "a", Metric::P95).unwrap();
+        assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+        assert!(row.p_value.unwrap() <= 0.01);
+        assert_eq!(row.noise_source, NoiseSource::History);
+        assert_eq!(row.baseline_runs, Some(15));
+        let mdc = row.mdc_percent.unwrap();
+        assert!(mdc > 5.0 && mdc < 25.0, "{mdc}");
+        assert_eq!(
+            c.row(TestType::Benchmark, "a", Metric::Rps)
+                .unwrap()
+                .verdict,
+            Verdict::Regressed
+        );
+        for o in ["b", "c"] {
+            assert_eq!(
+                c.row(TestType::Benchmark, o, Metric::P95).unwrap().verdict,
+                Verdict::Unchanged
+            );
+        }
+        assert_eq!(c.method, "history");
+        assert!(
+            c.base.label.contains("last 15 runs of main"),
+            "{}",
+            c.base.label
+        );
+        assert!(c.notes[0].contains("Benjamini–Hochberg"));
+    }
+
+    #[test]
+    fn short_history_falls_back_to_the_threshold_and_says_so() {
+        let hist = history(3, 0.03, 2, &["a"]);
+        let head = record_with(vec![op("a", 120.0, 100.0, 1000, 0)]);
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        let row = c.row(TestType::Benchmark, "a", Metric::P95).unwrap();
+        assert_eq!(row.verdict, Verdict::Regressed);
+        assert!(row.note.as_deref().unwrap().contains("threshold alone"));
+        assert!(row.p_value.is_none());
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("fewer than 5 usable runs")),
+            "{:?}",
+            c.notes
+        );
+    }
+
+    #[test]
+    fn fdr_keeps_a_borderline_value_among_many_series_quiet() {
+        // One series at p ≈ 0.003 alone would pass 1%, but among 40 series BH needs ≤ 0.01/40.
+        let names: Vec<String> = (0..40).map(|i| format!("op{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let hist = history(20, 0.03, 3, &refs);
+        let p95s: Vec<f64> = hist
+            .iter()
+            .map(|r| r.benchmark.as_ref().unwrap().operations[0].latency_ms.p95)
+            .collect();
+        let pi = PredictionInterval::new(&p95s.iter().map(|v| v.ln()).collect::<Vec<_>>(), 0.05)
+            .unwrap();
+        // A value at t = 3.4 (p ≈ 0.003), 10%+ above the baseline.
+        let target = (pi.mean + 3.4 * pi.stddev * (1.0 + 1.0 / 20.0f64).sqrt()).exp();
+        let mut ops: Vec<_> = refs.iter().map(|n| op(n, 100.0, 100.0, 1000, 0)).collect();
+        ops[0] = op("op0", target / 1.5, 100.0, 1000, 0);
+        let head = record_with(ops);
+        let s = HistorySettings {
+            metrics: vec![Metric::P95],
+            ..HistorySettings::default()
+        };
+        let c = compare_with_history(&head, &hist, &s);
+        let row = c.row(TestType::Benchmark, "op0", Metric::P95).unwrap();
+        assert_eq!(row.verdict, Verdict::Unchanged, "{row:?}");
+        // Alone, the same value is a regression.
+        let head_alone = record_with(vec![op("op0", target / 1.5, 100.0, 1000, 0)]);
+        let c = compare_with_history(&head_alone, &hist, &s);
+        let row = c.row(TestType::Benchmark, "op0", Metric::P95).unwrap();
+        assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+    }
+
+    #[test]
+    fn an_old_change_point_does_not_widen_the_baseline() {
+        // 10 runs at 100, then 10 at 150: the baseline is the recent 150 level.
+        let mut hist = history(10, 0.01, 4, &["a"]);
+        let later = history(10, 0.01, 5, &["a"]);
+        for (i, mut r) in later.into_iter().enumerate() {
+            for o in r.benchmark.as_mut().unwrap().operations.iter_mut() {
+                o.latency_ms.p95 *= 1.5;
+            }
+            r.started_at = t0() + chrono::Duration::hours(10 + i as i64);
+            r.run_id = format!("l{i}");
+            hist.push(r);
+        }
+        let mut head = record_with(vec![op("a", 100.0, 100.0, 1000, 0)]);
+        // 12% above the recent level (p95 of `op` is 1.5 × p50).
+        head.benchmark.as_mut().unwrap().operations[0]
+            .latency_ms
+            .p95 = 150.0 * 1.5 * 1.12;
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        let row = c.row(TestType::Benchmark, "a", Metric::P95).unwrap();
+        assert_eq!(row.baseline_runs, Some(10));
+        assert!((row.base.unwrap() - 225.0).abs() < 5.0, "{row:?}");
+        assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+        assert!(c.notes.iter().any(|n| n.contains("after a change point")));
+    }
+
+    #[test]
+    fn new_and_missing_operations() {
+        let hist = history(10, 0.02, 6, &["old", "kept"]);
+        let head = record_with(vec![
+            op("kept", 100.0, 100.0, 1000, 0),
+            op("fresh", 100.0, 100.0, 1000, 0),
+        ]);
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        assert_eq!(
+            c.row(TestType::Benchmark, "old", Metric::P95)
+                .unwrap()
+                .verdict,
+            Verdict::Missing
+        );
+        assert_eq!(
+            c.row(TestType::Benchmark, "fresh", Metric::P95)
+                .unwrap()
+                .verdict,
+            Verdict::New
+        );
+    }
+
+    #[test]
+    fn judge_series_handles_degenerate_input() {
+        let s = HistorySettings::default();
+        let j = judge_series(&[], 10.0, false, 1, &s);
+        assert!(j.fallback && j.baseline.is_none() && j.change_percent.is_none());
+        let j = judge_series(&[5.0; 10], 5.0, false, 1, &s);
+        assert!(j.fallback, "constant history has no noise estimate");
+        assert_eq!(j.change_percent, Some(0.0));
+        let j = judge_series(&[0.0; 10], 3.0, true, 1, &s);
+        assert_eq!(j.change_percent, Some(3.0));
+    }
+}

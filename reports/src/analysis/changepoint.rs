@@ -1,0 +1,316 @@
+//! Change points in a series: where a branch's performance moved, by how much, and how sure we are.
+//!
+//! The method is the one Hunter and its successor Apache Otava use on MongoDB's and DataStax's CI histories
+//! (Fleming et al., "Hunter: Using Change Point Detection to Hunt for Performance Regressions", ICPE 2023):
+//!
+//! 1. **E-divisive means** (Matteson & James, "A Nonparametric Approach for Multiple Change Point Analysis of
+//!    Multivariate Data", JASA 109(505), 2014) with exponent α = 1 proposes the split τ that maximizes
+//!    `Q(τ) = m·n/(m+n) · (2/(m·n)·Σ|xᵢ−yⱼ| − 2/(m(m−1))·Σ|xᵢ−xₖ| − 2/(n(n−1))·Σ|yⱼ−yₗ|)`.
+//! 2. Instead of E-divisive's permutation test (random, slow), a split is tested with a two-sample t-test
+//!    between the segments on either side — deterministic, and what makes Hunter usable in CI. perfgate uses
+//!    Welch's form (unequal variances): with Student's pooled form, one slow run next to a normal one at the end
+//!    of a series tests as a "change". Values are compared on a log scale (timings are log-normal; a ratio is
+//!    symmetric there).
+//! 3. Binary segmentation proposes candidates down to the smallest segments; then every candidate is
+//!    re-tested against its neighbours only, and the weakest is dropped until all pass (`max_p_value`,
+//!    `min_magnitude_percent`) — backward elimination, as Otava's candidate pruning does.
+//! 4. Long series are cut into overlapping windows (Hunter's approach, so that old, large shifts do not mask
+//!    recent small ones); candidates from all windows are merged and re-tested on the whole series.
+//!
+//! A gradual creep shows as one or more change points inside the ramp; a regression that later recovers shows
+//! as two change points of opposite sign. The segment after a change point needs `min_segment` values
+//! (default 2), so a change is reported at the earliest two runs after it happened: one slow run alone is an
+//! outlier, not a change.
+
+use serde::{Deserialize, Serialize};
+
+use super::significance::welch_t_test;
+use crate::stats::mean;
+
+/// Settings of change-point detection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangePointSettings {
+    /// A change point is kept only when the t-test between its neighbouring segments gives `p ≤` this
+    /// (default 0.001).
+    pub max_p_value: f64,
+    /// … and the means of those segments differ by at least this many percent (default 5).
+    pub min_magnitude_percent: f64,
+    /// Fewest values on each side of a change point (default 2).
+    pub min_segment: usize,
+    /// Window length for long series (default 60); windows overlap by half.
+    pub window: usize,
+}
+
+impl Default for ChangePointSettings {
+    fn default() -> Self {
+        Self {
+            max_p_value: 0.001,
+            min_magnitude_percent: 5.0,
+            min_segment: 2,
+            window: 60,
+        }
+    }
+}
+
+/// One change point in a series of values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangePoint {
+    /// Index of the first value after the change.
+    pub index: usize,
+    /// Mean of the segment before (back to the previous change point).
+    pub before_mean: f64,
+    /// Mean of the segment after (up to the next change point).
+    pub after_mean: f64,
+    /// `(after / before − 1) × 100`.
+    pub magnitude_percent: f64,
+    /// Two-sided p-value of the t-test between the two segments.
+    pub p_value: f64,
+}
+
+/// Finds the change points of `values` (oldest first). Values must be positive and finite; anything else (or
+/// fewer than `2·min_segment` values) gives no change point.
+pub fn detect(values: &[f64], settings: &ChangePointSettings) -> Vec<ChangePoint> {
+    let min_seg = settings.min_segment.max(1);
+    if values.len() < 2 * min_seg || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        return Vec::new();
+    }
+    let logs: Vec<f64> = values.iter().map(|v| v.ln()).collect();
+    let w = settings.window.max(4 * min_seg);
+    let mut candidates: Vec<usize> = Vec::new();
+    if logs.len() <= w {
+        split(&logs, 0, logs.len(), min_seg, &mut candidates);
+    } else {
+        let stride = w / 2;
+        let mut start = 0;
+        loop {
+            let end = (start + w).min(logs.len());
+            split(&logs, start, end, min_seg, &mut candidates);
+            if end == logs.len() {
+                break;
+            }
+            start += stride;
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    prune(&logs, values, candidates, settings)
+}
+
+/// The t-test and magnitude of a split at `tau` of `[a, b)`.
+fn test_split(logs: &[f64], a: usize, tau: usize, b: usize) -> Option<(f64, f64)> {
+    let p = welch_t_test(&logs[a..tau], &logs[tau..b])?;
+    let before = mean(&logs[a..tau])?;
+    let after = mean(&logs[tau..b])?;
+    Some((p, ((after - before).exp() - 1.0) * 100.0))
+}
+
+/// Binary segmentation of `[a, b)` with the E-divisive statistic, down to the smallest segments: every split
+/// is a candidate; [`prune`] decides which survive. (Gating each split by its own test would miss a regression
+/// that recovers: the first split of up-then-down data mixes both levels on one side and tests weakly.)
+fn split(logs: &[f64], a: usize, b: usize, min_seg: usize, out: &mut Vec<usize>) {
+    if b - a < 2 * min_seg {
+        return;
+    }
+    let Some(tau) = best_split(&logs[a..b], min_seg).map(|t| t + a) else {
+        return;
+    };
+    out.push(tau);
+    split(logs, a, tau, min_seg, out);
+    split(logs, tau, b, min_seg, out);
+}
+
+/// The split maximizing the E-divisive Q statistic (α = 1), `None` when no split leaves `min_seg` on each side.
+fn best_split(x: &[f64], min_seg: usize) -> Option<usize> {
+    let n = x.len();
+    if n < 2 * min_seg {
+        return None;
+    }
+    // within[a][b] = Σ_{a ≤ i < k < b} |x_i − x_k|, built from row sums so that any block is O(1).
+    // row[i][k] = Σ_{i < j < k} |x_i − x_j| (prefix along the row).
+    let mut row = vec![vec![0.0; n + 1]; n];
+    for i in 0..n {
+        for k in (i + 1)..=n {
+            let add = if k - 1 > i {
+                (x[i] - x[k - 1]).abs()
+            } else {
+                0.0
+            };
+            row[i][k] = row[i][k - 1] + add;
+        }
+    }
+    // within(a, b) = Σ_{i=a}^{b−1} row[i][b] restricted to j ≥ i+1, i.e. row[i][b] (j < b).
+    let within = |a: usize, b: usize| -> f64 { (a..b).map(|i| row[i][b]).sum() };
+    let total = within(0, n);
+    let mut best: Option<(usize, f64)> = None;
+    for tau in min_seg..=(n - min_seg) {
+        let left = within(0, tau);
+        let right = within(tau, n);
+        let cross = total - left - right;
+        let (m, k) = (tau as f64, (n - tau) as f64);
+        let wl = if tau >= 2 {
+            2.0 * left / (m * (m - 1.0))
+        } else {
+            0.0
+        };
+        let wr = if n - tau >= 2 {
+            2.0 * right / (k * (k - 1.0))
+        } else {
+            0.0
+        };
+        let q = m * k / (m + k) * (2.0 * cross / (m * k) - wl - wr);
+        if best.is_none_or(|(_, bq)| q > bq) {
+            best = Some((tau, q));
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
+/// Re-tests each candidate against its neighbours; drops the weakest failing one until all pass.
+fn prune(
+    logs: &[f64],
+    values: &[f64],
+    mut cps: Vec<usize>,
+    s: &ChangePointSettings,
+) -> Vec<ChangePoint> {
+    loop {
+        let mut worst: Option<(usize, f64)> = None;
+        for (i, &tau) in cps.iter().enumerate() {
+            let a = if i == 0 { 0 } else { cps[i - 1] };
+            let b = cps.get(i + 1).copied().unwrap_or(logs.len());
+            let fails = match test_split(logs, a, tau, b) {
+                Some((p, mag)) => {
+                    if p > s.max_p_value || mag.abs() < s.min_magnitude_percent {
+                        Some(p.max(if mag.abs() < s.min_magnitude_percent {
+                            1.0
+                        } else {
+                            0.0
+                        }))
+                    } else {
+                        None
+                    }
+                }
+                None => Some(1.0),
+            };
+            if let Some(p) = fails {
+                if worst.is_none_or(|(_, wp)| p > wp) {
+                    worst = Some((i, p));
+                }
+            }
+        }
+        match worst {
+            Some((i, _)) => {
+                cps.remove(i);
+            }
+            None => break,
+        }
+    }
+    cps.iter()
+        .enumerate()
+        .filter_map(|(i, &tau)| {
+            let a = if i == 0 { 0 } else { cps[i - 1] };
+            let b = cps.get(i + 1).copied().unwrap_or(logs.len());
+            let (p, mag) = test_split(logs, a, tau, b)?;
+            Some(ChangePoint {
+                index: tau,
+                before_mean: mean(&values[a..tau])?,
+                after_mean: mean(&values[tau..b])?,
+                magnitude_percent: mag,
+                p_value: p,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rng::SplitMix64;
+
+    fn noisy(levels: &[(usize, f64)], cov: f64, seed: u64) -> Vec<f64> {
+        let mut r = SplitMix64::new(seed);
+        levels
+            .iter()
+            .flat_map(|&(n, level)| (0..n).map(move |_| level).collect::<Vec<_>>())
+            .map(|level| level * (cov * r.normal()).exp())
+            .collect()
+    }
+
+    #[test]
+    fn finds_a_step_with_its_size() {
+        let xs = noisy(&[(20, 100.0), (15, 120.0)], 0.02, 1);
+        let cps = detect(&xs, &ChangePointSettings::default());
+        assert_eq!(cps.len(), 1, "{cps:?}");
+        assert_eq!(cps[0].index, 20);
+        assert!((cps[0].magnitude_percent - 20.0).abs() < 3.0, "{cps:?}");
+        assert!(cps[0].p_value < 1e-6);
+        assert!((cps[0].before_mean - 100.0).abs() < 2.0);
+    }
+
+    #[test]
+    fn stable_noise_has_no_change_point() {
+        for seed in 0..20 {
+            let xs = noisy(&[(40, 100.0)], 0.03, seed);
+            assert!(
+                detect(&xs, &ChangePointSettings::default()).is_empty(),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_regression_that_recovers_shows_two_change_points() {
+        let xs = noisy(&[(15, 100.0), (8, 130.0), (15, 100.0)], 0.02, 3);
+        let cps = detect(&xs, &ChangePointSettings::default());
+        let idx: Vec<usize> = cps.iter().map(|c| c.index).collect();
+        assert_eq!(idx, vec![15, 23], "{cps:?}");
+        assert!(cps[0].magnitude_percent > 20.0 && cps[1].magnitude_percent < -15.0);
+    }
+
+    #[test]
+    fn gradual_creep_is_visible() {
+        // +1% per run for 30 runs after a flat start.
+        let mut r = SplitMix64::new(9);
+        let xs: Vec<f64> = (0..50)
+            .map(|i| {
+                let level = if i < 20 {
+                    100.0
+                } else {
+                    100.0 * 1.01f64.powi(i - 19)
+                };
+                level * (0.01 * r.normal()).exp()
+            })
+            .collect();
+        let cps = detect(&xs, &ChangePointSettings::default());
+        assert!(!cps.is_empty(), "creep must show");
+        assert!(
+            cps.iter()
+                .all(|c| c.magnitude_percent > 0.0 && c.index > 15),
+            "{cps:?}"
+        );
+    }
+
+    #[test]
+    fn a_single_slow_run_at_the_end_is_not_a_change() {
+        let mut xs = noisy(&[(20, 100.0)], 0.02, 5);
+        xs.push(150.0);
+        assert!(detect(&xs, &ChangePointSettings::default()).is_empty());
+        xs.push(151.0);
+        let cps = detect(&xs, &ChangePointSettings::default());
+        assert_eq!(cps.iter().map(|c| c.index).collect::<Vec<_>>(), vec![20]);
+    }
+
+    #[test]
+    fn long_series_use_windows_and_keep_old_and_new_changes() {
+        let xs = noisy(&[(80, 100.0), (80, 150.0), (60, 140.0)], 0.01, 11);
+        let cps = detect(&xs, &ChangePointSettings::default());
+        let idx: Vec<usize> = cps.iter().map(|c| c.index).collect();
+        assert_eq!(idx, vec![80, 160], "{cps:?}");
+    }
+
+    #[test]
+    fn bad_input_gives_nothing() {
+        assert!(detect(&[], &ChangePointSettings::default()).is_empty());
+        assert!(detect(&[1.0, f64::NAN, 2.0, 3.0], &ChangePointSettings::default()).is_empty());
+        assert!(detect(&[1.0, 0.0, 2.0, 3.0], &ChangePointSettings::default()).is_empty());
+    }
+}

@@ -1,0 +1,560 @@
+//! History: a folder of run records turned into per-operation time series.
+//!
+//! The reports branch keeps one immutable file per run. Everything that looks back in time — the trend site,
+//! the baseline of a pull request, change-point detection — starts here: the caller (the runner, which owns
+//! all I/O) reads the files and hands over `(path, bytes)` pairs; [`History::from_files`] parses them, sorts
+//! the runs by time and keeps the files it could not read as named [`Skipped`] warnings. A corrupt file or a
+//! record written by a newer perfgate never stops the rest of the history from loading, and nothing panics.
+//!
+//! Invariants of a [`History`]:
+//! - `runs` are sorted by `started_at`, ties broken by `run_id`, so every consumer sees the same order;
+//! - a `run_id` appears at most once (a second file with the same id is skipped and named);
+//! - every file that was handed in is either in `runs` or in `skipped`.
+//!
+//! Series are keyed by [`SeriesKey`] `(test_type, operation_name, concurrency, metric)`; `concurrency` is only
+//! set for stress steps, where the same operation is measured once per step. A load section's `overall`
+//! result appears as the operation [`OVERALL_OPERATION`].
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::metric::{Metric, COMPARED_METRICS};
+use crate::record::{OperationResult, RunRecord, TestType};
+
+/// Operation name under which a load section's `overall` result appears in series and in the index.
+/// The parentheses keep it apart from any real operation name.
+pub const OVERALL_OPERATION: &str = "(overall)";
+
+/// One run record with the path it was read from (relative to the branch root, e.g.
+/// `runs/2026/11/20261127T100000Z-0123456-r1.json`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedRun {
+    pub path: String,
+    pub record: RunRecord,
+}
+
+/// A file that was left out of the history, and why. `reason` is a full sentence that already names the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// Which runs to keep. `None` keeps everything for that field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Keep runs whose `git.branch` equals this (e.g. `main`).
+    pub branch: Option<String>,
+    /// Keep runs whose `environment.fingerprint` equals this: only runs on the same kind of machine compare.
+    pub fingerprint: Option<String>,
+    /// Keep runs of this suite.
+    pub suite: Option<String>,
+}
+
+impl HistoryFilter {
+    /// True when `record` passes every set field.
+    pub fn matches(&self, record: &RunRecord) -> bool {
+        let branch_ok = self
+            .branch
+            .as_deref()
+            .is_none_or(|b| record.git.branch.as_deref() == Some(b));
+        let fp_ok = self
+            .fingerprint
+            .as_deref()
+            .is_none_or(|f| record.environment.fingerprint == f);
+        let suite_ok = self.suite.as_deref().is_none_or(|s| record.suite == s);
+        branch_ok && fp_ok && suite_ok
+    }
+}
+
+/// The runs of a reports branch (or any folder of run records), oldest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// Readable runs, sorted by start time (then run id).
+    pub runs: Vec<LoadedRun>,
+    /// Files that were not used, each with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl History {
+    /// Parses every `(path, bytes)` pair with [`RunRecord::from_json_slice`]. Unreadable files (not JSON, not a
+    /// run record, an unknown major version, invalid fields) and duplicate run ids go to `skipped`.
+    pub fn from_files<I>(files: I) -> History
+    where
+        I: IntoIterator<Item = (String, Vec<u8>)>,
+    {
+        let mut files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
+        // Process in path order so that which of two duplicates wins does not depend on the caller's order.
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut runs = Vec::with_capacity(files.len());
+        let mut skipped = Vec::new();
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (path, bytes) in files {
+            match RunRecord::from_json_slice(&bytes, &path) {
+                Ok(record) => {
+                    if let Some(first) = seen.get(&record.run_id) {
+                        skipped.push(Skipped {
+                            reason: format!(
+                                "{path}: run id \"{}\" already read from {first}; this copy is ignored",
+                                record.run_id
+                            ),
+                            path,
+                        });
+                        continue;
+                    }
+                    seen.insert(record.run_id.clone(), path.clone());
+                    runs.push(LoadedRun { path, record });
+                }
+                Err(err) => skipped.push(Skipped {
+                    path,
+                    reason: err.to_string(),
+                }),
+            }
+        }
+        Self::from_parts(runs, skipped)
+    }
+
+    /// Builds a history from records that are already parsed (e.g. a run that is being published and the
+    /// runs already on the branch). Duplicate run ids keep the first occurrence.
+    pub fn from_runs(runs: Vec<LoadedRun>) -> History {
+        let mut seen = HashSet::new();
+        let mut kept = Vec::with_capacity(runs.len());
+        let mut skipped = Vec::new();
+        for run in runs {
+            if seen.insert(run.record.run_id.clone()) {
+                kept.push(run);
+            } else {
+                skipped.push(Skipped {
+                    reason: format!(
+                        "{}: run id \"{}\" appears twice; this copy is ignored",
+                        run.path, run.record.run_id
+                    ),
+                    path: run.path,
+                });
+            }
+        }
+        Self::from_parts(kept, skipped)
+    }
+
+    fn from_parts(mut runs: Vec<LoadedRun>, skipped: Vec<Skipped>) -> History {
+        runs.sort_by(|a, b| {
+            a.record
+                .started_at
+                .cmp(&b.record.started_at)
+                .then_with(|| a.record.run_id.cmp(&b.record.run_id))
+        });
+        History { runs, skipped }
+    }
+
+    /// The runs that pass `filter` (skipped files are kept, so warnings are not lost by filtering).
+    pub fn filtered(&self, filter: &HistoryFilter) -> History {
+        History {
+            runs: self
+                .runs
+                .iter()
+                .filter(|r| filter.matches(&r.record))
+                .cloned()
+                .collect(),
+            skipped: self.skipped.clone(),
+        }
+    }
+
+    /// The newest `n` runs (still oldest first).
+    pub fn last(&self, n: usize) -> &[LoadedRun] {
+        &self.runs[self.runs.len().saturating_sub(n)..]
+    }
+
+    /// The run with this id.
+    pub fn get(&self, run_id: &str) -> Option<&LoadedRun> {
+        self.runs.iter().find(|r| r.record.run_id == run_id)
+    }
+
+    /// Every series of every operation, in key order; points oldest first.
+    pub fn series(&self) -> Vec<Series> {
+        let mut map: BTreeMap<SeriesKey, Vec<Point>> = BTreeMap::new();
+        for run in &self.runs {
+            let rec = &run.record;
+            for m in measured_operations(rec) {
+                for metric in SERIES_METRICS {
+                    let Some(value) = series_value(metric, m.result) else {
+                        continue;
+                    };
+                    let key = SeriesKey {
+                        test_type: m.test_type,
+                        operation_name: m.name.to_string(),
+                        concurrency: m.concurrency,
+                        metric,
+                    };
+                    map.entry(key).or_default().push(Point {
+                        run_id: rec.run_id.clone(),
+                        time: rec.started_at,
+                        sha: rec.git.sha.clone(),
+                        value,
+                    });
+                }
+            }
+        }
+        map.into_iter()
+            .map(|(key, points)| Series { key, points })
+            .collect()
+    }
+
+    /// The series of one key (empty when no run measured it).
+    pub fn series_for(&self, key: &SeriesKey) -> Series {
+        let points = self
+            .runs
+            .iter()
+            .flat_map(|run| {
+                measured_operations(&run.record)
+                    .filter(|m| {
+                        m.test_type == key.test_type
+                            && m.concurrency == key.concurrency
+                            && m.name == key.operation_name
+                    })
+                    .filter_map(|m| series_value(key.metric, m.result))
+                    .map(|value| Point {
+                        run_id: run.record.run_id.clone(),
+                        time: run.record.started_at,
+                        sha: run.record.git.sha.clone(),
+                        value,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Series {
+            key: key.clone(),
+            points,
+        }
+    }
+}
+
+/// One measured operation of a record: where it was measured and its result.
+#[derive(Clone, Copy, Debug)]
+pub struct MeasuredOp<'a> {
+    pub test_type: TestType,
+    /// Concurrency of the stress step; `None` for benchmark and load.
+    pub concurrency: Option<u32>,
+    /// The operation's name ([`OVERALL_OPERATION`] for a load section's overall result).
+    pub name: &'a str,
+    pub result: &'a OperationResult,
+}
+
+/// Every measured operation of a record, in section order (benchmark, load with its overall result first,
+/// stress steps).
+pub fn measured_operations(rec: &RunRecord) -> impl Iterator<Item = MeasuredOp<'_>> {
+    fn op(
+        test_type: TestType,
+        concurrency: Option<u32>,
+        result: &OperationResult,
+    ) -> MeasuredOp<'_> {
+        MeasuredOp {
+            test_type,
+            concurrency,
+            name: result.operation_name.as_str(),
+            result,
+        }
+    }
+    let bench = rec.benchmark.iter().flat_map(move |b| {
+        b.operations
+            .iter()
+            .map(move |o| op(TestType::Benchmark, None, o))
+    });
+    let load = rec.load.iter().flat_map(move |l| {
+        let has_overall = !l.operations.is_empty() || l.overall.total_requests > 0;
+        let overall = has_overall.then_some(MeasuredOp {
+            test_type: TestType::Load,
+            concurrency: None,
+            name: OVERALL_OPERATION,
+            result: &l.overall,
+        });
+        overall.into_iter().chain(
+            l.operations
+                .iter()
+                .map(move |o| op(TestType::Load, None, o)),
+        )
+    });
+    let stress = rec.stress.iter().flat_map(move |s| {
+        s.steps.iter().flat_map(move |step| {
+            step.operations
+                .iter()
+                .map(move |o| op(TestType::Stress, Some(step.concurrency), o))
+        })
+    });
+    bench.chain(load).chain(stress)
+}
+
+/// The metrics every series is built for (the per-operation numbers a trend is drawn of).
+pub const SERIES_METRICS: [Metric; 8] = COMPARED_METRICS;
+
+/// A metric's value as a point of a series: [`Metric::value`], except that a memory of 0 MB means "not
+/// sampled" (a running process always has resident memory) and is left out rather than drawn as a drop.
+pub fn series_value(metric: Metric, op: &OperationResult) -> Option<f64> {
+    let v = metric.value(op)?;
+    if metric == Metric::MemoryMb && v <= 0.0 {
+        return None;
+    }
+    Some(v)
+}
+
+/// Identifies one series: which schedule, which operation, at which stress step, which number.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SeriesKey {
+    pub test_type: TestType,
+    pub operation_name: String,
+    /// Concurrency of the stress step; `None` for benchmark and load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    pub metric: Metric,
+}
+
+impl SeriesKey {
+    /// A benchmark or load key (no stress step).
+    pub fn new(test_type: TestType, operation_name: impl Into<String>, metric: Metric) -> Self {
+        SeriesKey {
+            test_type,
+            operation_name: operation_name.into(),
+            concurrency: None,
+            metric,
+        }
+    }
+}
+
+impl std::fmt::Display for SeriesKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.test_type, self.operation_name)?;
+        if let Some(c) = self.concurrency {
+            write!(f, "@{c}")?;
+        }
+        write!(f, "/{}", self.metric)
+    }
+}
+
+/// One run's value of a series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub run_id: String,
+    /// When the run started.
+    pub time: DateTime<Utc>,
+    /// Full commit SHA of the code under test, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    pub value: f64,
+}
+
+/// A metric of one operation over time, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub key: SeriesKey,
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    /// The values alone, oldest first (what the statistics functions take).
+    pub fn values(&self) -> Vec<f64> {
+        self.points.iter().map(|p| p.value).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_fixtures::{record_at, with_op};
+
+    fn file(rec: &RunRecord) -> (String, Vec<u8>) {
+        (crate::layout::run_file_path(rec), rec.to_json_pretty())
+    }
+
+    #[test]
+    fn sorts_by_time_and_names_corrupt_and_future_files() {
+        let a = record_at("a", "2026-11-02T10:00:00Z", "main", "fp1");
+        let b = record_at("b", "2026-11-01T10:00:00Z", "main", "fp1");
+        let mut future =
+            serde_json::to_value(record_at("c", "2026-11-03T10:00:00Z", "main", "fp1"))
+                .expect("record serializes");
+        future["schema"] = "perfgate/run@2".into();
+        let files = vec![
+            file(&a),
+            (
+                "runs/2026/11/broken.json".to_string(),
+                b"{ not json".to_vec(),
+            ),
+            (
+                "runs/2026/11/future.json".to_string(),
+                serde_json::to_vec(&future).expect("value serializes"),
+            ),
+            file(&b),
+            ("runs/2026/11/empty.json".to_string(), Vec::new()),
+        ];
+        let h = History::from_files(files);
+        let ids: Vec<&str> = h.runs.iter().map(|r| r.record.run_id.as_str()).collect();
+        assert_eq!(ids, ["b", "a"]);
+        let skipped: Vec<&str> = h.skipped.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(
+            skipped,
+            [
+                "runs/2026/11/broken.json",
+                "runs/2026/11/empty.json",
+                "runs/2026/11/future.json"
+            ]
+        );
+        for s in &h.skipped {
+            assert!(s.reason.contains(&s.path), "{s}");
+        }
+        assert!(h.skipped[2].reason.contains("perfgate/run@2"));
+    }
+
+    #[test]
+    fn duplicate_run_ids_are_skipped_and_named() {
+        let a = record_at("same", "2026-11-02T10:00:00Z", "main", "fp1");
+        let files = vec![
+            ("runs/x/2.json".to_string(), a.to_json_pretty()),
+            ("runs/x/1.json".to_string(), a.to_json_pretty()),
+        ];
+        let h = History::from_files(files);
+        assert_eq!(h.runs.len(), 1);
+        assert_eq!(h.runs[0].path, "runs/x/1.json");
+        assert_eq!(h.skipped.len(), 1);
+        assert_eq!(h.skipped[0].path, "runs/x/2.json");
+        assert!(h.skipped[0].reason.contains("runs/x/1.json"));
+    }
+
+    #[test]
+    fn filters_by_branch_fingerprint_and_suite() {
+        let mut recs = [
+            record_at("1", "2026-11-01T00:00:00Z", "main", "fp1"),
+            record_at("2", "2026-11-02T00:00:00Z", "feature", "fp1"),
+            record_at("3", "2026-11-03T00:00:00Z", "main", "fp2"),
+            record_at("4", "2026-11-04T00:00:00Z", "main", "fp1"),
+        ];
+        recs[3].suite = "other".into();
+        let h = History::from_files(recs.iter().map(file));
+        let ids = |h: &History| -> Vec<String> {
+            h.runs.iter().map(|r| r.record.run_id.clone()).collect()
+        };
+        let f = HistoryFilter {
+            branch: Some("main".into()),
+            fingerprint: Some("fp1".into()),
+            suite: None,
+        };
+        assert_eq!(ids(&h.filtered(&f)), ["1", "4"]);
+        let f = HistoryFilter {
+            suite: Some("default".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&h.filtered(&f)), ["1", "2", "3"]);
+        assert_eq!(ids(&h.filtered(&HistoryFilter::default())).len(), 4);
+        assert_eq!(h.last(2).len(), 2);
+        assert_eq!(h.last(2)[1].record.run_id, "4");
+        assert_eq!(h.last(10).len(), 4);
+    }
+
+    #[test]
+    fn builds_series_per_operation_and_metric() {
+        let mut r1 = record_at("r1", "2026-11-01T00:00:00Z", "main", "fp");
+        let mut r2 = record_at("r2", "2026-11-02T00:00:00Z", "main", "fp");
+        with_op(&mut r1, "search", 10.0, 100.0, 1000, 10);
+        with_op(&mut r2, "search", 12.0, 90.0, 1000, 0);
+        with_op(&mut r2, "resolve", 3.0, 400.0, 500, 0);
+        let h = History::from_files([file(&r2), file(&r1)]);
+        let series = h.series();
+        let p95 = series
+            .iter()
+            .find(|s| s.key == SeriesKey::new(TestType::Benchmark, "search", Metric::P95))
+            .expect("search p95 series");
+        assert_eq!(p95.values(), [10.0, 12.0]);
+        assert_eq!(p95.points[0].run_id, "r1");
+        assert_eq!(p95.points[1].sha.as_deref(), Some("sha-r2"));
+        let err = h.series_for(&SeriesKey::new(
+            TestType::Benchmark,
+            "search",
+            Metric::ErrorRate,
+        ));
+        assert_eq!(err.values(), [1.0, 0.0]);
+        let rps = h.series_for(&SeriesKey::new(TestType::Benchmark, "resolve", Metric::Rps));
+        assert_eq!(rps.values(), [400.0]);
+        assert_eq!(rps.points[0].run_id, "r2");
+        // Every metric of every operation: 2 operations × 8 metrics.
+        assert_eq!(series.len(), 16);
+        assert!(series.windows(2).all(|w| w[0].key < w[1].key));
+    }
+
+    #[test]
+    fn unmeasured_values_are_not_points() {
+        let mut r = record_at("r", "2026-11-01T00:00:00Z", "main", "fp");
+        with_op(&mut r, "idle", 1.0, 1.0, 0, 0);
+        if let Some(b) = r.benchmark.as_mut() {
+            b.operations[0].memory_usage_mb = 0.0;
+            b.operations[0].latency_ms.avg = f64::NAN;
+        }
+        let h = History::from_files([file(&r)]);
+        for m in [
+            Metric::P50,
+            Metric::Avg,
+            Metric::ErrorRate,
+            Metric::MemoryMb,
+        ] {
+            let s = h.series_for(&SeriesKey::new(TestType::Benchmark, "idle", m));
+            assert!(s.points.is_empty(), "{m} should have no point");
+        }
+    }
+
+    #[test]
+    fn load_overall_and_stress_steps_have_their_own_keys() {
+        use crate::record::{LoadSection, StressSection, StressStep};
+        let mut r = record_at("r", "2026-11-01T00:00:00Z", "main", "fp");
+        with_op(&mut r, "search", 10.0, 100.0, 1000, 0);
+        let op = r
+            .benchmark
+            .take()
+            .expect("with_op sets benchmark")
+            .operations[0]
+            .clone();
+        r.load = Some(LoadSection {
+            overall: OperationResult {
+                throughput_rps: 250.0,
+                ..op.clone()
+            },
+            operations: vec![op.clone()],
+            ..Default::default()
+        });
+        r.stress = Some(StressSection {
+            steps: [5u32, 10]
+                .into_iter()
+                .map(|c| StressStep {
+                    concurrency: c,
+                    operations: vec![OperationResult {
+                        throughput_rps: f64::from(c) * 10.0,
+                        ..op.clone()
+                    }],
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        });
+        let h = History::from_files([file(&r)]);
+        let overall = h.series_for(&SeriesKey::new(
+            TestType::Load,
+            OVERALL_OPERATION,
+            Metric::Rps,
+        ));
+        assert_eq!(overall.values(), [250.0]);
+        let step10 = h.series_for(&SeriesKey {
+            concurrency: Some(10),
+            ..SeriesKey::new(TestType::Stress, "search", Metric::Rps)
+        });
+        assert_eq!(step10.values(), [100.0]);
+        assert_eq!(
+            step10.key.to_string(),
+            "stress/search@10/rps",
+            "display form used in messages"
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! Reading history: the run files of a reports branch (from git objects, nothing checked out) or of a plain
+//! folder, handed to [`perfgate_reports::History::from_files`] which parses, sorts and names what it skips.
+
+use std::path::Path;
+
+use perfgate_reports::history::Skipped;
+use perfgate_reports::layout::{is_run_file, RUNS_DIR};
+use perfgate_reports::History;
+
+use super::error::BranchError;
+use super::git::Git;
+
+/// The revision to read a reports branch from: the remote-tracking branch when there is one (publish and
+/// fetch keep it current), else the local branch. `None` when neither exists.
+pub fn resolve_reports_rev(
+    repo: &Path,
+    branch: &str,
+    remote: Option<&str>,
+) -> Result<Option<String>, BranchError> {
+    let git = Git::new(repo);
+    if let Some(remote) = remote {
+        let tracking = super::remote::tracking_ref(&git, remote, branch)?;
+        if let Some(c) = git.resolve_commit(&tracking)? {
+            return Ok(Some(c));
+        }
+    }
+    Ok(git.resolve_commit(&format!("refs/heads/{branch}"))?)
+}
+
+/// Every run file under `runs/` of `rev` in the repository at `repo`.
+pub fn load_history(repo: &Path, rev: &str) -> Result<History, BranchError> {
+    let git = Git::new(repo);
+    let commit = git
+        .resolve_commit(rev)?
+        .ok_or_else(|| BranchError::MissingBranch(rev.to_string()))?;
+    let entries: Vec<_> = git
+        .list_tree(&commit)?
+        .into_iter()
+        .filter(|e| is_run_file(&e.path))
+        .collect();
+    let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+    let blobs = git.read_objects(&ids)?;
+    Ok(History::from_files(
+        entries
+            .into_iter()
+            .zip(blobs)
+            .map(|(e, b)| (e.path, b.unwrap_or_default())),
+    ))
+}
+
+/// Every `*.json` file under `dir/runs` (or under `dir` when it has no `runs/` folder), with paths relative
+/// to `dir`. Unreadable files are named in `skipped`.
+pub fn load_history_dir(dir: &Path) -> Result<History, BranchError> {
+    if !dir.is_dir() {
+        return Err(BranchError::Io {
+            path: dir.display().to_string(),
+            detail: "not a directory".into(),
+        });
+    }
+    let root = if dir.join(RUNS_DIR).is_dir() {
+        dir.join(RUNS_DIR)
+    } else {
+        dir.to_path_buf()
+    };
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    collect_json(dir, &root, &mut files, &mut unreadable);
+    let mut history = History::from_files(files);
+    history.skipped.extend(unreadable);
+    history.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(history)
+}
+
+fn collect_json(
+    base: &Path,
+    dir: &Path,
+    files: &mut Vec<(String, Vec<u8>)>,
+    unreadable: &mut Vec<Skipped>,
+) {
+    let rel = |p: &Path| {
+        p.strip_prefix(base)
+            .unwrap_or(p)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            unreadable.push(Skipped {
+                path: rel(dir),
+                reason: format!("{}: cannot list: {e}", rel(dir)),
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect_json(base, &path, files, unreadable);
+        } else if path.extension().is_some_and(|x| x == "json") {
+            match std::fs::read(&path) {
+                Ok(bytes) => files.push((rel(&path), bytes)),
+                Err(e) => unreadable.push(Skipped {
+                    path: rel(&path),
+                    reason: format!("{}: cannot read: {e}", rel(&path)),
+                }),
+            }
+        }
+    }
+}
