@@ -15,6 +15,26 @@ use super::panic::catch_unwind;
 use crate::target::{CallError, ErrorKind, OperationSpec, Outcome, Target};
 
 /// A list of [`Operation`]s as one [`Target`].
+///
+/// The library's entry points build one for you. Build it yourself to drive the
+/// [`Engine`](crate::engine::Engine) directly — the engine the CLI runs — e.g. for a custom schedule.
+///
+/// ```
+/// use std::sync::Arc;
+/// use perfgate::api::ClosureTarget;
+/// use perfgate::engine::{BenchmarkPlan, Engine};
+/// use perfgate::Operation;
+///
+/// let op = Operation::new("noop", async || Ok::<(), String>(()));
+/// let target = Arc::new(ClosureTarget::new(vec![op], None));
+/// let mut engine = Engine::new(target).with_workers(1);
+/// let section = engine.benchmark(&BenchmarkPlan {
+///     iterations: 10,
+///     warmup_iterations: 0,
+///     max_seconds_per_operation: 1.0,
+/// });
+/// assert_eq!(section.operations[0].total_requests, 10);
+/// ```
 #[derive(Debug)]
 pub struct ClosureTarget {
     ops: Vec<Operation>,

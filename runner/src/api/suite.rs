@@ -170,6 +170,21 @@ impl Suite {
 
     /// Compares the run with `baseline` (a record from an earlier run, e.g. read with
     /// [`RunRecord::from_json_slice`]); the comparison lands in the record's `analysis.comparison`.
+    ///
+    /// ```
+    /// use perfgate::{BenchmarkConfig, Operation, Suite};
+    ///
+    /// let suite = || {
+    ///     Suite::new("cmp")
+    ///         .operation(Operation::new("noop", async || Ok::<(), String>(())))
+    ///         .benchmark(BenchmarkConfig { iterations: 20, ..Default::default() })
+    /// };
+    /// let before = suite().run_blocking()?.into_record();
+    /// let run = suite().baseline(before).run_blocking()?;
+    /// let comparison = run.record().analysis.as_ref().unwrap().comparison.as_ref().unwrap();
+    /// assert!(comparison.rows.iter().any(|r| r.operation == "noop"));
+    /// # Ok::<(), perfgate::Error>(())
+    /// ```
     pub fn baseline(mut self, baseline: RunRecord) -> Self {
         self.job.baseline = Some(baseline);
         self
@@ -183,6 +198,26 @@ impl Suite {
 
     /// Receives the engine's events (phase started, one tick a second, operation and step finished) — for
     /// progress output or live metrics.
+    ///
+    /// ```
+    /// use perfgate::engine::events::{Event, Observer};
+    /// use perfgate::{BenchmarkConfig, Operation, Suite};
+    ///
+    /// struct Log;
+    /// impl Observer for Log {
+    ///     fn on_event(&mut self, event: &Event<'_>) {
+    ///         if let Event::OperationFinished { result, .. } = event {
+    ///             eprintln!("{}: p95 {} ms", result.operation_name, result.latency_ms.p95);
+    ///         }
+    ///     }
+    /// }
+    /// Suite::new("observed")
+    ///     .operation(Operation::new("noop", async || Ok::<(), String>(())))
+    ///     .benchmark(BenchmarkConfig { iterations: 5, ..Default::default() })
+    ///     .observe(Box::new(Log))
+    ///     .run_blocking()?;
+    /// # Ok::<(), perfgate::Error>(())
+    /// ```
     pub fn observe(mut self, observer: Box<dyn Observer>) -> Self {
         self.job.observers.push(observer);
         self
