@@ -40,7 +40,10 @@ fn bare_remote(root: &Path) -> PathBuf {
     let remote = root.join("remote.git");
     git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
     let seed = root.join("seed");
-    git(root, &["clone", "-q", remote.to_str().expect("utf-8 path"), "seed"]);
+    git(
+        root,
+        &["clone", "-q", remote.to_str().expect("utf-8 path"), "seed"],
+    );
     std::fs::write(seed.join("README.md"), "service\n").expect("write");
     git(&seed, &["add", "README.md"]);
     git(&seed, &["commit", "-q", "-m", "init"]);
@@ -128,9 +131,15 @@ fn first_publish_creates_an_orphan_branch_second_adds_a_file_checkout_untouched(
     assert!(out1.created_branch && !out1.unchanged);
     assert_eq!(out1.attempts, 1);
     let path1 = out1.path.clone().expect("path");
-    assert!(path1.starts_with("runs/2026/11/20261101T100000Z-"), "{path1}");
+    assert!(
+        path1.starts_with("runs/2026/11/20261101T100000Z-"),
+        "{path1}"
+    );
     assert_eq!(
-        git(&remote, &["rev-list", "--parents", "-n", "1", "perf-reports"]),
+        git(
+            &remote,
+            &["rev-list", "--parents", "-n", "1", "perf-reports"]
+        ),
         out1.commit,
         "the first commit has no parent: an orphan branch"
     );
@@ -167,7 +176,11 @@ fn first_publish_creates_an_orphan_branch_second_adds_a_file_checkout_untouched(
     assert_eq!(again.commit, out2.commit);
     assert_eq!(git(&remote, &["rev-parse", "perf-reports"]), out2.commit);
 
-    assert_eq!(checkout_state(&repo), before, "HEAD, index and working tree are untouched");
+    assert_eq!(
+        checkout_state(&repo),
+        before,
+        "HEAD, index and working tree are untouched"
+    );
     eprintln!("publish timing: first (creates branch) {first_ms} ms, second {second_ms} ms");
 }
 
@@ -271,7 +284,11 @@ fn corrupt_and_future_version_files_are_skipped_and_named() {
     let remote = bare_remote(tmp.path());
     let repo = clone(&remote, &tmp.path().join("work"));
     let other = clone(&remote, &tmp.path().join("other"));
-    publish(&record("ok1", "2026-11-01T10:00:00Z", "main", "fp"), &opts(&repo)).expect("publish");
+    publish(
+        &record("ok1", "2026-11-01T10:00:00Z", "main", "fp"),
+        &opts(&repo),
+    )
+    .expect("publish");
     let mut future = serde_json::to_value(record("fut", "2026-11-02T10:00:00Z", "main", "fp"))
         .expect("to value");
     future["schema"] = "perfgate/run@7".into();
@@ -280,11 +297,18 @@ fn corrupt_and_future_version_files_are_skipped_and_named() {
         &remote,
         &other,
         &[
-            ("runs/2026/11/20261102T000000Z-x-corrupt.json", b"{\"schema\": \"perfgate/run@1\", trunc"),
+            (
+                "runs/2026/11/20261102T000000Z-x-corrupt.json",
+                b"{\"schema\": \"perfgate/run@1\", trunc",
+            ),
             ("runs/2026/11/20261102T100000Z-x-future.json", &future),
         ],
     );
-    let out = publish(&record("ok2", "2026-11-03T10:00:00Z", "main", "fp"), &opts(&repo)).expect("publish over bad files");
+    let out = publish(
+        &record("ok2", "2026-11-03T10:00:00Z", "main", "fp"),
+        &opts(&repo),
+    )
+    .expect("publish over bad files");
     let skipped: Vec<&str> = out.skipped.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(
         skipped,
@@ -293,7 +317,11 @@ fn corrupt_and_future_version_files_are_skipped_and_named() {
             "runs/2026/11/20261102T100000Z-x-future.json"
         ]
     );
-    assert!(out.skipped[1].reason.contains("perfgate/run@7"), "{}", out.skipped[1]);
+    assert!(
+        out.skipped[1].reason.contains("perfgate/run@7"),
+        "{}",
+        out.skipped[1]
+    );
     assert_eq!(out.runs_on_branch, 2);
     let index = remote_index(&remote);
     assert_eq!(index.runs.len(), 2);
@@ -301,7 +329,12 @@ fn corrupt_and_future_version_files_are_skipped_and_named() {
     let history: History = load_history(&repo, "refs/remotes/origin/perf-reports").expect("loads");
     assert_eq!(history.runs.len(), 2);
     assert_eq!(history.skipped.len(), 2);
-    assert!(remote_files(&remote).iter().any(|f| f.ends_with("corrupt.json")), "skipped files are kept");
+    assert!(
+        remote_files(&remote)
+            .iter()
+            .any(|f| f.ends_with("corrupt.json")),
+        "skipped files are kept"
+    );
 }
 
 #[test]
@@ -316,15 +349,30 @@ fn retention_prunes_old_runs_and_regenerates_the_index() {
     };
     let mut last = None;
     for day in 1..=5 {
-        let rec = record(&format!("d{day}"), &format!("2026-11-0{day}T10:00:00Z"), "main", "fp");
+        let rec = record(
+            &format!("d{day}"),
+            &format!("2026-11-0{day}T10:00:00Z"),
+            "main",
+            "fp",
+        );
         last = Some(publish(&rec, &o).expect("publish"));
     }
     let last = last.expect("published");
     assert_eq!(last.runs_on_branch, 3);
     assert_eq!(last.pruned.len(), 1, "each publish prunes what falls out");
-    let ids: Vec<String> = remote_index(&remote).runs.iter().map(|r| r.run_id.clone()).collect();
+    let ids: Vec<String> = remote_index(&remote)
+        .runs
+        .iter()
+        .map(|r| r.run_id.clone())
+        .collect();
     assert_eq!(ids, ["d3", "d4", "d5"]);
-    assert_eq!(remote_files(&remote).iter().filter(|f| f.starts_with("runs/")).count(), 3);
+    assert_eq!(
+        remote_files(&remote)
+            .iter()
+            .filter(|f| f.starts_with("runs/"))
+            .count(),
+        3
+    );
     let msg = git(&remote, &["log", "-1", "--format=%B", "perf-reports"]);
     assert!(msg.contains("Retention pruned 1 run file(s)"), "{msg}");
 
@@ -335,7 +383,11 @@ fn retention_prunes_old_runs_and_regenerates_the_index() {
     };
     o.now = Some("2026-11-06T12:00:00Z".parse().expect("time"));
     let regen = regenerate(&o).expect("regenerate");
-    let ids: Vec<String> = remote_index(&remote).runs.iter().map(|r| r.run_id.clone()).collect();
+    let ids: Vec<String> = remote_index(&remote)
+        .runs
+        .iter()
+        .map(|r| r.run_id.clone())
+        .collect();
     assert_eq!(ids, ["d5"], "{regen:?}");
 }
 
@@ -369,8 +421,14 @@ fn site_hook_files_are_written_replaced_and_stale_ones_removed_user_files_kept()
     let files = remote_files(&remote);
     assert!(files.contains(&"CNAME".to_string()), "{files:?}");
     assert!(files.contains(&"runs-page/b.html".to_string()), "{files:?}");
-    assert!(!files.contains(&"runs-page/a.html".to_string()), "stale page removed: {files:?}");
-    assert_eq!(git(&remote, &["show", "perf-reports:index.html"]), "<p>1 runs</p>");
+    assert!(
+        !files.contains(&"runs-page/a.html".to_string()),
+        "stale page removed: {files:?}"
+    );
+    assert_eq!(
+        git(&remote, &["show", "perf-reports:index.html"]),
+        "<p>1 runs</p>"
+    );
 
     // A failing hook publishes nothing.
     let tip = git(&remote, &["rev-parse", "perf-reports"]);
@@ -407,7 +465,10 @@ fn refusals_are_clear_and_push_nothing() {
 
     let mut bad = opts(&repo);
     bad.branch = "no..dots".into();
-    assert!(matches!(publish(&rec, &bad).unwrap_err(), BranchError::InvalidBranch(_)));
+    assert!(matches!(
+        publish(&rec, &bad).unwrap_err(),
+        BranchError::InvalidBranch(_)
+    ));
     let not_repo = tempfile::tempdir().expect("tmp");
     let err = publish(&rec, &opts(not_repo.path())).unwrap_err();
     assert!(matches!(err, BranchError::NotARepository { .. }), "{err}");
@@ -426,9 +487,19 @@ fn a_declined_push_fails_at_once_and_credentials_never_show() {
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     let started = Instant::now();
-    let err = publish(&record("x", "2026-11-01T10:00:00Z", "main", "fp"), &opts(&repo)).unwrap_err();
-    assert!(matches!(err, BranchError::Git(_)), "not retried as a race: {err}");
-    assert!(err.to_string().contains("pre-receive hook declined"), "{err}");
+    let err = publish(
+        &record("x", "2026-11-01T10:00:00Z", "main", "fp"),
+        &opts(&repo),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, BranchError::Git(_)),
+        "not retried as a race: {err}"
+    );
+    assert!(
+        err.to_string().contains("pre-receive hook declined"),
+        "{err}"
+    );
     assert!(started.elapsed().as_secs() < 10);
 
     let mut o = opts(&repo);
@@ -447,7 +518,8 @@ fn local_only_publishing_and_checked_out_branch() {
     let repo = clone(&remote, &tmp.path().join("work"));
     let mut o = opts(&repo);
     o.remote = None;
-    let out = publish(&record("l1", "2026-11-01T10:00:00Z", "main", "fp"), &o).expect("local publish");
+    let out =
+        publish(&record("l1", "2026-11-01T10:00:00Z", "main", "fp"), &o).expect("local publish");
     assert!(out.created_branch);
     assert_eq!(git(&repo, &["rev-parse", "perf-reports"]), out.commit);
     assert!(
@@ -455,16 +527,32 @@ fn local_only_publishing_and_checked_out_branch() {
         "nothing pushed"
     );
     // Later pushing to the remote builds on the local branch.
-    let out2 = publish(&record("l2", "2026-11-02T10:00:00Z", "main", "fp"), &opts(&repo)).expect("push");
+    let out2 = publish(
+        &record("l2", "2026-11-02T10:00:00Z", "main", "fp"),
+        &opts(&repo),
+    )
+    .expect("push");
     assert_eq!(out2.runs_on_branch, 2);
     assert!(out2.created_branch, "the remote branch was created");
 
     git(&repo, &["checkout", "-q", "perf-reports"]);
     let err = publish(&record("l3", "2026-11-03T10:00:00Z", "main", "fp"), &o).unwrap_err();
     assert!(matches!(err, BranchError::BranchCheckedOut { .. }), "{err}");
-    let out = publish(&record("l3", "2026-11-03T10:00:00Z", "main", "fp"), &opts(&repo)).expect("remote publish");
-    assert!(matches!(out.local_branch, LocalBranch::CheckedOut(_)), "{:?}", out.local_branch);
-    assert_eq!(git(&repo, &["status", "--porcelain"]), "", "checked-out branch left alone");
+    let out = publish(
+        &record("l3", "2026-11-03T10:00:00Z", "main", "fp"),
+        &opts(&repo),
+    )
+    .expect("remote publish");
+    assert!(
+        matches!(out.local_branch, LocalBranch::CheckedOut(_)),
+        "{:?}",
+        out.local_branch
+    );
+    assert_eq!(
+        git(&repo, &["status", "--porcelain"]),
+        "",
+        "checked-out branch left alone"
+    );
 }
 
 #[test]
@@ -484,7 +572,19 @@ fn fetch_baseline_selects_the_base_branch_runs_on_the_same_machine_from_a_shallo
     }
     let url = format!("file://{}", remote.display());
     let pr = tmp.path().join("pr");
-    git(tmp.path(), &["clone", "-q", "--depth", "1", "--branch", "main", &url, pr.to_str().expect("utf-8")]);
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--branch",
+            "main",
+            &url,
+            pr.to_str().expect("utf-8"),
+        ],
+    );
     let before = checkout_state(&pr);
     let out_dir = tmp.path().join("baseline");
     let mut o = FetchBaselineOptions::new(&pr, "main");
@@ -493,16 +593,25 @@ fn fetch_baseline_selects_the_base_branch_runs_on_the_same_machine_from_a_shallo
     o.out_dir = Some(out_dir.clone());
     let b = fetch_baseline(&o).expect("baseline");
     assert!(b.used_index);
-    let ids: Vec<&str> = b.history.runs.iter().map(|r| r.record.run_id.as_str()).collect();
+    let ids: Vec<&str> = b
+        .history
+        .runs
+        .iter()
+        .map(|r| r.record.run_id.as_str())
+        .collect();
     assert_eq!(ids, ["m3", "m4"]);
     assert_eq!(b.written.len(), 2);
     for (w, run) in b.written.iter().zip(&b.history.runs) {
         assert_eq!(w, &out_dir.join(&run.path));
-        let back = RunRecord::from_json_slice(&std::fs::read(w).expect("written"), "w").expect("parses");
+        let back =
+            RunRecord::from_json_slice(&std::fs::read(w).expect("written"), "w").expect("parses");
         assert_eq!(back.run_id, run.record.run_id);
     }
     assert_eq!(
-        git(&pr, &["rev-list", "--count", "refs/remotes/origin/perf-reports"]),
+        git(
+            &pr,
+            &["rev-list", "--count", "refs/remotes/origin/perf-reports"]
+        ),
         "1",
         "a shallow fetch: one commit of the reports branch"
     );

@@ -58,7 +58,10 @@ pub fn check_derived_path(path: &str) -> Result<(), String> {
     if path == INDEX_FILE || path == MANIFEST_FILE || path == ".perfgate" {
         return Err(format!("{path} is written by the publisher itself"));
     }
-    if path.starts_with(&format!("{RUNS_DIR}/")) || path == RUNS_DIR || path.starts_with(".perfgate/") {
+    if path.starts_with(&format!("{RUNS_DIR}/"))
+        || path == RUNS_DIR
+        || path.starts_with(".perfgate/")
+    {
         return Err("runs/ and .perfgate/ are reserved for run files and publisher state".into());
     }
     if path == ".git" || path.starts_with(".git/") {
@@ -109,9 +112,18 @@ mod tests {
             "a\\b",
             "new\nline",
         ] {
-            assert!(check_derived_path(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                check_derived_path(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
-        for ok in ["index.html", "ops/search.html", ".nojekyll", "assets/app.css", "CNAME"] {
+        for ok in [
+            "index.html",
+            "ops/search.html",
+            ".nojekyll",
+            "assets/app.css",
+            "CNAME",
+        ] {
             assert!(check_derived_path(ok).is_ok(), "{ok:?} should be allowed");
         }
     }
@@ -120,7 +132,10 @@ mod tests {
     fn manifest_round_trips_sorted_and_drops_bad_lines() {
         let bytes = manifest_bytes(&["b.html", "a.html"]);
         assert_eq!(bytes, b"a.html\nb.html\n");
-        assert_eq!(parse_manifest(b"a.html\n\n../x\nb.html\n"), ["a.html", "b.html"]);
+        assert_eq!(
+            parse_manifest(b"a.html\n\n../x\nb.html\n"),
+            ["a.html", "b.html"]
+        );
     }
 
     #[test]

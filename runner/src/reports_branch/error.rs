@@ -7,7 +7,9 @@ use super::git::GitError;
 pub enum BranchError {
     #[error(transparent)]
     Git(#[from] GitError),
-    #[error("{dir} is not inside a git repository ({detail}); pass --repo with the repository's path")]
+    #[error(
+        "{dir} is not inside a git repository ({detail}); pass --repo with the repository's path"
+    )]
     NotARepository { dir: String, detail: String },
     #[error("\"{0}\" is not a valid branch name")]
     InvalidBranch(String),

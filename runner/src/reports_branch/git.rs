@@ -330,7 +330,10 @@ mod tests {
             .run(&["fetch", "https://user:hunter2hunter2@127.0.0.1:1/x.git"])
             .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("`git fetch https://***@127.0.0.1:1/x.git`"), "{msg}");
+        assert!(
+            msg.contains("`git fetch https://***@127.0.0.1:1/x.git`"),
+            "{msg}"
+        );
         assert!(!msg.contains("hunter2"), "{msg}");
         assert_eq!(git.resolve_commit("refs/heads/nope").expect("runs"), None);
     }

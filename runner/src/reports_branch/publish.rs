@@ -132,7 +132,14 @@ pub fn publish(record: &RunRecord, opts: &PublishOptions) -> Result<PublishOutco
     }
     let bytes = record.to_json_pretty();
     let path = run_file_path(record);
-    update_branch(opts, Some(NewRun { path, bytes, record }))
+    update_branch(
+        opts,
+        Some(NewRun {
+            path,
+            bytes,
+            record,
+        }),
+    )
 }
 
 /// Re-applies retention and regenerates the derived files on the current tip (after the site renderer
@@ -159,7 +166,10 @@ enum Built {
     },
 }
 
-fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<PublishOutcome, BranchError> {
+fn update_branch(
+    opts: &PublishOptions,
+    new_run: Option<NewRun<'_>>,
+) -> Result<PublishOutcome, BranchError> {
     let git = open_repo(opts)?;
     let shallow = git.run(&["rev-parse", "--is-shallow-repository"])? == "true";
     let local_ref = format!("refs/heads/{}", opts.branch);
@@ -211,7 +221,13 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
             Built::Unchanged => {
                 let commit = base.clone().unwrap_or_default();
                 let runs = count_runs(&git, base.as_deref())?;
-                let local_branch = update_local(&git, &local_ref, local_tip.as_deref(), &commit, &checked_out)?;
+                let local_branch = update_local(
+                    &git,
+                    &local_ref,
+                    local_tip.as_deref(),
+                    &commit,
+                    &checked_out,
+                )?;
                 return Ok(PublishOutcome {
                     path: new_run.as_ref().map(|r| r.path.clone()),
                     commit,
@@ -243,7 +259,14 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
                 // Compare-and-swap on the local branch: another local publisher may have moved it.
                 let old = local_tip.clone().unwrap_or_else(|| "0".repeat(40));
                 let out = git.output(
-                    &["update-ref", "-m", "perfgate publish", &local_ref, &commit, &old],
+                    &[
+                        "update-ref",
+                        "-m",
+                        "perfgate publish",
+                        &local_ref,
+                        &commit,
+                        &old,
+                    ],
                     None,
                 )?;
                 if !out.success {
@@ -256,7 +279,13 @@ fn update_branch(opts: &PublishOptions, new_run: Option<NewRun<'_>>) -> Result<P
             continue;
         }
         let local_branch = match &opts.remote {
-            Some(_) => update_local(&git, &local_ref, local_tip.as_deref(), &commit, &checked_out)?,
+            Some(_) => update_local(
+                &git,
+                &local_ref,
+                local_tip.as_deref(),
+                &commit,
+                &checked_out,
+            )?,
             None => LocalBranch::Updated,
         };
         return Ok(PublishOutcome {
@@ -305,7 +334,11 @@ fn with_identity(git: Git) -> Result<Git, BranchError> {
     let mut git = git;
     for (var, name_var, email_var) in [
         ("GIT_AUTHOR_IDENT", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"),
-        ("GIT_COMMITTER_IDENT", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"),
+        (
+            "GIT_COMMITTER_IDENT",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ),
     ] {
         if !git.output(&["var", var], None)?.success {
             git = git
@@ -348,13 +381,26 @@ fn update_local(
         None => "0".repeat(40),
         Some(t) if t == commit => return Ok(LocalBranch::Updated),
         Some(t) => {
-            if !git.output(&["merge-base", "--is-ancestor", t, commit], None)?.success {
+            if !git
+                .output(&["merge-base", "--is-ancestor", t, commit], None)?
+                .success
+            {
                 return Ok(LocalBranch::Diverged);
             }
             t.to_string()
         }
     };
-    let out = git.output(&["update-ref", "-m", "perfgate publish", local_ref, commit, &old], None)?;
+    let out = git.output(
+        &[
+            "update-ref",
+            "-m",
+            "perfgate publish",
+            local_ref,
+            commit,
+            &old,
+        ],
+        None,
+    )?;
     Ok(if out.success {
         LocalBranch::Updated
     } else {
@@ -364,7 +410,11 @@ fn update_local(
 
 fn count_runs(git: &Git, base: Option<&str>) -> Result<usize, BranchError> {
     Ok(match base {
-        Some(b) => git.list_tree(b)?.iter().filter(|e| is_run_file(&e.path)).count(),
+        Some(b) => git
+            .list_tree(b)?
+            .iter()
+            .filter(|e| is_run_file(&e.path))
+            .count(),
         None => 0,
     })
 }
@@ -380,7 +430,11 @@ fn build_commit(
     cache: &mut HashMap<String, Vec<u8>>,
 ) -> Result<Built, BranchError> {
     let entries: BTreeMap<String, TreeEntry> = match base {
-        Some(b) => git.list_tree(b)?.into_iter().map(|e| (e.path.clone(), e)).collect(),
+        Some(b) => git
+            .list_tree(b)?
+            .into_iter()
+            .map(|e| (e.path.clone(), e))
+            .collect(),
         None => BTreeMap::new(),
     };
     if let Some((run, blob)) = new_run {
@@ -418,7 +472,12 @@ fn build_commit(
     }
     let mut files: Vec<(String, Vec<u8>)> = kept
         .iter()
-        .map(|e| (e.path.clone(), cache.get(&e.id).cloned().unwrap_or_default()))
+        .map(|e| {
+            (
+                e.path.clone(),
+                cache.get(&e.id).cloned().unwrap_or_default(),
+            )
+        })
         .collect();
     if let Some((run, _)) = new_run {
         files.push((run.path.clone(), run.bytes.clone()));
@@ -426,7 +485,10 @@ fn build_commit(
     let history = History::from_files(files);
 
     // Derived files.
-    let mut derived: Vec<(String, Vec<u8>)> = vec![(INDEX_FILE.to_string(), Index::build(&history).to_json_bytes())];
+    let mut derived: Vec<(String, Vec<u8>)> = vec![(
+        INDEX_FILE.to_string(),
+        Index::build(&history).to_json_bytes(),
+    )];
     let mut site_paths: Vec<String> = Vec::new();
     if let Some(hook) = &opts.site {
         let files = hook.render(&history).map_err(BranchError::Site)?;
@@ -534,7 +596,10 @@ fn commit_message(opts: &PublishOptions, record: Option<&RunRecord>, pruned: &[S
         (None, None) => "perfgate: regenerate derived files".to_string(),
     };
     if !pruned.is_empty() {
-        msg.push_str(&format!("\n\nRetention pruned {} run file(s):\n", pruned.len()));
+        msg.push_str(&format!(
+            "\n\nRetention pruned {} run file(s):\n",
+            pruned.len()
+        ));
         for p in pruned {
             msg.push_str(&format!("  {p}\n"));
         }

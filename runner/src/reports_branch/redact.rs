@@ -49,7 +49,9 @@ fn redact_url_userinfo(text: &str) -> String {
         let after = &rest[authority_start..];
         // The authority ends at the first '/', '?', '#', whitespace or quote; user-info ends at its last '@'.
         let end = after
-            .find(|c: char| matches!(c, '/' | '?' | '#' | '\'' | '"' | '<' | '>') || c.is_whitespace())
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '\'' | '"' | '<' | '>') || c.is_whitespace()
+            })
             .unwrap_or(after.len());
         let authority = &after[..end];
         match authority.rfind('@') {
@@ -74,7 +76,10 @@ mod tests {
         let msg = "fatal: unable to access 'https://x-access-token:ghs_abc123@github.com/o/r.git/': 403\n\
                    remote: https://tok@example.com:8443/path and http://u:p@h";
         let r = redact(msg);
-        assert!(!r.contains("ghs_abc123") && !r.contains("tok@") && !r.contains("u:p"), "{r}");
+        assert!(
+            !r.contains("ghs_abc123") && !r.contains("tok@") && !r.contains("u:p"),
+            "{r}"
+        );
         assert!(r.contains("https://***@github.com/o/r.git/"), "{r}");
         assert!(r.contains("https://***@example.com:8443/path"), "{r}");
         assert!(r.contains("http://***@h"), "{r}");
@@ -96,7 +101,10 @@ mod tests {
     #[test]
     fn secret_values_are_hidden_even_outside_urls() {
         let secrets = vec!["s3cr3t-value-123".to_string()];
-        let r = redact_with("AUTHORIZATION: basic s3cr3t-value-123 (s3cr3t-value-123)", &secrets);
+        let r = redact_with(
+            "AUTHORIZATION: basic s3cr3t-value-123 (s3cr3t-value-123)",
+            &secrets,
+        );
         assert_eq!(r, "AUTHORIZATION: basic *** (***)");
         assert!(is_secret_var("GITHUB_TOKEN") && is_secret_var("gh_token"));
         assert!(is_secret_var("DB_PASSWORD") && !is_secret_var("PATH"));

@@ -69,7 +69,10 @@ pub fn push(
     commit: &str,
     expected: Option<&str>,
 ) -> Result<PushResult, GitError> {
-    let lease = format!("--force-with-lease=refs/heads/{branch}:{}", expected.unwrap_or(""));
+    let lease = format!(
+        "--force-with-lease=refs/heads/{branch}:{}",
+        expected.unwrap_or("")
+    );
     let refspec = format!("{commit}:refs/heads/{branch}");
     // --no-verify: the user's pre-push hooks guard their code branches, not perfgate's data branch.
     let args = [
@@ -158,7 +161,10 @@ mod tests {
         let protected = "!\tabc:refs/heads/p\t[remote rejected] (protected branch hook declined)\n";
         assert_eq!(classify_push_failure(protected, ""), None);
         assert_eq!(
-            classify_push_failure("", "fatal: Authentication failed for 'https://***@github.com/o/r'"),
+            classify_push_failure(
+                "",
+                "fatal: Authentication failed for 'https://***@github.com/o/r'"
+            ),
             None
         );
         assert!(classify_push_failure("", "error: RPC failed; HTTP 502").is_some());
