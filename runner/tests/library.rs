@@ -30,12 +30,20 @@ fn failing_every(name: &str, n: u64, message: &'static str) -> (Operation, Arc<A
     (op, calls)
 }
 
+/// Serializes the tests of this binary (`cargo test` runs them on parallel threads): two runs sharing two
+/// cores would each measure the other. Hold the guard for the whole test.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn within(actual: f64, expected: f64, tolerance: f64) -> bool {
     (actual - expected).abs() <= expected * tolerance
 }
 
 #[test]
 fn a_closure_that_sleeps_20ms_measures_20ms() {
+    let _serial = serial();
     let cfg = BenchmarkConfig {
         iterations: 40,
         warmup_iterations: 3,
@@ -54,6 +62,7 @@ fn a_closure_that_sleeps_20ms_measures_20ms() {
 
 #[test]
 fn open_model_load_of_a_sleeping_closure_measures_the_sleep() {
+    let _serial = serial();
     // 100 rps of a 20 ms operation with 4 users in flight (capacity 200 rps): the operation keeps up, so
     // latency from the intended start is the sleep.
     let cfg = LoadTestConfig {
@@ -83,6 +92,7 @@ fn open_model_load_of_a_sleeping_closure_measures_the_sleep() {
 
 #[test]
 fn a_stalled_closure_shows_in_open_model_percentiles() {
+    let _serial = serial();
     // One user, 50 rps, and calls that take 50 ms: requests queue behind each other, and the latency
     // measured from the intended start grows (no coordinated omission) instead of the rate silently
     // dropping with the latency staying at 50 ms.
@@ -105,6 +115,7 @@ fn a_stalled_closure_shows_in_open_model_percentiles() {
 
 #[test]
 fn one_failure_in_ten_gives_90_percent_success_with_the_display_key() {
+    let _serial = serial();
     let (op, calls) = failing_every("flaky", 10, "Upstream Unavailable: try later");
     let cfg = BenchmarkConfig {
         iterations: 100,
@@ -126,6 +137,7 @@ fn one_failure_in_ten_gives_90_percent_success_with_the_display_key() {
 
 #[test]
 fn one_failure_in_ten_under_load_is_about_90_percent() {
+    let _serial = serial();
     let (op, _) = failing_every("flaky", 10, "nope");
     let cfg = LoadTestConfig {
         duration_seconds: 0.5,
@@ -145,6 +157,7 @@ fn one_failure_in_ten_under_load_is_about_90_percent() {
 
 #[test]
 fn a_custom_classifier_keys_the_errors() {
+    let _serial = serial();
     #[derive(Debug)]
     struct HttpError(u16);
     impl std::fmt::Display for HttpError {
@@ -177,6 +190,7 @@ fn a_custom_classifier_keys_the_errors() {
 
 #[test]
 fn a_classifier_of_the_wrong_type_is_refused_before_the_run() {
+    let _serial = serial();
     let op = Operation::new("x", async || Err::<(), String>("e".into())).classify(|_: &u32| "k");
     let err = blocking::benchmark(op, BenchmarkConfig::default()).unwrap_err();
     assert!(matches!(err, Error::Usage(_)), "{err:?}");
@@ -189,6 +203,7 @@ fn a_classifier_of_the_wrong_type_is_refused_before_the_run() {
 
 #[test]
 fn a_panicking_closure_is_counted_as_panic_and_the_run_continues() {
+    let _serial = serial();
     let calls = Arc::new(AtomicU64::new(0));
     let c = Arc::clone(&calls);
     let op = Operation::new("explosive", async move || {
@@ -223,6 +238,7 @@ fn a_panicking_closure_is_counted_as_panic_and_the_run_continues() {
 
 #[test]
 fn panics_under_load_do_not_kill_the_workers() {
+    let _serial = serial();
     let calls = Arc::new(AtomicU64::new(0));
     let c = Arc::clone(&calls);
     // Every call of a user's closure panics at first; a worker that died on it would record nothing more.
@@ -252,6 +268,7 @@ fn panics_under_load_do_not_kill_the_workers() {
 
 #[test]
 fn a_panic_in_per_user_init_is_an_error_not_a_crash() {
+    let _serial = serial();
     let op = Operation::per_user(
         "bad_init",
         async || -> Result<(), String> { panic!("no connection") },
@@ -269,6 +286,7 @@ fn a_panic_in_per_user_init_is_an_error_not_a_crash() {
 
 #[test]
 fn a_call_longer_than_its_timeout_is_a_timeout() {
+    let _serial = serial();
     let op = sleeper("stuck", 1_000).timeout(Duration::from_millis(20));
     let cfg = BenchmarkConfig {
         iterations: 3,
@@ -292,6 +310,7 @@ fn a_call_longer_than_its_timeout_is_a_timeout() {
 
 #[test]
 fn per_user_state_is_made_once_per_virtual_user() {
+    let _serial = serial();
     let inits = Arc::new(AtomicU64::new(0));
     let i = Arc::clone(&inits);
     let op = Operation::per_user(
@@ -318,6 +337,7 @@ fn per_user_state_is_made_once_per_virtual_user() {
 
 #[test]
 fn the_load_mix_follows_the_weights() {
+    let _serial = serial();
     let a = sleeper("a", 1).weight(3);
     let b = sleeper("b", 1).weight(1);
     let cfg = LoadTestConfig {
@@ -335,6 +355,7 @@ fn the_load_mix_follows_the_weights() {
 
 #[test]
 fn stress_finds_the_breaking_point_of_a_closure_with_a_capacity() {
+    let _serial = serial();
     // The operation serves at most 4 calls at once (5 ms each) and refuses the others, like a service
     // with a full connection pool. 2 users never exceed it; 10 users do on most calls, so the error-rate
     // rule names 10 users as the breaking point and 2 as the last good step.
@@ -371,6 +392,7 @@ fn stress_finds_the_breaking_point_of_a_closure_with_a_capacity() {
 
 #[test]
 fn usage_errors_name_the_problem() {
+    let _serial = serial();
     let e = blocking::load_test(Vec::<Operation>::new(), LoadTestConfig::default()).unwrap_err();
     assert!(e.to_string().contains("no operations"), "{e}");
     let e = blocking::load_test(
@@ -388,6 +410,7 @@ fn usage_errors_name_the_problem() {
 
 #[test]
 fn a_suite_writes_the_files_perfgate_run_writes() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("performance_results");
     let run = Suite::new("lib-suite")
@@ -446,6 +469,7 @@ fn a_suite_writes_the_files_perfgate_run_writes() {
 
 #[test]
 fn a_baseline_comparison_flags_a_slower_run() {
+    let _serial = serial();
     let bench = BenchmarkConfig {
         iterations: 30,
         warmup_iterations: 2,
@@ -473,8 +497,18 @@ fn a_baseline_comparison_flags_a_slower_run() {
     assert!(cmp.unwrap().counts().regressed > 0);
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn the_async_api_does_not_block_the_callers_runtime() {
+#[test]
+fn the_async_api_does_not_block_the_callers_runtime() {
+    let _serial = serial();
+    // The caller's runtime has one thread.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async_api_on_one_thread());
+}
+
+async fn async_api_on_one_thread() {
     // A task on the caller's single-threaded runtime must keep running while the load test runs: the
     // operation waits for it, so a blocked runtime would make every call time out.
     let (tx, rx) = tokio::sync::watch::channel(0u64);

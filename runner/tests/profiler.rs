@@ -7,6 +7,7 @@ use perfgate::{profiler, Profiler, Run};
 
 #[tokio::test(flavor = "current_thread")]
 async fn profiled_blocks_are_measured_per_name() {
+    // The only timing assertion of this binary; the other tests are quick and do not load the machine.
     let p = profiler();
     for i in 0..20u32 {
         let r = p

@@ -11,7 +11,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use perfgate::reports::analysis::{compare_runs, CompareSettings};
-use perfgate::reports::render::{optimization_report, text_summary};
+use perfgate::reports::render::{render_optimization_report, render_text_summary};
 use perfgate::reports::RunRecord;
 use perfgate::{BenchmarkConfig, LoadTestConfig, Operation, StressConfig, Suite};
 use perfgate_e2e::{perfgate, read_run_record, write_config, Behavior, TestServer};
@@ -104,6 +104,7 @@ fn optional(path: &str) -> bool {
 
 #[test]
 fn api_and_cli_records_of_the_same_service_have_the_same_schema() {
+    let _serial = perfgate_e2e::timing_lock();
     let server = TestServer::start(Behavior {
         delay: Duration::from_millis(2),
         ..Default::default()
@@ -222,8 +223,9 @@ step_warmup_seconds = 0
     };
     let (api_rec, cli_rec) = (parse(&api, "api.json"), parse(&cli, "cli.json"));
     for rec in [&api_rec, &cli_rec] {
-        assert!(text_summary::render_text_summary(rec).contains("get"));
-        assert!(optimization_report::render_optimization_report(rec).contains("get"));
+        assert!(render_text_summary(rec).contains("get"));
+        let comparison = rec.analysis.as_ref().and_then(|a| a.comparison.as_ref());
+        assert!(render_optimization_report(rec, comparison).contains("get"));
     }
     let cmp = compare_runs(&cli_rec, &api_rec, &CompareSettings::default());
     assert!(

@@ -562,6 +562,6 @@ impl Profiler {
 
     /// The text summary of [`record`](Profiler::record) (the format of `performance_summary_<ts>.txt`).
     pub fn report(&self) -> String {
-        perfgate_reports::render::text_summary::render_text_summary(&self.record())
+        perfgate_reports::render::render_text_summary(&self.record())
     }
 }

@@ -133,12 +133,18 @@ impl Run {
 
     /// The text summary (`performance_summary_<ts>.txt`).
     pub fn summary_text(&self) -> String {
-        perfgate_reports::render::text_summary::render_text_summary(&self.record)
+        perfgate_reports::render::render_text_summary(&self.record)
     }
 
     /// The Markdown optimization report (`optimization_report_<ts>.md`).
     pub fn optimization_report(&self) -> String {
-        perfgate_reports::render::optimization_report::render_optimization_report(&self.record)
+        perfgate_reports::render::render_optimization_report(
+            &self.record,
+            self.record
+                .analysis
+                .as_ref()
+                .and_then(|a| a.comparison.as_ref()),
+        )
     }
 
     /// Writes the report files `perfgate run` writes (`run_<ts>.json`, `<type>_results_<ts>.json`,
