@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use perfgate_reports::record::{RunRecord, SCHEMA};
+use perfgate_reports::record::{
+    BenchmarkSection, LoadSection, RunRecord, StressSection, SystemSummary, SCHEMA,
+};
 use rand::Rng;
 
 use crate::cli::TestTypeArg;
@@ -112,32 +114,12 @@ pub fn execute(
     // what it has to say (e.g. an MCP server that exited mid-run, with its exit status and stderr).
     target.shutdown();
     warnings.extend(target.warnings());
-    let saturated = [
-        benchmark.as_ref().map(|b| b.system.runner_saturated),
-        load.as_ref().map(|l| l.system.runner_saturated),
-        stress.as_ref().map(|s| s.system.runner_saturated),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|x| x);
-    if saturated || system.runner_saturated {
-        system.runner_saturated = true;
-        warnings.push(
-            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
-             lower concurrency, add shards (--shard) or run the service on another machine"
-                .to_string(),
-        );
-    }
-    if let Some(l) = &load {
-        if l.dropped_starts > 0 {
-            warnings.push(format!(
-                "open model: {} intended requests never started (all users busy): the service could not keep up \
-                 with {} rps, or raise concurrent_users",
-                l.dropped_starts,
-                l.target_rps.unwrap_or(0.0)
-            ));
-        }
-    }
+    warnings.extend(run_warnings(
+        benchmark.as_ref(),
+        load.as_ref(),
+        stress.as_ref(),
+        &mut system,
+    ));
 
     let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
     let mut record = RunRecord {
@@ -224,7 +206,47 @@ fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()>
     })
 }
 
-fn new_run_id() -> String {
+/// Warnings every run record carries when they apply, whoever ran it (CLI or library): the runner was
+/// CPU-saturated in some phase (also set on `system`), or the open model dropped intended requests.
+pub fn run_warnings(
+    benchmark: Option<&BenchmarkSection>,
+    load: Option<&LoadSection>,
+    stress: Option<&StressSection>,
+    system: &mut SystemSummary,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let saturated = [
+        benchmark.map(|b| b.system.runner_saturated),
+        load.map(|l| l.system.runner_saturated),
+        stress.map(|s| s.system.runner_saturated),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|x| x);
+    if saturated || system.runner_saturated {
+        system.runner_saturated = true;
+        warnings.push(
+            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
+             lower concurrency, add shards (--shard) or run the service on another machine"
+                .to_string(),
+        );
+    }
+    if let Some(l) = load {
+        if l.dropped_starts > 0 {
+            warnings.push(format!(
+                "open model: {} intended requests never started (all users busy): the service could not keep up \
+                 with {} rps, or raise concurrent_users",
+                l.dropped_starts,
+                l.target_rps.unwrap_or(0.0)
+            ));
+        }
+    }
+
+    warnings
+}
+
+/// A new short run id (12 hex digits).
+pub fn new_run_id() -> String {
     let n: u64 = rand::rng().random();
     format!("{:012x}", n & 0xffff_ffff_ffff)
 }
