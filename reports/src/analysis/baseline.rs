@@ -231,17 +231,22 @@ pub fn judge_series(
 /// One series of a run for [`judge_run`]: its history (oldest first), the new value and the metric.
 #[derive(Clone, Copy, Debug)]
 pub struct SeriesInput<'a> {
+    /// Past values, oldest first.
     pub history: &'a [f64],
+    /// The new value.
     pub head: f64,
+    /// Which metric (the error rate is judged in points).
     pub metric: Metric,
 }
 
 /// The judgement of one series within a run, after the false-discovery control.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunJudgement {
+    /// The series-level judgement.
     pub series: SeriesJudgement,
     /// Benjamini–Hochberg adjusted p-value; `None` in the fallback.
     pub q_value: Option<f64>,
+    /// The verdict after FDR and threshold.
     pub verdict: Verdict,
 }
 
