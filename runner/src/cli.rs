@@ -29,6 +29,41 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a commented example perfgate.toml.
     Init(InitArgs),
+    /// The trend site: build it from a reports folder, or serve it locally.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+/// `perfgate site …`
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Render the static site (HTML + inline SVG, relative links) into a folder.
+    Build(SiteBuildArgs),
+    /// Serve the site on 127.0.0.1 and rebuild it when run files change.
+    Serve(SiteServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteBuildArgs {
+    /// Reports folder: a checkout of the reports branch (run files under runs/)
+    #[arg(long, value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Where to write the site
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// URL path the site is served under, e.g. /repo/ for https://org.github.io/repo/ (used by 404.html)
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub base_path: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteServeArgs {
+    /// Reports folder: a checkout of the reports branch (run files under runs/)
+    #[arg(long, value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one; the address is printed on stdout)
+    #[arg(long, default_value_t = 8000, value_name = "PORT")]
+    pub port: u16,
 }
 
 /// Which schedules to run.
@@ -205,6 +240,8 @@ pub fn main() -> ExitCode {
         Command::Load(a) => commands::load::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Init(a) => commands::init::run(a),
+        Command::Site(SiteCommand::Build(a)) => commands::site::build(a),
+        Command::Site(SiteCommand::Serve(a)) => commands::site::serve(a),
     };
     match result {
         Ok(status) => status.into(),

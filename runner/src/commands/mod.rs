@@ -5,3 +5,4 @@ pub mod init;
 pub mod load;
 pub mod pipeline;
 pub mod run;
+pub mod site;

@@ -151,9 +151,11 @@ pub fn execute(
     }
 
     let analysis = crate::commands::run::analyze(&mut record, settings)?;
-    let summary_text = perfgate_reports::render::text_summary::render_text_summary(&record);
-    let report_md =
-        perfgate_reports::render::optimization_report::render_optimization_report(&record);
+    let summary_text = perfgate_reports::render::text_summary::render(&record);
+    let report_md = perfgate_reports::render::optimization_report::render(
+        &record,
+        record.analysis.as_ref().and_then(|a| a.comparison.as_ref()),
+    );
     let files = if opts.write_files {
         output::write_run(&settings.output_dir, &record, &report_md, &summary_text)?
     } else {
