@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::{BenchmarkPlan, LoadPlan, StressPlan, StressRules};
 use crate::error::{Error, Result};
-use file::{ConfigFile, OperationConfig};
+use crate::target::mcp::process::StdioCommand;
+use crate::target::mcp::{Endpoint, McpCall, SessionMode, INITIALIZE_OPERATION};
+use file::{ConfigFile, McpConfig, OperationConfig};
 
 /// Default output directory (the original framework's).
 pub const DEFAULT_OUTPUT_DIR: &str = "performance_results";
@@ -31,6 +33,10 @@ pub struct Overrides {
     pub target_rps: Option<f64>,
     pub output_dir: Option<PathBuf>,
     pub base_url: Option<String>,
+    /// `--pushgateway URL`.
+    pub pushgateway: Option<String>,
+    /// `--metrics-addr ADDR`.
+    pub metrics_addr: Option<String>,
 }
 
 /// A resolved HTTP or command operation.
@@ -58,6 +64,15 @@ pub enum OperationKind {
         env: BTreeMap<String, String>,
         cwd: Option<PathBuf>,
     },
+    /// A request to the `[mcp]` server.
+    Mcp(McpCall),
+}
+
+/// A resolved `[mcp]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McpSettings {
+    pub endpoint: Endpoint,
+    pub session: SessionMode,
 }
 
 /// A resolved `[service]`.
@@ -96,14 +111,109 @@ pub struct Settings {
     pub target_pid: Option<u32>,
     pub operations: Vec<OperationSettings>,
     pub service: Option<ServiceSettings>,
+    /// The MCP server of `tool`/`resource`/`prompt`/`list_tools` operations.
+    pub mcp: Option<McpSettings>,
     pub benchmark: BenchmarkPlan,
     pub load: LoadPlan,
     pub stress: StressPlan,
     pub collect_system_metrics: bool,
     pub enable_tracing: bool,
     pub gates: GateSettings,
+    /// Prometheus push/live endpoint and trace propagation.
+    pub monitoring: MonitoringSettings,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
+}
+
+/// Where metrics go besides the textfile, and whether requests carry the run's trace context.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MonitoringSettings {
+    /// Pushgateway base URL (`--pushgateway`, `PERFORMANCE_PUSHGATEWAY_URL`).
+    pub pushgateway: Option<String>,
+    /// Address of the live `/metrics` endpoint (`--metrics-addr`, `PERFORMANCE_METRICS_ADDR`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `[target] propagate_trace_context`: send a W3C `traceparent` with every HTTP request.
+    pub propagate_trace_context: bool,
+}
+
+/// The live endpoint's default address (Prometheus' registered port for exporters of this kind).
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
+
+/// Resolves the monitoring flags and variables. A Pushgateway URL must be `http://host:port[/prefix]`; a
+/// live endpoint address from the environment must be loopback (only a flag typed by the user may expose
+/// the endpoint on other interfaces).
+fn resolve_monitoring(
+    cfg: &ConfigFile,
+    env: &BTreeMap<String, String>,
+    flags: &Overrides,
+) -> Result<MonitoringSettings> {
+    let pushgateway = match (&flags.pushgateway, env.get("PERFORMANCE_PUSHGATEWAY_URL")) {
+        (Some(u), _) => Some((u.trim().to_string(), "--pushgateway")),
+        (None, Some(u)) if !u.trim().is_empty() => {
+            Some((u.trim().to_string(), "PERFORMANCE_PUSHGATEWAY_URL"))
+        }
+        _ => None,
+    };
+    if let Some((url, from)) = &pushgateway {
+        let ok = url
+            .parse::<hyper::Uri>()
+            .ok()
+            .filter(|u| u.scheme_str() == Some("http") && u.host().is_some());
+        if ok.is_none() {
+            return Err(Error::Usage(format!(
+                "{from}: `{}` is not an http://host:port URL of a Pushgateway",
+                redact_userinfo(url)
+            )));
+        }
+    }
+    let metrics_addr = match (&flags.metrics_addr, env.get("PERFORMANCE_METRICS_ADDR")) {
+        (Some(a), _) => Some(parse_metrics_addr(a, "--metrics-addr")?),
+        (None, Some(a)) if !a.trim().is_empty() => {
+            let addr = parse_metrics_addr(a, "PERFORMANCE_METRICS_ADDR")?;
+            if !addr.ip().is_loopback() {
+                return Err(Error::Config(format!(
+                    "PERFORMANCE_METRICS_ADDR={a:?}: the live endpoint only binds loopback addresses from the \
+                     environment; pass `--metrics-addr {a}` to serve it on other interfaces"
+                )));
+            }
+            Some(addr)
+        }
+        _ => None,
+    };
+    Ok(MonitoringSettings {
+        pushgateway: pushgateway.map(|(u, _)| u),
+        metrics_addr,
+        propagate_trace_context: cfg.target.propagate_trace_context.unwrap_or(false),
+    })
+}
+
+/// `127.0.0.1:9464`, `[::1]:9464`, or `:9464` (loopback).
+fn parse_metrics_addr(text: &str, from: &str) -> Result<std::net::SocketAddr> {
+    let t = text.trim();
+    let full = if t.starts_with(':') {
+        format!("127.0.0.1{t}")
+    } else {
+        t.to_string()
+    };
+    full.parse().map_err(|_| {
+        Error::Usage(format!(
+            "{from}: `{text}` is not an IP:port address (e.g. {DEFAULT_METRICS_ADDR})"
+        ))
+    })
+}
+
+/// A URL without its `user:password@` part, for messages.
+pub fn redact_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// Reads and parses a config file. Errors name the file, line, column and key.
@@ -256,6 +366,11 @@ impl Settings {
             .or(cfg.load.request_timeout)
             .unwrap_or(30.0);
 
+        let mcp = match &cfg.mcp {
+            Some(m) => Some(resolve_mcp(m, &name, text, env)?),
+            None => None,
+        };
+
         let mut operations = Vec::with_capacity(cfg.operations.len());
         let mut seen = std::collections::BTreeSet::new();
         for spanned in &cfg.operations {
@@ -271,6 +386,29 @@ impl Settings {
                     "{where_}: key `operations.name`: operation `{}` is defined twice",
                     op.name
                 )));
+            }
+            if let Some(call) = mcp_call(op, &where_, &name, text)? {
+                if op.command.is_some() || op.path.is_some() {
+                    return Err(Error::Config(format!(
+                        "{where_}: operation `{}`: set one of `path` (HTTP), `command`, or an MCP request \
+                         (`tool`, `resource`, `prompt`, `list_tools`)",
+                        op.name
+                    )));
+                }
+                if mcp.is_none() {
+                    return Err(Error::Config(format!(
+                        "{where_}: operation `{}` is an MCP request but there is no [mcp] section \
+                         (set `command` for a stdio server or `url` for Streamable HTTP)",
+                        op.name
+                    )));
+                }
+                operations.push(OperationSettings {
+                    name: op.name.clone(),
+                    weight: op.weight.unwrap_or(1),
+                    kind: OperationKind::Mcp(call),
+                    timeout: secs(op.timeout.unwrap_or(default_timeout)),
+                });
+                continue;
             }
             let kind = match (&op.command, &op.path) {
                 (Some(_), Some(_)) => {
@@ -416,7 +554,8 @@ impl Settings {
                 .or(gates_cfg.cpu_threshold_percent),
         };
         for op in gates.operations.keys() {
-            if !operations.iter().any(|o| &o.name == op) {
+            let side = mcp.is_some() && op == INITIALIZE_OPERATION;
+            if !side && !operations.iter().any(|o| &o.name == op) {
                 let v = &gates_cfg.operations[op];
                 let pos = v
                     .first()
@@ -499,12 +638,14 @@ impl Settings {
             target_pid: cfg.target.pid,
             operations,
             service,
+            mcp,
             benchmark,
             load,
             stress,
             collect_system_metrics,
             enable_tracing,
             gates,
+            monitoring: resolve_monitoring(cfg, env, flags)?,
             digest: String::new(),
         };
         settings.digest = settings.compute_digest();
@@ -530,8 +671,17 @@ impl Settings {
                     body.as_ref().map(|b| b.0.len())
                 ),
                 OperationKind::Command { argv, cwd, .. } => format!("cmd {argv:?} {cwd:?}"),
+                OperationKind::Mcp(call) => format!("mcp {call:?}"),
             };
             h.update(format!("{}|{}|{kind}|{:?}\n", op.name, op.weight, op.timeout).as_bytes());
+        }
+        if let Some(m) = &self.mcp {
+            // Header and environment values may hold secrets: only the server and the mode.
+            let server = match &m.endpoint {
+                Endpoint::Stdio(c) => format!("stdio {} {:?}", c.command, c.args),
+                Endpoint::Http { url, .. } => format!("http {url}"),
+            };
+            h.update(format!("mcp {server} {}\n", m.session.as_str()).as_bytes());
         }
         h.update(
             format!(
@@ -552,6 +702,146 @@ impl Settings {
         );
         hex::encode(&h.finalize()[..8])
     }
+}
+
+/// Resolves `[mcp]`: exactly one of `command` (stdio) or `url` (Streamable HTTP), and the session mode.
+fn resolve_mcp(
+    m: &Spanned<McpConfig>,
+    name: &str,
+    text: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<McpSettings> {
+    let where_ = at(name, text, m);
+    let c = m.get_ref();
+    let session = match &c.session {
+        None => SessionMode::PerUser,
+        Some(v) => SessionMode::parse(v.get_ref()).ok_or_else(|| {
+            Error::Config(format!(
+                "{}: key `mcp.session`: expected \"per_user\", \"shared\" or \"churn\", got {:?}",
+                at(name, text, v),
+                v.get_ref()
+            ))
+        })?,
+    };
+    let endpoint = match (&c.command, &c.url) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(format!(
+                "{where_}: key `mcp`: set either `command` (stdio) or `url` (Streamable HTTP), not both"
+            )))
+        }
+        (None, None) => {
+            return Err(Error::Config(format!(
+                "{where_}: key `mcp`: set `command` (a stdio server perfgate spawns) or `url` (Streamable HTTP)"
+            )))
+        }
+        (Some(command), None) => {
+            if command.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp.command`: must not be empty"
+                )));
+            }
+            if !c.headers.is_empty() {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp.headers`: headers apply to `url` (Streamable HTTP), not to a stdio `command`"
+                )));
+            }
+            Endpoint::Stdio(StdioCommand {
+                command: command.clone(),
+                args: c.args.clone(),
+                env: c.env.iter().map(|(k, v)| (k.clone(), expand(v, env))).collect(),
+                cwd: c.cwd.as_ref().map(PathBuf::from),
+            })
+        }
+        (None, Some(url)) => {
+            let ok = url
+                .parse::<hyper::Uri>()
+                .ok()
+                .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
+            if !ok {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp.url`: {url:?} is not an http://host:port/path URL"
+                )));
+            }
+            if !c.args.is_empty() || !c.env.is_empty() || c.cwd.is_some() {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp`: `args`, `env` and `cwd` apply to a stdio `command`, not to `url`"
+                )));
+            }
+            Endpoint::Http {
+                url: url.clone(),
+                headers: c
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), expand(v, env)))
+                    .collect(),
+            }
+        }
+    };
+    Ok(McpSettings { endpoint, session })
+}
+
+/// The MCP request of an operation, if it is one (`tool`, `resource`, `prompt` or `list_tools = true`).
+fn mcp_call(
+    op: &OperationConfig,
+    where_: &str,
+    name: &str,
+    text: &str,
+) -> Result<Option<McpCall>> {
+    let kinds = [
+        op.tool.is_some(),
+        op.resource.is_some(),
+        op.prompt.is_some(),
+        op.list_tools == Some(true),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
+    if kinds > 1 {
+        return Err(Error::Config(format!(
+            "{where_}: operation `{}`: set only one of `tool`, `resource`, `prompt`, `list_tools`",
+            op.name
+        )));
+    }
+    let arguments = match &op.arguments {
+        None => None,
+        Some(v) => {
+            if op.tool.is_none() && op.prompt.is_none() {
+                return Err(Error::Config(format!(
+                    "{}: key `operations.arguments`: operation `{}`: arguments go with `tool` or `prompt`",
+                    at(name, text, v),
+                    op.name
+                )));
+            }
+            match serde_json::to_value(v.get_ref()) {
+                Ok(serde_json::Value::Object(map)) => Some(map),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "{}: key `operations.arguments`: operation `{}`: expected a table, e.g. \
+                         arguments = {{ limit = 10 }}",
+                        at(name, text, v),
+                        op.name
+                    )))
+                }
+            }
+        }
+    };
+    Ok(if let Some(tool) = &op.tool {
+        Some(McpCall::Tool {
+            name: tool.clone(),
+            arguments,
+        })
+    } else if let Some(uri) = &op.resource {
+        Some(McpCall::Resource { uri: uri.clone() })
+    } else if let Some(prompt) = &op.prompt {
+        Some(McpCall::Prompt {
+            name: prompt.clone(),
+            arguments,
+        })
+    } else if op.list_tools == Some(true) {
+        Some(McpCall::ListTools)
+    } else {
+        None
+    })
 }
 
 /// The process environment as a map (only `PERFORMANCE_*` and what `${VAR}` expansion may need).
@@ -674,5 +964,65 @@ concurrent_users = 4
             other => panic!("{other:?}"),
         }
         assert_eq!(a.digest, b.digest);
+    }
+
+    #[test]
+    fn monitoring_flags_env_and_file() {
+        let text = BASIC.replace("[target]\n", "[target]\npropagate_trace_context = true\n");
+        let env = [
+            ("PERFORMANCE_PUSHGATEWAY_URL", "http://gw:9091"),
+            ("PERFORMANCE_METRICS_ADDR", ":9999"),
+        ];
+        let s = resolve(&text, &env, Overrides::default()).unwrap();
+        assert_eq!(s.monitoring.pushgateway.as_deref(), Some("http://gw:9091"));
+        assert_eq!(
+            s.monitoring.metrics_addr,
+            Some("127.0.0.1:9999".parse().unwrap())
+        );
+        assert!(s.monitoring.propagate_trace_context);
+        let flags = Overrides {
+            pushgateway: Some("http://other:9091/p".into()),
+            metrics_addr: Some("0.0.0.0:9464".into()),
+            ..Default::default()
+        };
+        let s = resolve(&text, &env, flags).unwrap();
+        assert_eq!(
+            s.monitoring.pushgateway.as_deref(),
+            Some("http://other:9091/p")
+        );
+        // Typed on the command line: the user's choice.
+        assert!(!s.monitoring.metrics_addr.unwrap().ip().is_loopback());
+        let s = resolve(BASIC, &[], Overrides::default()).unwrap();
+        assert_eq!(s.monitoring, MonitoringSettings::default());
+    }
+
+    #[test]
+    fn monitoring_refuses_bad_urls_and_exposing_the_endpoint_from_the_environment() {
+        let err = resolve(
+            BASIC,
+            &[("PERFORMANCE_METRICS_ADDR", "0.0.0.0:9464")],
+            Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("PERFORMANCE_METRICS_ADDR") && err.contains("--metrics-addr"),
+            "{err}"
+        );
+        let flags = Overrides {
+            pushgateway: Some("https://user:pw@gw".into()),
+            ..Default::default()
+        };
+        let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
+        assert!(
+            err.contains("--pushgateway") && !err.contains("pw@"),
+            "{err}"
+        );
+        let flags = Overrides {
+            metrics_addr: Some("localhost".into()),
+            ..Default::default()
+        };
+        let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
+        assert!(err.contains("--metrics-addr"), "{err}");
     }
 }
