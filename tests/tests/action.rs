@@ -182,7 +182,7 @@ impl World {
             .expect("git");
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .filter(|p| p.starts_with("runs/"))
+            .filter(|p| p.starts_with("runs/") && p.ends_with(".json"))
             .map(str::to_string)
             .collect()
     }
@@ -459,6 +459,27 @@ fn a_slower_pull_request_fails_the_step_with_fail_on_regression() {
     );
     let comment = &fake.comments(8)[0];
     assert!(comment.body.contains("regression"), "{}", comment.body);
+
+    // Publishing also rendered the site onto the reports branch, and the comment links the regressed
+    // operation to its page there.
+    let on_branch = git(&w.remote, &["ls-tree", "-r", "--name-only", "perf-reports"]);
+    assert!(on_branch.lines().any(|f| f == "index.html"), "{on_branch}");
+    let site = "https://octo.github.io/service/";
+    let links: Vec<&str> = comment
+        .body
+        .match_indices(&format!("{site}ops/"))
+        .map(|(i, _)| {
+            let rest = &comment.body[i + site.len()..];
+            &rest[..rest.find(')').unwrap_or(rest.len())]
+        })
+        .collect();
+    assert!(!links.is_empty(), "no operation links in {}", comment.body);
+    for page in links {
+        assert!(
+            on_branch.lines().any(|f| f == page),
+            "{page} is not on the site: {on_branch}"
+        );
+    }
 
     // The same run with fail-on: gate passes the step (the gates hold at 80 ms) but still says so.
     let run = w.pr(8, REPO, &[api, ("INPUT_FAIL_ON", "gate".into())], &[]);

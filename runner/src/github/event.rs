@@ -125,6 +125,16 @@ impl Context {
         ))
     }
 
+    /// The URL path of [`Context::pages_url`] (`/REPO/`, or `/` when the repository is unknown).
+    pub fn pages_base_path(&self) -> String {
+        self.pages_url()
+            .and_then(|u| {
+                let rest = u.split_once("://")?.1;
+                rest.find('/').map(|i| rest[i..].to_string())
+            })
+            .unwrap_or_else(|| "/".to_string())
+    }
+
     /// Where GitHub Pages serves the reports branch's site: `https://OWNER.github.io/REPO/` on github.com,
     /// `SERVER/pages/OWNER/REPO/` on GitHub Enterprise Server.
     pub fn pages_url(&self) -> Option<String> {
@@ -279,6 +289,7 @@ mod tests {
             c.pages_url().as_deref(),
             Some("https://ghe.example.com/pages/o/r/")
         );
+        assert_eq!(c.pages_base_path(), "/pages/o/r/");
         assert_eq!(c.api_url, "https://api.github.com");
     }
 

@@ -34,9 +34,11 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::github::workflow::{annotation, append_output, append_summary, Level};
 use crate::github::{Context, StickyOutcome};
 use crate::output;
+use crate::reports_branch::publish::DEFAULT_BRANCH;
 use crate::reports_branch::redact::redact_with;
 use crate::reports_branch::{publish, PublishOptions};
 use inputs::{input_var, input_var_portable, Inputs, Mode, Publish};
+use perfgate_reports::retention::RetentionPolicy;
 use report_dir::{RunContext, CONTEXT_SCHEMA};
 
 /// Arguments of `perfgate action` (everything else comes from `INPUT_*` and `GITHUB_*`).
@@ -408,22 +410,51 @@ fn should_publish(p: Publish, mainline: bool) -> bool {
     }
 }
 
-/// Publishes the run to the reports branch on `origin`; a failure is noted and ends the step with exit 4
-/// after the summary and outputs are written.
+/// Publishes the run to the reports branch, regenerating `index.json` and the site; a failure is noted and
+/// ends the step with exit 4 after the summary and outputs are written.
+///
+/// The branch is the `reports-branch` input when it is not the default, else the config's `[reports]
+/// branch`; the remote and retention come from `[reports]` (default `origin`, keep everything).
 fn publish_run(inputs: &Inputs, ctx: &Context, done: &mut Done) {
+    let cfg = inputs
+        .config
+        .is_file()
+        .then(|| config::load_file(&inputs.config).ok())
+        .flatten();
+    let reports = cfg.as_ref().map(|c| &c.reports);
     let mut opts = PublishOptions::new(".");
-    opts.branch = inputs.reports_branch.clone();
+    opts.branch = if inputs.reports_branch != DEFAULT_BRANCH {
+        inputs.reports_branch.clone()
+    } else {
+        reports
+            .and_then(|r| r.branch.clone())
+            .unwrap_or_else(|| DEFAULT_BRANCH.to_string())
+    };
+    if let Some(remote) = reports.and_then(|r| r.remote.clone()) {
+        opts.remote = Some(remote);
+    }
+    opts.retention = RetentionPolicy {
+        max_runs: reports.and_then(|r| r.max_runs).filter(|n| *n > 0),
+        max_age_days: reports.and_then(|r| r.max_age_days),
+    };
+    match crate::commands::site::publish_hook(&ctx.pages_base_path()) {
+        Ok(hook) => opts.site = Some(hook),
+        Err(e) => done.notes.push(Note {
+            level: Level::Warning,
+            text: format!("publishing without the site: {e}"),
+        }),
+    }
+    let branch = opts.branch.clone();
     match publish(&done.record, &opts) {
         Ok(o) => {
             done.site_url = ctx.pages_url();
             done.notes.push(Note {
                 level: Level::Notice,
                 text: if o.unchanged {
-                    format!("the run was already on `{}`", inputs.reports_branch)
+                    format!("the run was already on `{branch}`")
                 } else {
                     format!(
-                        "published to `{}` as {} ({} runs on the branch)",
-                        inputs.reports_branch,
+                        "published to `{branch}` as {} ({} runs on the branch)",
                         o.path.unwrap_or_default(),
                         o.runs_on_branch
                     )
@@ -432,8 +463,7 @@ fn publish_run(inputs: &Inputs, ctx: &Context, done: &mut Done) {
         }
         Err(e) => {
             let text = format!(
-                "could not publish to the reports branch `{}`: {e} (the job needs `permissions: contents: write`)",
-                inputs.reports_branch
+                "could not publish to the reports branch `{branch}`: {e} (the job needs `permissions: contents: write`)"
             );
             done.notes.push(Note {
                 level: Level::Error,
