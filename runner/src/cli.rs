@@ -42,6 +42,41 @@ pub enum Command {
     Export(ExportArgs),
     /// Turn an oha JSON output or a k6 summary export into a run record (to seed the history).
     Import(ImportArgs),
+    /// The trend site: build it from a reports folder, or serve it locally.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+/// `perfgate site …`
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Render the static site (HTML + inline SVG, relative links) into a folder.
+    Build(SiteBuildArgs),
+    /// Serve the site on 127.0.0.1 and rebuild it when run files change.
+    Serve(SiteServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteBuildArgs {
+    /// Reports folder: a checkout of the reports branch (run files under runs/)
+    #[arg(long, value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Where to write the site
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// URL path the site is served under, e.g. /repo/ for https://org.github.io/repo/ (used by 404.html)
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub base_path: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteServeArgs {
+    /// Reports folder: a checkout of the reports branch (run files under runs/)
+    #[arg(long, value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one; the address is printed on stdout)
+    #[arg(long, default_value_t = 8000, value_name = "PORT")]
+    pub port: u16,
 }
 
 /// Which schedules to run.
@@ -139,10 +174,31 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("load_target")
+        .required(true)
+        .multiple(false)
+        .args(["url", "mcp_stdio", "mcp_url"])
+))]
 pub struct LoadArgs {
     /// The URL to load (loopback or your own service)
     #[arg(long, value_name = "URL")]
-    pub url: String,
+    pub url: Option<String>,
+    /// An MCP server to spawn and call over stdio, as a command line (run with `sh -c 'exec …'`)
+    #[arg(long, value_name = "'CMD ARGS'")]
+    pub mcp_stdio: Option<String>,
+    /// An MCP server's Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp
+    #[arg(long, value_name = "URL")]
+    pub mcp_url: Option<String>,
+    /// MCP: the tool to call (required with --mcp-stdio / --mcp-url)
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// MCP: the tool's arguments as a JSON object
+    #[arg(long = "args", value_name = "JSON")]
+    pub tool_args: Option<String>,
+    /// MCP: per_user (a session per user), shared (one session, requests pipelined) or churn (a session per call)
+    #[arg(long, value_name = "MODE", default_value = "per_user")]
+    pub session: String,
     /// Concurrent connections (users)
     #[arg(
         short = 'c',
@@ -201,6 +257,9 @@ pub struct InitArgs {
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
+    /// Write an example for an MCP server's tools (stdio or Streamable HTTP) instead
+    #[arg(long)]
+    pub mcp: bool,
 }
 
 /// Where the reports branch is: shared by `publish`, `history` and `fetch-baseline`.
@@ -397,6 +456,8 @@ pub fn main() -> ExitCode {
         Command::Load(a) => commands::load::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Init(a) => commands::init::run(a),
+        Command::Site(SiteCommand::Build(a)) => commands::site::build(a),
+        Command::Site(SiteCommand::Serve(a)) => commands::site::serve(a),
         Command::Publish(a) => commands::publish::run(a),
         Command::History(a) => commands::history::run(a),
         Command::FetchBaseline(a) => commands::fetch_baseline::run(a),

@@ -4,6 +4,8 @@
 //! The services are real hyper servers on 127.0.0.1 with an ephemeral port; their behaviour (delay, failure
 //! rate, a one-time stall, a capacity limit, dying at a set time) is what the tests assert against.
 
+pub mod cdp;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -63,6 +65,13 @@ pub fn perfgate_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Serializes the timing-sensitive tests of one test binary: two load tests sharing two cores would each
+/// measure the other. Hold the guard for the whole test.
+pub fn timing_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// How a [`TestServer`] behaves.

@@ -36,6 +36,7 @@ fn op<'a>(record: &'a Value, section: &str, name: &str) -> &'a Value {
 
 #[test]
 fn benchmark_median_matches_a_known_server_delay() {
+    let _serial = perfgate_e2e::timing_lock();
     let server = TestServer::start(Behavior {
         delay: Duration::from_millis(20),
         ..Default::default()
@@ -119,6 +120,7 @@ fn failures_are_counted_and_classified() {
 /// The coordinated-omission test: one 1 s stall is visible in the open model's p99, not in the closed model's.
 #[test]
 fn open_model_shows_a_stall_that_closed_model_hides() {
+    let _serial = perfgate_e2e::timing_lock();
     let run = |extra: &str| -> Value {
         let server = TestServer::start(Behavior {
             delay: Duration::from_millis(5),
@@ -170,6 +172,7 @@ fn open_model_shows_a_stall_that_closed_model_hides() {
 
 #[test]
 fn stress_finds_the_breaking_point_of_a_fixed_capacity() {
+    let _serial = perfgate_e2e::timing_lock();
     let server = TestServer::start(Behavior {
         delay: Duration::from_millis(50),
         capacity: Some(20),
@@ -283,6 +286,7 @@ fn unreachable_target_exits_3() {
 
 #[test]
 fn target_dying_mid_run_gives_a_record_with_connect_errors() {
+    let _serial = perfgate_e2e::timing_lock();
     let server = TestServer::start(Behavior {
         delay: Duration::from_millis(2),
         die_after: Some(Duration::from_secs(2)),
@@ -371,6 +375,7 @@ warmup_iterations = 0
 
 #[test]
 fn demo_writes_all_six_files_with_the_seed_field_names() {
+    let _serial = perfgate_e2e::timing_lock();
     let dir = tempfile::tempdir().unwrap();
     let out = perfgate(dir.path(), &["demo", "--duration", "3"]);
     assert!(

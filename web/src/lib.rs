@@ -70,9 +70,9 @@ pub fn build_site(input: &SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>
     for (path, html) in pages::runs::render(&ctx, &model) {
         push(path, html);
     }
-    for i in 0..model.runs.len() {
-        let path = model.runs[i].page.clone();
-        push(path, pages::run::render(&ctx, &model, input, i)?);
+    // Run pages are most of the work and independent of each other: render them on every core.
+    for (path, html) in render_runs_parallel(&ctx, &model, input)? {
+        push(path, html);
     }
     if let Some(c) = &input.compare {
         push(
@@ -82,6 +82,49 @@ pub fn build_site(input: &SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>
     }
     push(paths::NOT_FOUND.to_string(), pages::not_found::render(opts));
     Ok(files)
+}
+
+/// Every run page, rendered by one scoped thread per core over interleaved runs, returned in run order.
+fn render_runs_parallel(
+    ctx: &pages::Ctx<'_>,
+    model: &model::Model<'_>,
+    input: &SiteInput,
+) -> Result<Vec<(String, String)>, SiteError> {
+    let n = model.runs.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, 8)
+        .min(n.max(1));
+    let render = |t: usize| -> Result<Vec<(usize, String)>, SiteError> {
+        (t..n)
+            .step_by(threads)
+            .map(|i| Ok((i, pages::run::render(ctx, model, input, i)?)))
+            .collect()
+    };
+    let parts: Vec<Result<Vec<(usize, String)>, SiteError>> = if threads == 1 {
+        vec![render(0)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| scope.spawn(move || render(t)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut pages_by_run: Vec<Option<String>> = vec![None; n];
+    for part in parts {
+        for (i, html) in part? {
+            pages_by_run[i] = Some(html);
+        }
+    }
+    Ok(pages_by_run
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, html)| html.map(|h| (model.runs[i].page.clone(), h)))
+        .collect())
 }
 
 /// A base path is `/` or `/segment/…/`, of URL-safe characters.

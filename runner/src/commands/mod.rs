@@ -12,3 +12,4 @@ pub mod pipeline;
 pub mod publish;
 pub mod reports_config;
 pub mod run;
+pub mod site;

@@ -70,14 +70,14 @@ pub fn render(ctx: &Ctx<'_>, model: &Model<'_>, c: &Comparison) -> String {
             let tt = format!("{} · {}", row.key.suite, row.key.test_type);
             view! {
                 <tr data-verdict=row.verdict.as_str()>
-                    <td><a class="name" href=href>{row.key.operation.clone()}</a><span class="tt">{tt}</span></td>
+                    <td class="op"><a class="name" href=href>{row.key.operation.clone()}</a><span class="tt">{tt}</span></td>
                     <td><Badge text=row.verdict.as_str()/></td>
-                    <td>{row.metric.clone()}</td>
-                    <td class="num">{value(row.base_value)}</td>
-                    <td class="num">{value(row.head_value)}</td>
-                    <td class=delta_class>{row.delta_percent.map(format::delta).unwrap_or_else(|| "–".into())}</td>
-                    <td class="num">{format::p_value(row.p_value)}</td>
-                    <td>{row.note.clone()}</td>
+                    <td data-label="metric">{row.metric.clone()}</td>
+                    <td class="num" data-label="base">{value(row.base_value)}</td>
+                    <td class="num" data-label="head">{value(row.head_value)}</td>
+                    <td class=delta_class data-label="change">{row.delta_percent.map(format::delta).unwrap_or_else(|| "–".into())}</td>
+                    <td class="num" data-label="">{format::p_value(row.p_value)}</td>
+                    <td class="note">{row.note.clone()}</td>
                 </tr>
             }
         })
@@ -98,7 +98,7 @@ pub fn render(ctx: &Ctx<'_>, model: &Model<'_>, c: &Comparison) -> String {
             <div><dt>"base"</dt><dd>{base}</dd></div>
         </dl>
         <div class="table-wrap">
-            <table class="compare">
+            <table class="compare cards">
                 <thead><tr>
                     <th>"Operation"</th><th>"verdict"</th><th>"metric"</th><th class="num">"base"</th><th class="num">"head"</th>
                     <th class="num">"change"</th><th class="num">"confidence"</th><th>"note"</th>

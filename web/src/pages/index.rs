@@ -218,7 +218,7 @@ pub fn render(
             .map(|(suite, rows)| view! {
                 <h3>"Suite " {suite}</h3>
                 <div class="table-wrap">
-                    <table class="ops">
+                    <table class="ops cards">
                         <thead><tr>
                             <th>"Operation"</th><th class="num">"p95"</th><th class="num">"Δ p95"</th>
                             <th class="num">"rps"</th><th class="num">"errors"</th><th>"status"</th><th>"last runs"</th>

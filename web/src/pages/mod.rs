@@ -44,6 +44,8 @@ pub fn document(ctx: &Ctx<'_>, here: &str, title: &str, body: impl IntoView + 's
                     <meta name="color-scheme" content="light dark"/>
                     <title>{full_title}</title>
                     <link rel="stylesheet" href=css/>
+                    // No favicon file: without this the browser asks for /favicon.ico and logs a 404.
+                    <link rel="icon" href="data:,"/>
                 </head>
                 <body>
                     <header class="top">

@@ -19,6 +19,8 @@ pub fn render(opts: &SiteOptions) -> String {
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
                     <title>{title}</title>
                     <link rel="stylesheet" href=css/>
+                    // No favicon file: without this the browser asks for /favicon.ico and logs a 404.
+                    <link rel="icon" href="data:,"/>
                 </head>
                 <body>
                     <main>

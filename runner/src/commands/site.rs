@@ -1,0 +1,458 @@
+//! `perfgate site build` and `perfgate site serve`: the trend site from a reports folder.
+//!
+//! The reports folder is a checkout of the reports branch (`runs/YYYY/MM/<…>.json`, one record per run). This
+//! module reads it, hands the records to `perfgate-web` (which only renders) and writes the returned files,
+//! or serves them from memory on loopback and rebuilds when a run file appears, changes or goes away.
+//!
+//! Memory: a decoded latency histogram takes ~190 KB, so a history of 1,000 runs × 50 operations cannot keep
+//! them all. Histograms are kept for the newest [`HISTOGRAM_RUNS`] runs only (their run pages draw the full
+//! percentile distribution); older run pages draw it from the summary percentiles.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use perfgate_reports::RunRecord;
+use perfgate_web::{build_site, SiteFile, SiteInput, SiteOptions};
+
+use crate::cli::{SiteBuildArgs, SiteServeArgs};
+use crate::error::{Error, ExitStatus, Result};
+
+/// Newest runs whose histograms are kept for the site.
+pub const HISTOGRAM_RUNS: usize = 20;
+/// How often `serve` looks for changed run files.
+const POLL: Duration = Duration::from_secs(1);
+
+/// `perfgate site build`.
+pub fn build(args: &SiteBuildArgs) -> Result<ExitStatus> {
+    let t = Instant::now();
+    let (files, runs) = render(&args.reports, &options(&args.base_path)?)?;
+    write_site(&args.out, &files)?;
+    eprintln!(
+        "perfgate: site of {runs} runs written to {} ({} files) in {:.2} s",
+        args.out.display(),
+        files.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(ExitStatus::Pass)
+}
+
+/// The options for a base path given on the command line (normalised to `/…/`).
+fn options(base_path: &str) -> Result<SiteOptions> {
+    let mut p = base_path.trim().to_string();
+    if !p.starts_with('/') {
+        p.insert(0, '/');
+    }
+    if !p.ends_with('/') {
+        p.push('/');
+    }
+    let opts = SiteOptions {
+        base_path: p,
+        ..SiteOptions::default()
+    };
+    Ok(opts)
+}
+
+/// Loads the records under `reports` and renders the site. Returns the files and the number of runs.
+pub fn render(reports: &Path, opts: &SiteOptions) -> Result<(Vec<SiteFile>, usize)> {
+    let records = load_records(reports)?;
+    let n = records.len();
+    let input = SiteInput {
+        records,
+        ..SiteInput::default()
+    };
+    let files = build_site(&input, opts).map_err(|e| match e {
+        perfgate_web::SiteError::BasePath(_) => Error::Usage(format!("--base-path: {e}")),
+        other => Error::Runtime(other.to_string()),
+    })?;
+    Ok((files, n))
+}
+
+/// The folder of run files: `DIR/runs` when it exists, else `DIR` itself.
+fn runs_dir(reports: &Path) -> Result<PathBuf> {
+    if !reports.is_dir() {
+        return Err(Error::Usage(format!(
+            "--reports {}: not a directory (give a checkout of the reports branch)",
+            reports.display()
+        )));
+    }
+    let runs = reports.join("runs");
+    Ok(if runs.is_dir() {
+        runs
+    } else {
+        reports.to_path_buf()
+    })
+}
+
+/// Every `*.json` file under `dir`, sorted.
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads every run record under `reports`. Files that are not readable run records are skipped with a
+/// warning naming them; histograms are dropped from all but the newest [`HISTOGRAM_RUNS`] runs.
+pub fn load_records(reports: &Path) -> Result<Vec<RunRecord>> {
+    let dir = runs_dir(reports)?;
+    let mut parsed: Vec<(String, String, serde_json::Value)> = Vec::new();
+    for path in json_files(&dir)? {
+        let shown = path.display().to_string();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("perfgate: warning: skipping {shown}: {e}");
+                continue;
+            }
+        };
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(v) => {
+                let started = v
+                    .get("started_at")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                parsed.push((started, shown, v));
+            }
+            Err(e) => eprintln!("perfgate: warning: skipping {shown}: not valid JSON: {e}"),
+        }
+    }
+    // Newest first (RFC 3339 UTC timestamps sort as text), so the first ones keep their histograms.
+    parsed.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut records = Vec::with_capacity(parsed.len());
+    for (i, (_, shown, mut value)) in parsed.into_iter().enumerate() {
+        if i >= HISTOGRAM_RUNS {
+            strip_histograms(&mut value);
+        }
+        match RunRecord::from_json_value(value, &shown) {
+            Ok(r) => records.push(r),
+            Err(e) => eprintln!("perfgate: warning: skipping {e}"),
+        }
+    }
+    Ok(records)
+}
+
+/// Removes every `histogram` member of operation results (anywhere in the record) before decoding.
+fn strip_histograms(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("operation_name") {
+                map.remove("histogram");
+            }
+            map.values_mut().for_each(strip_histograms);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_histograms),
+        _ => {}
+    }
+}
+
+/// Writes the site's files under `out` (existing files are replaced; others are left alone, so a site can
+/// live at the root of the reports branch beside `runs/`).
+pub fn write_site(out: &Path, files: &[SiteFile]) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::Usage(format!("--out {}: {e}", out.display())))?;
+    for f in files {
+        let path = out.join(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::write(&path, &f.bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}
+
+/// The built site, by URL path without the leading `/`.
+type SiteMap = HashMap<String, Bytes>;
+
+fn to_map(files: Vec<SiteFile>) -> SiteMap {
+    files
+        .into_iter()
+        .map(|f| (f.path, Bytes::from(f.bytes)))
+        .collect()
+}
+
+/// What identifies the state of the run files: their paths, sizes and modification times.
+fn fingerprint(reports: &Path) -> Result<Vec<(PathBuf, u64, Option<SystemTime>)>> {
+    let dir = runs_dir(reports)?;
+    Ok(json_files(&dir)?
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (p, len, modified)
+        })
+        .collect())
+}
+
+/// A site served on loopback from memory. Dropping it stops the server.
+pub struct SiteServer {
+    addr: std::net::SocketAddr,
+    site: Arc<RwLock<SiteMap>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SiteServer {
+    /// Serves `files` on `127.0.0.1:port` (0 picks a free port).
+    pub fn start(files: Vec<SiteFile>, port: u16) -> Result<SiteServer> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .map_err(|e| Error::Usage(format!("--port {port}: cannot listen on 127.0.0.1: {e}")))?;
+        let io = |e: std::io::Error| Error::Runtime(format!("site server: {e}"));
+        listener.set_nonblocking(true).map_err(io)?;
+        let addr = listener.local_addr().map_err(io)?;
+        let site = Arc::new(RwLock::new(to_map(files)));
+        let served = Arc::clone(&site);
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("perfgate-site".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
+                rt.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    loop {
+                        tokio::select! {
+                            _ = &mut rx => return,
+                            accepted = listener.accept() => {
+                                let Ok((stream, _)) = accepted else { continue };
+                                let site = Arc::clone(&served);
+                                tokio::spawn(async move {
+                                    let svc = service_fn(move |req| {
+                                        let site = Arc::clone(&site);
+                                        async move { Ok::<_, Infallible>(respond(&site, &req)) }
+                                    });
+                                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                                });
+                            }
+                        }
+                    }
+                });
+            })
+            .map_err(io)?;
+        Ok(SiteServer {
+            addr,
+            site,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/`
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Replaces the served files (requests in flight finish with the old ones).
+    pub fn replace(&self, files: Vec<SiteFile>) {
+        if let Ok(mut s) = self.site.write() {
+            *s = to_map(files);
+        }
+    }
+}
+
+impl Drop for SiteServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `perfgate site serve`: serves the site on 127.0.0.1 and rebuilds it when run files change, until Ctrl-C.
+pub fn serve(args: &SiteServeArgs) -> Result<ExitStatus> {
+    let opts = SiteOptions::default();
+    let mut seen = fingerprint(&args.reports)?;
+    let (files, runs) = render(&args.reports, &opts)?;
+    let server = SiteServer::start(files, args.port)?;
+    // The first line on stdout is the address (scripts and tests read it).
+    println!("serving {}", server.url());
+    eprintln!(
+        "perfgate: site of {runs} runs from {} at {} (rebuilt when runs change; Ctrl-C stops)",
+        args.reports.display(),
+        server.url()
+    );
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("runtime: {e}")))?;
+    let flag = Arc::clone(&stop);
+    rt.spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        rt.block_on(async { tokio::time::sleep(POLL).await });
+        let Ok(now) = fingerprint(&args.reports) else {
+            continue;
+        };
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match render(&args.reports, &opts) {
+            Ok((files, runs)) => {
+                server.replace(files);
+                eprintln!("perfgate: site rebuilt ({runs} runs)");
+            }
+            Err(e) => eprintln!("perfgate: warning: rebuilding the site failed: {e}"),
+        }
+    }
+    Ok(ExitStatus::Pass)
+}
+
+/// Content type by file extension.
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        Some("js") => "text/javascript; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+/// Answers one request from the built site: `/` and `/dir/` map to `index.html`; anything else not in the
+/// site gets `404.html` with status 404.
+fn respond(site: &RwLock<SiteMap>, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let plain = |status: StatusCode, text: &'static str| {
+        let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+        *r.status_mut() = status;
+        r
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only\n");
+    }
+    let mut path = req.uri().path().trim_start_matches('/').to_string();
+    if path.is_empty() || path.ends_with('/') {
+        path.push_str("index.html");
+    }
+    let Ok(site) = site.read() else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "site unavailable\n");
+    };
+    let (status, key) = if site.contains_key(&path) {
+        (StatusCode::OK, path.as_str())
+    } else {
+        (StatusCode::NOT_FOUND, perfgate_web::paths::NOT_FOUND)
+    };
+    let body = site.get(key).cloned().unwrap_or_default();
+    let body = if req.method() == Method::HEAD {
+        Bytes::new()
+    } else {
+        body
+    };
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    if let Ok(v) = content_type(key).parse() {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = "no-cache".parse() {
+        r.headers_mut().insert(hyper::header::CACHE_CONTROL, v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perfgate_web::sample::{history, SampleSpec};
+
+    fn write_runs(dir: &Path, n: usize) -> Vec<RunRecord> {
+        let input = history(&SampleSpec {
+            runs: n,
+            operations: 3,
+            histogram_runs: n,
+            ..SampleSpec::default()
+        });
+        for r in &input.records {
+            let p = dir.join("runs/2026/01").join(format!("{}.json", r.run_id));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, r.to_json_pretty()).unwrap();
+        }
+        input.records
+    }
+
+    #[test]
+    fn loads_runs_skips_bad_files_and_keeps_recent_histograms() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_runs(dir.path(), HISTOGRAM_RUNS + 3);
+        std::fs::write(dir.path().join("runs/2026/01/broken.json"), b"{not json").unwrap();
+        std::fs::write(
+            dir.path().join("runs/2026/01/other.json"),
+            b"{\"hello\": 1}",
+        )
+        .unwrap();
+        let records = load_records(dir.path()).unwrap();
+        assert_eq!(records.len(), written.len());
+        let with_hist = |r: &RunRecord| r.operations().any(|(_, o)| o.histogram.is_some());
+        assert_eq!(
+            records.iter().filter(|r| with_hist(r)).count(),
+            HISTOGRAM_RUNS
+        );
+        let newest = records.iter().max_by_key(|r| r.started_at).unwrap();
+        assert!(with_hist(newest));
+        let oldest = records.iter().min_by_key(|r| r.started_at).unwrap();
+        assert!(!with_hist(oldest));
+    }
+
+    #[test]
+    fn build_writes_pages_and_rejects_a_missing_reports_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        write_runs(dir.path(), 4);
+        let out = dir.path().join("site");
+        let args = SiteBuildArgs {
+            reports: dir.path().to_path_buf(),
+            out: out.clone(),
+            base_path: "repo".into(),
+        };
+        assert_eq!(build(&args).unwrap(), ExitStatus::Pass);
+        assert!(out.join("index.html").is_file());
+        assert!(out.join("runs/run-00003.html").is_file());
+        let not_found = std::fs::read_to_string(out.join("404.html")).unwrap();
+        assert!(not_found.contains("href=\"/repo/\""), "{not_found}");
+
+        let missing = SiteBuildArgs {
+            reports: dir.path().join("nope"),
+            out,
+            base_path: "/".into(),
+        };
+        let err = build(&missing).unwrap_err();
+        assert_eq!(err.exit_status(), ExitStatus::Usage);
+        assert!(err.to_string().contains("--reports"), "{err}");
+    }
+}
