@@ -175,8 +175,22 @@ pub struct RunArgs {
     /// Override target.base_url
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Run shard I of N (1-based): users, target rate, stress steps and iterations divided; merge the shards'
+    /// records with `perfgate merge`
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s.split_once('/').ok_or_else(|| format!("{s:?}: expected I/N, e.g. 2/4"))?;
+    let i: u32 = i.trim().parse().map_err(|_| format!("{s:?}: I is not a number"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("{s:?}: N is not a number"))?;
+    if i == 0 || n == 0 || i > n {
+        return Err(format!("{s:?}: expected 1 <= I <= N"));
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Args)]

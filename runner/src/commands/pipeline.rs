@@ -124,7 +124,10 @@ pub fn execute(
     let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
     let mut record = RunRecord {
         schema: SCHEMA.to_string(),
-        run_id: new_run_id(),
+        run_id: match settings.shard {
+            Some(_) => shared_run_id(env, &settings.digest),
+            None => new_run_id(),
+        },
         suite: settings.suite.clone(),
         test_type: test_type.as_str().to_string(),
         started_at,
@@ -132,7 +135,7 @@ pub fn execute(
         git: detect_git(&cwd, env),
         environment: detect_environment(env),
         config_digest: settings.digest.clone(),
-        shard: None,
+        shard: settings.shard,
         benchmark,
         load,
         stress,
@@ -243,6 +246,22 @@ pub fn run_warnings(
     }
 
     warnings
+}
+
+/// The run id every shard of one sharded run agrees on: `PERFGATE_RUN_ID`, else the GitHub Actions run (id and
+/// attempt) with the config digest, else a fresh id (then `perfgate merge` names the merged run itself).
+fn shared_run_id(env: &BTreeMap<String, String>, digest: &str) -> String {
+    if let Some(id) = env.get("PERFGATE_RUN_ID").filter(|v| !v.is_empty()) {
+        return id.clone();
+    }
+    match env.get("GITHUB_RUN_ID").filter(|v| !v.is_empty()) {
+        Some(run) => format!(
+            "gh{run}-{}-{}",
+            env.get("GITHUB_RUN_ATTEMPT").map(String::as_str).unwrap_or("1"),
+            &digest[..digest.len().min(8)]
+        ),
+        None => new_run_id(),
+    }
 }
 
 /// A new short run id (12 hex digits).

@@ -13,7 +13,10 @@ use crate::error::{Error, ExitStatus, Result};
 
 pub fn run(args: &RunArgs) -> Result<ExitStatus> {
     let env = config::process_env();
-    let settings = load_settings(&args.config, &env, overrides(args))?;
+    let mut settings = load_settings(&args.config, &env, overrides(args))?;
+    if let Some((index, total)) = args.shard {
+        settings.apply_shard(index, total)?;
+    }
     let finished = execute(
         &settings,
         args.test_type,

@@ -123,6 +123,8 @@ pub struct Settings {
     pub monitoring: MonitoringSettings,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
+    /// This process runs one shard of a sharded run (`--shard i/N`); see [`Settings::apply_shard`].
+    pub shard: Option<perfgate_reports::record::Shard>,
 }
 
 /// Where metrics go besides the textfile, and whether requests carry the run's trace context.
@@ -647,9 +649,41 @@ impl Settings {
             gates,
             monitoring: resolve_monitoring(cfg, env, flags)?,
             digest: String::new(),
+            shard: None,
         };
         settings.digest = settings.compute_digest();
         Ok(settings)
+    }
+
+    /// Narrows the settings to shard `index` of `total` (1-based): load users, target rate, stress
+    /// concurrency and benchmark iterations are divided, so N shards together generate the configured load
+    /// and `perfgate merge` adds them back up. The digest is unchanged: shards of one config are comparable.
+    pub fn apply_shard(&mut self, index: u32, total: u32) -> Result<()> {
+        if total == 0 || index == 0 || index > total {
+            return Err(Error::Usage(format!(
+                "--shard {index}/{total}: expected I/N with 1 <= I <= N"
+            )));
+        }
+        let share = |n: u64| -> u64 {
+            let (base, rest) = (n / u64::from(total), n % u64::from(total));
+            base + u64::from(u64::from(index) <= rest)
+        };
+        let users = share(u64::from(self.load.users)) as u32;
+        if users == 0 {
+            return Err(Error::Usage(format!(
+                "--shard {index}/{total}: load.concurrent_users ({}) is smaller than the number of shards",
+                self.load.users
+            )));
+        }
+        self.load.users = users;
+        self.load.target_rps = self.load.target_rps.map(|r| r / f64::from(total));
+        let per = |c: u32| (c.div_ceil(total)).max(1);
+        self.stress.start_concurrency = per(self.stress.start_concurrency);
+        self.stress.max_concurrency = per(self.stress.max_concurrency);
+        self.stress.step_size = per(self.stress.step_size);
+        self.benchmark.iterations = share(self.benchmark.iterations).max(1);
+        self.shard = Some(perfgate_reports::record::Shard { index, total });
+        Ok(())
     }
 
     /// A digest of what makes two runs comparable: operations and schedule settings (not output paths).
@@ -896,6 +930,23 @@ concurrent_users = 4
         let s = resolve(BASIC, &env, flags).unwrap();
         assert_eq!(s.load.duration, Duration::from_secs(3));
         assert_eq!(s.load.users, 2);
+    }
+
+    #[test]
+    fn shards_divide_the_load_and_add_up() {
+        let base = resolve(BASIC, &[], Overrides::default()).unwrap();
+        let mut users = 0;
+        for i in 1..=3 {
+            let mut s = base.clone();
+            s.apply_shard(i, 3).unwrap();
+            users += s.load.users;
+            assert_eq!(s.digest, base.digest);
+            assert_eq!(s.shard.unwrap().index, i);
+        }
+        assert_eq!(users, base.load.users);
+        let mut s = base.clone();
+        assert!(s.apply_shard(5, 5).is_err(), "4 users cannot feed 5 shards");
+        assert!(s.apply_shard(0, 2).is_err());
     }
 
     #[test]
