@@ -36,6 +36,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             workers: None,
             quiet: args.output.quiet,
             write_files: true,
+            baseline: None,
         },
     )?;
     drop(server);

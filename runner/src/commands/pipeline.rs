@@ -34,6 +34,8 @@ pub struct ExecOptions {
     pub quiet: bool,
     /// Write report files into the output dir.
     pub write_files: bool,
+    /// `--baseline`: a run record file or a folder of run records to compare the run with.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 /// A finished run.
@@ -149,7 +151,11 @@ pub fn execute(
         s.stop();
     }
 
-    let analysis = crate::commands::run::analyze(&mut record, settings)?;
+    let analysis = crate::commands::run::analyze_with_baseline(
+        &mut record,
+        settings,
+        opts.baseline.as_deref(),
+    )?;
     monitoring.finish(&mut record);
     let summary_text = perfgate_reports::render::text_summary::render(&record);
     let report_md = perfgate_reports::render::optimization_report::render(

@@ -121,6 +121,8 @@ pub struct Settings {
     pub gates: GateSettings,
     /// Prometheus push/live endpoint and trace propagation.
     pub monitoring: MonitoringSettings,
+    /// `[[acknowledge]]` entries, applied to every comparison of `perfgate run`.
+    pub acknowledgements: Vec<perfgate_reports::analysis::Acknowledgement>,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
     /// This process runs one shard of a sharded run (`--shard i/N`); see [`Settings::apply_shard`].
@@ -285,6 +287,28 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 }
 
 /// Where in the file a spanned value is, for messages about values that parsed but are invalid.
+/// The `[[acknowledge]]` entries; an empty `operation` or `reason` is an error naming file:line:key.
+fn resolve_acknowledgements(
+    cfg: &ConfigFile,
+    name: &str,
+    text: &str,
+) -> Result<Vec<perfgate_reports::analysis::Acknowledgement>> {
+    let mut out = Vec::with_capacity(cfg.acknowledge.len());
+    for spanned in &cfg.acknowledge {
+        let ack = spanned.get_ref();
+        for (key, value) in [("operation", &ack.operation), ("reason", &ack.reason)] {
+            if value.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "{}: key `acknowledge.{key}`: must not be empty",
+                    at(name, text, spanned)
+                )));
+            }
+        }
+        out.push(ack.clone());
+    }
+    Ok(out)
+}
+
 fn at<T>(name: &str, text: &str, v: &Spanned<T>) -> String {
     let (line, col) = line_col(text, v.span().start);
     format!("{name}:{line}:{col}")
@@ -630,6 +654,7 @@ impl Settings {
             warmup_iterations,
             max_seconds_per_operation: cfg.benchmark.max_seconds_per_operation.unwrap_or(120.0),
         };
+        let acknowledgements = resolve_acknowledgements(cfg, &name, text)?;
         let suite = cfg.suite.clone().unwrap_or_else(|| "default".into());
         let mut settings = Settings {
             source: path.map(Path::to_path_buf),
@@ -648,6 +673,7 @@ impl Settings {
             enable_tracing,
             gates,
             monitoring: resolve_monitoring(cfg, env, flags)?,
+            acknowledgements,
             digest: String::new(),
             shard: None,
         };
@@ -815,12 +841,7 @@ fn resolve_mcp(
 }
 
 /// The MCP request of an operation, if it is one (`tool`, `resource`, `prompt` or `list_tools = true`).
-fn mcp_call(
-    op: &OperationConfig,
-    where_: &str,
-    name: &str,
-    text: &str,
-) -> Result<Option<McpCall>> {
+fn mcp_call(op: &OperationConfig, where_: &str, name: &str, text: &str) -> Result<Option<McpCall>> {
     let kinds = [
         op.tool.is_some(),
         op.resource.is_some(),
