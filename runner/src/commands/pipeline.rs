@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use perfgate_reports::record::{RunRecord, SCHEMA};
+use perfgate_reports::record::{
+    BenchmarkSection, LoadSection, RunRecord, StressSection, SystemSummary, SCHEMA,
+};
 use rand::Rng;
 
 use crate::cli::TestTypeArg;
@@ -63,6 +65,8 @@ pub fn execute(
         crate::suite::build_target(settings, pid)?.with_trace_propagation(monitoring.propagation()),
     );
     check_reachable(&target, settings)?;
+    // A stdio MCP server in `shared` mode is the target process (its session was opened by the check).
+    let pid = pid.or_else(|| target.process_id());
 
     let sampler = settings
         .collect_system_metrics
@@ -106,32 +110,16 @@ pub fn execute(
     } else if sampler.as_ref().is_some_and(|s| s.target_gone()) {
         warnings.push("the target process exited during the run".to_string());
     }
-    let saturated = [
-        benchmark.as_ref().map(|b| b.system.runner_saturated),
-        load.as_ref().map(|l| l.system.runner_saturated),
-        stress.as_ref().map(|s| s.system.runner_saturated),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|x| x);
-    if saturated || system.runner_saturated {
-        system.runner_saturated = true;
-        warnings.push(
-            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
-             lower concurrency, add shards (--shard) or run the service on another machine"
-                .to_string(),
-        );
-    }
-    if let Some(l) = &load {
-        if l.dropped_starts > 0 {
-            warnings.push(format!(
-                "open model: {} intended requests never started (all users busy): the service could not keep up \
-                 with {} rps, or raise concurrent_users",
-                l.dropped_starts,
-                l.target_rps.unwrap_or(0.0)
-            ));
-        }
-    }
+    // Close what the target kept open across phases (an MCP shared session and its server), then collect
+    // what it has to say (e.g. an MCP server that exited mid-run, with its exit status and stderr).
+    target.shutdown();
+    warnings.extend(target.warnings());
+    warnings.extend(run_warnings(
+        benchmark.as_ref(),
+        load.as_ref(),
+        stress.as_ref(),
+        &mut system,
+    ));
 
     let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
     let mut record = RunRecord {
@@ -187,6 +175,19 @@ fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()>
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async {
         target.calibrate().await;
+        if let Err(e) = tokio::time::timeout(Duration::from_secs(60), target.probe())
+            .await
+            .unwrap_or_else(|_| {
+                Err(crate::target::CallError::new(
+                    ErrorKind::Timeout,
+                    "no session within 60 s",
+                ))
+            })
+        {
+            return Err(Error::Unreachable(format!(
+                "cannot open an MCP session: {e}"
+            )));
+        }
         match tokio::time::timeout(Duration::from_secs(10), target.prepare()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if e.kind == ErrorKind::Connect => Err(Error::Unreachable(format!(
@@ -205,7 +206,47 @@ fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()>
     })
 }
 
-fn new_run_id() -> String {
+/// Warnings every run record carries when they apply, whoever ran it (CLI or library): the runner was
+/// CPU-saturated in some phase (also set on `system`), or the open model dropped intended requests.
+pub fn run_warnings(
+    benchmark: Option<&BenchmarkSection>,
+    load: Option<&LoadSection>,
+    stress: Option<&StressSection>,
+    system: &mut SystemSummary,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let saturated = [
+        benchmark.map(|b| b.system.runner_saturated),
+        load.map(|l| l.system.runner_saturated),
+        stress.map(|s| s.system.runner_saturated),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|x| x);
+    if saturated || system.runner_saturated {
+        system.runner_saturated = true;
+        warnings.push(
+            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
+             lower concurrency, add shards (--shard) or run the service on another machine"
+                .to_string(),
+        );
+    }
+    if let Some(l) = load {
+        if l.dropped_starts > 0 {
+            warnings.push(format!(
+                "open model: {} intended requests never started (all users busy): the service could not keep up \
+                 with {} rps, or raise concurrent_users",
+                l.dropped_starts,
+                l.target_rps.unwrap_or(0.0)
+            ));
+        }
+    }
+
+    warnings
+}
+
+/// A new short run id (12 hex digits).
+pub fn new_run_id() -> String {
     let n: u64 = rand::rng().random();
     format!("{:012x}", n & 0xffff_ffff_ffff)
 }
