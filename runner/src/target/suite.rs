@@ -85,6 +85,14 @@ impl SuiteTarget {
         Ok(())
     }
 
+    /// The processes behind an MCP stdio part (one per session), for the sampler when no pid is known.
+    pub fn processes(&self) -> Option<crate::system::ProcessSet> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Mcp(m) => m.processes(),
+            _ => None,
+        })
+    }
+
     /// Ends what the parts keep open across phases (the MCP shared session and its server), so that its
     /// exit is part of the record. Called once after the last phase.
     pub fn shutdown(&self) {
