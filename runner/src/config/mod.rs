@@ -946,7 +946,7 @@ list_tools = true
         let e = err(&MCP.replace("resource = \"file:///a\"", "resource = \"a\"\ntool = \"b\""));
         assert!(e.contains("only one of"), "{e}");
         let e = err(&MCP.replace("arguments = { q = \"x\", limit = 3 }", "arguments = [1, 2]"));
-        assert!(e.contains("operations.arguments") && e.contains("perfgate.toml:12:"), "{e}");
+        assert!(e.contains("operations.arguments") && e.contains("perfgate.toml:11:"), "{e}");
         let e = parse_str("[mcp]\ncomand = \"x\"\n", "perfgate.toml")
             .unwrap_err()
             .to_string();
