@@ -16,12 +16,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, ServerHandler};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -29,6 +23,12 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, ServerHandler};
 
 /// The demo's suite. `{BASE_URL}` is replaced with the demo server's address, `{MCP_URL}` with its MCP
 /// endpoint.
@@ -199,7 +199,7 @@ async fn serve(listener: std::net::TcpListener, mut stop: tokio::sync::oneshot::
 
 /// The demo's MCP tools over Streamable HTTP (sessions kept in memory, no SSE keep-alive pings).
 fn mcp_service() -> StreamableHttpService<DemoMcp, LocalSessionManager> {
-    let rng = Arc::new(Mutex::new(SmallRng::seed_from_u64(0x6d63_70)));
+    let rng = Arc::new(Mutex::new(SmallRng::seed_from_u64(0x006d_6370)));
     StreamableHttpService::new(
         move || {
             Ok(DemoMcp {

@@ -213,11 +213,7 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, followed: Followed, period: Duration)
                 } else {
                     (
                         Some(live.iter().map(|p| f64::from(p.cpu_usage())).sum()),
-                        Some(
-                            live.iter()
-                                .map(|p| p.memory() as f64 / 1_048_576.0)
-                                .sum(),
-                        ),
+                        Some(live.iter().map(|p| p.memory() as f64 / 1_048_576.0).sum()),
                     )
                 }
             }

@@ -446,7 +446,10 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
         "mcp_create_resource",
         "mcp.initialize",
     ] {
-        assert!(names.contains(&n), "demo MCP operation {n} missing: {names:?}");
+        assert!(
+            names.contains(&n),
+            "demo MCP operation {n} missing: {names:?}"
+        );
     }
     let rec = perfgate_e2e::read_run_record(&results);
     let load_names: Vec<&str> = rec["load"]["operations"]

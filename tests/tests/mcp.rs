@@ -51,9 +51,9 @@ impl Drop for HttpFixture {
 /// `[mcp]` for the stdio fixture (with `args`) or the HTTP fixture's URL.
 fn mcp_section(transport: &Transport, session: &str, args: &[&str]) -> String {
     match transport {
-        Transport::Stdio => format!(
-            "[mcp]\ncommand = {FIXTURE:?}\nargs = {args:?}\nsession = {session:?}\n"
-        ),
+        Transport::Stdio => {
+            format!("[mcp]\ncommand = {FIXTURE:?}\nargs = {args:?}\nsession = {session:?}\n")
+        }
         Transport::Http(f) => format!("[mcp]\nurl = {:?}\nsession = {session:?}\n", f.url),
     }
 }
@@ -159,7 +159,10 @@ fn run_all(transport: Transport, session: &str) {
     // Benchmark: every kind of operation, with the right outcome and error kind.
     let sleep = op(&rec, "benchmark", "sleep");
     assert_eq!(sleep["success_rate_percent"], 100.0, "{sleep:#}");
-    assert!(sleep["latency_ms"]["p50"].as_f64().unwrap() >= 5.0, "{sleep:#}");
+    assert!(
+        sleep["latency_ms"]["p50"].as_f64().unwrap() >= 5.0,
+        "{sleep:#}"
+    );
     let fail = op(&rec, "benchmark", "fail");
     assert_eq!(fail["success_rate_percent"], 0.0);
     assert_eq!(fail["errors"]["mcp_tool_error"], 8, "{fail:#}");
@@ -175,7 +178,10 @@ fn run_all(transport: Transport, session: &str) {
     let fail = op(&rec, "load", "fail");
     assert_eq!(sleep["success_rate_percent"], 100.0, "{sleep:#}");
     assert_eq!(fail["success_rate_percent"], 0.0);
-    assert_eq!(count(&fail["errors"], "mcp_tool_error"), count(&fail, "total_requests"));
+    assert_eq!(
+        count(&fail["errors"], "mcp_tool_error"),
+        count(&fail, "total_requests")
+    );
     let calls = count(&sleep, "total_requests") + count(&fail, "total_requests");
     assert!(calls > 20, "load made {calls} calls");
     assert_eq!(
@@ -210,7 +216,10 @@ fn run_all(transport: Transport, session: &str) {
         // One session for the whole run, opened before it and reported once.
         "shared" => assert_eq!(inits, 1, "{rec:#}"),
         // A session per call (warm-up calls included).
-        "churn" => assert!(load_inits >= calls, "{load_inits} initializes, {calls} calls"),
+        "churn" => assert!(
+            load_inits >= calls,
+            "{load_inits} initializes, {calls} calls"
+        ),
         _ => unreachable!(),
     }
 
@@ -225,7 +234,10 @@ fn run_all(transport: Transport, session: &str) {
     if is_stdio && session != "churn" {
         // The stdio server (per user: the servers) is the target process: its CPU and memory were sampled.
         assert!(
-            rec["system"]["target"]["rss_max_mb"].as_f64().unwrap_or(0.0) > 0.0,
+            rec["system"]["target"]["rss_max_mb"]
+                .as_f64()
+                .unwrap_or(0.0)
+                > 0.0,
             "{:#}",
             rec["system"]
         );
@@ -339,7 +351,12 @@ fn stdio_server_crash_mid_run_ends_with_a_clear_record_and_no_zombie() {
         mcp_section(
             &Transport::Stdio,
             "shared",
-            &["--crash-after", "30", "--stats-file", stats.to_str().unwrap()]
+            &[
+                "--crash-after",
+                "30",
+                "--stats-file",
+                stats.to_str().unwrap()
+            ]
         )
     );
     write_config(dir.path(), &text);
@@ -362,7 +379,10 @@ fn stdio_server_crash_mid_run_ends_with_a_clear_record_and_no_zombie() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(running, "perfgate should still be running its 3 s load");
-    assert!(zombies.is_empty(), "zombie children of perfgate: {zombies:?}");
+    assert!(
+        zombies.is_empty(),
+        "zombie children of perfgate: {zombies:?}"
+    );
     assert!(
         status.code().is_some_and(|c| c <= 1),
         "exit {status:?}: {stderr}"
@@ -454,8 +474,18 @@ fn quick_load_flags_for_stdio_and_streamable_http() {
     let out = perfgate(
         dir.path(),
         &[
-            "load", "--mcp-url", &http.url, "--tool", "noop", "--session", "shared", "-c", "4",
-            "-d", "1", "--json",
+            "load",
+            "--mcp-url",
+            &http.url,
+            "--tool",
+            "noop",
+            "--session",
+            "shared",
+            "-c",
+            "4",
+            "-d",
+            "1",
+            "--json",
         ],
     );
     assert_eq!(out.status.code(), Some(0));
@@ -477,7 +507,13 @@ fn quick_load_usage_errors_and_unreachable_server() {
     );
     let out = perfgate(
         dir.path(),
-        &["load", "--url", "http://127.0.0.1:9/", "--mcp-url", "http://127.0.0.1:9/mcp"],
+        &[
+            "load",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--mcp-url",
+            "http://127.0.0.1:9/mcp",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let out = perfgate(dir.path(), &["load", "--mcp-url", "http://127.0.0.1:9/mcp"]);
@@ -485,19 +521,43 @@ fn quick_load_usage_errors_and_unreachable_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs --tool"));
     let out = perfgate(
         dir.path(),
-        &["load", "--mcp-url", "http://127.0.0.1:9/mcp", "--tool", "x", "--args", "[1]"],
+        &[
+            "load",
+            "--mcp-url",
+            "http://127.0.0.1:9/mcp",
+            "--tool",
+            "x",
+            "--args",
+            "[1]",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("JSON object"));
     // Nothing listens on port 9: exit 3, before any load.
     let out = perfgate(
         dir.path(),
-        &["load", "--mcp-url", "http://127.0.0.1:9/mcp", "--tool", "x", "-d", "1"],
+        &[
+            "load",
+            "--mcp-url",
+            "http://127.0.0.1:9/mcp",
+            "--tool",
+            "x",
+            "-d",
+            "1",
+        ],
     );
     assert_eq!(out.status.code(), Some(3));
     let out = perfgate(
         dir.path(),
-        &["load", "--mcp-stdio", "/nonexistent/mcp-server", "--tool", "x", "-d", "1"],
+        &[
+            "load",
+            "--mcp-stdio",
+            "/nonexistent/mcp-server",
+            "--tool",
+            "x",
+            "-d",
+            "1",
+        ],
     );
     assert_eq!(out.status.code(), Some(3));
 }

@@ -67,14 +67,12 @@ pub fn execute(
         None
     };
 
-    let sampler = settings
-        .collect_system_metrics
-        .then(|| {
-            Arc::new(match processes {
-                Some(set) => Sampler::start_set(set, Duration::from_secs(1)),
-                None => Sampler::start(pid, Duration::from_secs(1)),
-            })
-        });
+    let sampler = settings.collect_system_metrics.then(|| {
+        Arc::new(match processes {
+            Some(set) => Sampler::start_set(set, Duration::from_secs(1)),
+            None => Sampler::start(pid, Duration::from_secs(1)),
+        })
+    });
     let mut engine = Engine::new(Arc::clone(&target));
     if let Some(w) = opts.workers {
         engine = engine.with_workers(w);

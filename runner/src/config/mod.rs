@@ -683,12 +683,7 @@ fn resolve_mcp(
 }
 
 /// The MCP request of an operation, if it is one (`tool`, `resource`, `prompt` or `list_tools = true`).
-fn mcp_call(
-    op: &OperationConfig,
-    where_: &str,
-    name: &str,
-    text: &str,
-) -> Result<Option<McpCall>> {
+fn mcp_call(op: &OperationConfig, where_: &str, name: &str, text: &str) -> Result<Option<McpCall>> {
     let kinds = [
         op.tool.is_some(),
         op.resource.is_some(),
@@ -923,7 +918,10 @@ list_tools = true
                 uri: "file:///a".into()
             })
         );
-        assert!(matches!(kinds[2], OperationKind::Mcp(McpCall::Prompt { .. })));
+        assert!(matches!(
+            kinds[2],
+            OperationKind::Mcp(McpCall::Prompt { .. })
+        ));
         assert_eq!(kinds[3], &OperationKind::Mcp(McpCall::ListTools));
         // The digest does not depend on environment values (secrets).
         let other = resolve(MCP, &[("TOKEN", "other")], Overrides::default()).unwrap();
@@ -938,23 +936,37 @@ list_tools = true
                 .to_string()
         };
         let e = err(&MCP.replace("session = \"shared\"", "session = \"pooled\""));
-        assert!(e.starts_with("perfgate.toml:6:") && e.contains("mcp.session"), "{e}");
+        assert!(
+            e.starts_with("perfgate.toml:6:") && e.contains("mcp.session"),
+            "{e}"
+        );
         let e = err(&MCP.replace("args = [", "url = \"http://127.0.0.1:1/mcp\"\nargs = ["));
         assert!(e.contains("not both"), "{e}");
         let e = err("[[operations]]\nname = \"t\"\ntool = \"x\"\n");
-        assert!(e.starts_with("perfgate.toml:1:") && e.contains("no [mcp] section"), "{e}");
+        assert!(
+            e.starts_with("perfgate.toml:1:") && e.contains("no [mcp] section"),
+            "{e}"
+        );
         let e = err(&MCP.replace("resource = \"file:///a\"", "resource = \"a\"\ntool = \"b\""));
         assert!(e.contains("only one of"), "{e}");
         let e = err(&MCP.replace("arguments = { q = \"x\", limit = 3 }", "arguments = [1, 2]"));
-        assert!(e.contains("operations.arguments") && e.contains("perfgate.toml:11:"), "{e}");
+        assert!(
+            e.contains("operations.arguments") && e.contains("perfgate.toml:11:"),
+            "{e}"
+        );
         let e = parse_str("[mcp]\ncomand = \"x\"\n", "perfgate.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("perfgate.toml:2:") && e.contains("mcp.comand"), "{e}");
+        assert!(
+            e.starts_with("perfgate.toml:2:") && e.contains("mcp.comand"),
+            "{e}"
+        );
         let e = err("[mcp]\nurl = \"ftp://x/mcp\"\n");
         assert!(e.contains("mcp.url"), "{e}");
-        let e = err(&MCP.replace("[gates.operations]\n\"mcp.initialize\"", "[gates.operations]\n\"mcp.init\""));
+        let e = err(&MCP.replace(
+            "[gates.operations]\n\"mcp.initialize\"",
+            "[gates.operations]\n\"mcp.init\"",
+        ));
         assert!(e.contains("no operation named `mcp.init`"), "{e}");
     }
-
 }

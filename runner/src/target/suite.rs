@@ -16,7 +16,8 @@ use std::time::Duration;
 pub enum Part {
     Http(HttpTarget),
     Command(CommandTarget),
-    Mcp(McpTarget),
+    /// Boxed: an MCP target holds its session state and is much larger than the others.
+    Mcp(Box<McpTarget>),
 }
 
 /// A part's per-user session.
