@@ -671,3 +671,90 @@ async fn open_user<T: Target>(
         state.active.set(state.active.get() - 1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::OperationSpec;
+
+    /// One operation whose every call needs a 30 ms setup (like an MCP session in `churn` mode) and whose
+    /// call itself does nothing; every third setup fails.
+    struct SetupEveryCall {
+        specs: Vec<OperationSpec>,
+        setups: std::sync::atomic::AtomicU64,
+    }
+
+    impl Target for SetupEveryCall {
+        type Session = ();
+
+        fn operations(&self) -> &[OperationSpec] {
+            &self.specs
+        }
+
+        async fn prepare(&self) -> Result<(), CallError> {
+            Ok(())
+        }
+
+        async fn call(&self, _: &mut (), _: usize) -> Outcome {
+            Ok(())
+        }
+
+        fn setup_operation(&self, _: usize) -> Option<&str> {
+            Some("x.setup")
+        }
+
+        async fn setup(&self, _: &mut (), _: usize) -> Option<SetupDone> {
+            let t0 = Instant::now();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let n = self
+                .setups
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(SetupDone {
+                took: t0.elapsed(),
+                outcome: if n % 3 == 2 {
+                    Err(CallError::new(ErrorKind::Connect, "refused"))
+                } else {
+                    Ok(())
+                },
+            })
+        }
+    }
+
+    #[test]
+    fn setup_is_recorded_apart_and_a_failed_setup_fails_the_call() {
+        let target = Arc::new(SetupEveryCall {
+            specs: vec![OperationSpec {
+                name: "op".into(),
+                weight: 1,
+            }],
+            setups: Default::default(),
+        });
+        let plan = PhasePlan {
+            users: 1,
+            ramp_up: Duration::ZERO,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(700),
+            model: Model::Closed {
+                think_time: Duration::ZERO,
+            },
+            weights: vec![1],
+            grace: Duration::from_secs(1),
+            seed: 1,
+        };
+        let out = run_phase(&target, &plan, 1, |_, _| {});
+        assert_eq!(out.side_names, vec!["x.setup".to_string()]);
+        let op = &out.stats.ops[0];
+        let side = &out.stats.side[0];
+        assert!(side.total() >= 6, "{} setups", side.total());
+        // Every call had a setup; failed setups failed their call (with the setup's error kind).
+        assert_eq!(op.total(), side.total());
+        assert_eq!(op.failed, side.failed);
+        assert!(op.errors.iter().any(|(k, _)| k == "connect"));
+        // The 30 ms are in the side operation, not in the successful calls.
+        let call_p50 = op.histogram.quantile_ms(0.5);
+        let setup_p50 = side.histogram.quantile_ms(0.5);
+        assert!(setup_p50 >= 29.0, "setup p50 {setup_p50}");
+        assert!(call_p50 < 29.0, "call p50 {call_p50}");
+        assert_eq!(out.stats.overall().total(), op.total());
+    }
+}
