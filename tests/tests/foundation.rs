@@ -438,9 +438,40 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
     ] {
         assert!(names.contains(&n), "demo operation {n} missing: {names:?}");
     }
+    // The same operations as MCP tools over Streamable HTTP, side by side with the HTTP ones, and the
+    // session initialize timed apart.
+    for n in [
+        "mcp_resolve_chat",
+        "mcp_fetch_messages_10",
+        "mcp_create_resource",
+        "mcp.initialize",
+    ] {
+        assert!(
+            names.contains(&n),
+            "demo MCP operation {n} missing: {names:?}"
+        );
+    }
+    let rec = perfgate_e2e::read_run_record(&results);
+    let load_names: Vec<&str> = rec["load"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["operation_name"].as_str().unwrap())
+        .collect();
+    for n in ["chat_resolution", "mcp_resolve_chat", "mcp.initialize"] {
+        assert!(load_names.contains(&n), "load lacks {n}: {load_names:?}");
+    }
+    let mcp = rec["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "mcp")
+        .expect("an MCP target in targets[]");
+    assert_eq!(mcp["details"]["server_name"], "perfgate-demo");
+    assert_eq!(mcp["details"]["transport"], "streamable_http");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("chat_resolution"),
+        stdout.contains("chat_resolution") && stdout.contains("mcp_resolve_chat"),
         "summary table on stdout: {stdout}"
     );
 }

@@ -67,12 +67,21 @@ pub fn execute(
         crate::suite::build_target(settings, pid)?.with_trace_propagation(monitoring.propagation()),
     );
     check_reachable(&target, settings)?;
-    // A stdio MCP server in `shared` mode is the target process (its session was opened by the check).
+    // A stdio MCP server in `shared` mode is the target process (its session was opened by the check);
+    // in the other modes each session has its own server: the sampler sums them.
     let pid = pid.or_else(|| target.process_id());
+    let processes = if pid.is_none() {
+        target.processes()
+    } else {
+        None
+    };
 
-    let sampler = settings
-        .collect_system_metrics
-        .then(|| Arc::new(Sampler::start(pid, Duration::from_secs(1))));
+    let sampler = settings.collect_system_metrics.then(|| {
+        Arc::new(match processes {
+            Some(set) => Sampler::start_set(set, Duration::from_secs(1)),
+            None => Sampler::start(pid, Duration::from_secs(1)),
+        })
+    });
     let mut engine = Engine::new(Arc::clone(&target));
     if let Some(w) = opts.workers {
         engine = engine.with_workers(w);

@@ -1096,5 +1096,110 @@ concurrent_users = 4
         };
         let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
         assert!(err.contains("--metrics-addr"), "{err}");
+    const MCP: &str = r#"
+[mcp]
+command = "my-server"
+args = ["--stdio"]
+env = { TOKEN = "${TOKEN}" }
+session = "shared"
+
+[[operations]]
+name = "t"
+tool = "search"
+arguments = { q = "x", limit = 3 }
+
+[[operations]]
+name = "r"
+resource = "file:///a"
+
+[[operations]]
+name = "p"
+prompt = "summary"
+arguments = { topic = "y" }
+
+[[operations]]
+name = "l"
+list_tools = true
+
+[gates.operations]
+"mcp.initialize" = ["p95 < 100ms"]
+"#;
+
+    #[test]
+    fn mcp_section_and_operations_resolve() {
+        let s = resolve(MCP, &[("TOKEN", "s3cret")], Overrides::default()).unwrap();
+        let m = s.mcp.as_ref().unwrap();
+        assert_eq!(m.session, SessionMode::Shared);
+        match &m.endpoint {
+            Endpoint::Stdio(c) => {
+                assert_eq!(c.command, "my-server");
+                assert_eq!(c.env["TOKEN"], "s3cret");
+            }
+            other => panic!("{other:?}"),
+        }
+        let kinds: Vec<&OperationKind> = s.operations.iter().map(|o| &o.kind).collect();
+        match kinds[0] {
+            OperationKind::Mcp(McpCall::Tool { name, arguments }) => {
+                assert_eq!(name, "search");
+                assert_eq!(arguments.as_ref().unwrap()["limit"], 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            kinds[1],
+            &OperationKind::Mcp(McpCall::Resource {
+                uri: "file:///a".into()
+            })
+        );
+        assert!(matches!(
+            kinds[2],
+            OperationKind::Mcp(McpCall::Prompt { .. })
+        ));
+        assert_eq!(kinds[3], &OperationKind::Mcp(McpCall::ListTools));
+        // The digest does not depend on environment values (secrets).
+        let other = resolve(MCP, &[("TOKEN", "other")], Overrides::default()).unwrap();
+        assert_eq!(s.digest, other.digest);
+    }
+
+    #[test]
+    fn mcp_errors_name_file_line_and_key() {
+        let err = |text: &str| {
+            resolve(text, &[], Overrides::default())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&MCP.replace("session = \"shared\"", "session = \"pooled\""));
+        assert!(
+            e.starts_with("perfgate.toml:6:") && e.contains("mcp.session"),
+            "{e}"
+        );
+        let e = err(&MCP.replace("args = [", "url = \"http://127.0.0.1:1/mcp\"\nargs = ["));
+        assert!(e.contains("not both"), "{e}");
+        let e = err("[[operations]]\nname = \"t\"\ntool = \"x\"\n");
+        assert!(
+            e.starts_with("perfgate.toml:1:") && e.contains("no [mcp] section"),
+            "{e}"
+        );
+        let e = err(&MCP.replace("resource = \"file:///a\"", "resource = \"a\"\ntool = \"b\""));
+        assert!(e.contains("only one of"), "{e}");
+        let e = err(&MCP.replace("arguments = { q = \"x\", limit = 3 }", "arguments = [1, 2]"));
+        assert!(
+            e.contains("operations.arguments") && e.contains("perfgate.toml:11:"),
+            "{e}"
+        );
+        let e = parse_str("[mcp]\ncomand = \"x\"\n", "perfgate.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("perfgate.toml:2:") && e.contains("mcp.comand"),
+            "{e}"
+        );
+        let e = err("[mcp]\nurl = \"ftp://x/mcp\"\n");
+        assert!(e.contains("mcp.url"), "{e}");
+        let e = err(&MCP.replace(
+            "[gates.operations]\n\"mcp.initialize\"",
+            "[gates.operations]\n\"mcp.init\"",
+        ));
+        assert!(e.contains("no operation named `mcp.init`"), "{e}");
     }
 }
