@@ -294,14 +294,21 @@ pub fn measured_operations(rec: &RunRecord) -> impl Iterator<Item = MeasuredOp<'
 /// The metrics every series is built for (the per-operation numbers a trend is drawn of).
 pub const SERIES_METRICS: [Metric; 8] = COMPARED_METRICS;
 
-/// A metric's value as a point of a series: [`Metric::value`], except that a memory of 0 MB means "not
-/// sampled" (a running process always has resident memory) and is left out rather than drawn as a drop.
+/// A metric's value as a point of a series: [`Metric::value`], minus values that mean "not measured" rather
+/// than a measurement, so they are left out instead of drawn as a drop to zero:
+/// - a latency of 0 ms (every completed request takes at least 1 µs; imports from tools that do not report a
+///   percentile, such as k6 without `p(99)`, leave it at 0);
+/// - a memory of 0 MB (a running process always has resident memory);
+/// - a CPU of 0 % when nobody's CPU was sampled (`resource_source` empty, as in imported runs).
 pub fn series_value(metric: Metric, op: &OperationResult) -> Option<f64> {
     let v = metric.value(op)?;
-    if metric == Metric::MemoryMb && v <= 0.0 {
-        return None;
-    }
-    Some(v)
+    let unmeasured = match metric {
+        m if m.is_latency() => v <= 0.0,
+        Metric::MemoryMb => v <= 0.0,
+        Metric::CpuPercent => v <= 0.0 && op.resource_source.is_empty(),
+        _ => false,
+    };
+    (!unmeasured).then_some(v)
 }
 
 /// Identifies one series: which schedule, which operation, at which stress step, which number.

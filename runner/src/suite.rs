@@ -10,12 +10,14 @@ use crate::config::{OperationKind, Settings};
 use crate::error::{Error, Result};
 use crate::target::command::{CommandOperation, CommandTarget};
 use crate::target::http::{ExpectStatus, HttpOperation, HttpTarget};
+use crate::target::mcp::{McpOperation, McpTarget};
 use crate::target::suite::{Part, SuiteTarget};
 
-/// The target for every operation of the settings (HTTP ones first, then commands).
+/// The target for every operation of the settings (HTTP ones first, then commands, then MCP requests).
 pub fn build_target(settings: &Settings, pid: Option<u32>) -> Result<SuiteTarget> {
     let mut http_ops = Vec::new();
     let mut cmd_ops = Vec::new();
+    let mut mcp_ops = Vec::new();
     for op in &settings.operations {
         match &op.kind {
             OperationKind::Http {
@@ -82,6 +84,12 @@ pub fn build_target(settings: &Settings, pid: Option<u32>) -> Result<SuiteTarget
                 cwd: cwd.clone(),
                 timeout: Some(op.timeout).filter(|t| !t.is_zero()),
             }),
+            OperationKind::Mcp(call) => mcp_ops.push(McpOperation {
+                name: op.name.clone(),
+                weight: op.weight,
+                call: call.clone(),
+                timeout: Some(op.timeout).filter(|t| !t.is_zero()),
+            }),
         }
     }
     let mut parts = Vec::new();
@@ -92,6 +100,18 @@ pub fn build_target(settings: &Settings, pid: Option<u32>) -> Result<SuiteTarget
     }
     if !cmd_ops.is_empty() {
         parts.push(Part::Command(CommandTarget::new(cmd_ops)));
+    }
+    if !mcp_ops.is_empty() {
+        let Some(mcp) = &settings.mcp else {
+            return Err(Error::Config(
+                "MCP operations need an [mcp] section (command or url)".into(),
+            ));
+        };
+        parts.push(Part::Mcp(McpTarget::new(
+            mcp.endpoint.clone(),
+            mcp.session,
+            mcp_ops,
+        )));
     }
     if parts.is_empty() {
         return Err(Error::Config(format!(

@@ -7,13 +7,17 @@
 //! and [`analyze`], which puts them together into the [`AnalysisSection`] stored in the run record's
 //! `analysis` field, with one overall status: `pass`, `warn` or `fail`.
 
+pub mod ab;
+pub mod acknowledge;
 pub mod baseline;
 pub mod changepoint;
 pub mod compare;
+pub mod eval;
 pub mod optimizer;
 pub mod rng;
 pub mod series;
 pub mod significance;
+pub mod trend;
 
 use serde::{Deserialize, Serialize};
 

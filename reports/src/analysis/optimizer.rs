@@ -20,6 +20,8 @@
 //! A status is `critical` when any recommendation of the operation is `high`, `warning` when any is `medium`,
 //! `ok` otherwise (`low` ones are informational).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::compare::{Comparison, ComparisonRow, Verdict};
@@ -178,6 +180,16 @@ pub fn optimize(
     settings: &OptimizerSettings,
 ) -> Optimization {
     let mut operations = Vec::new();
+    // Regressed rows by operation, so a suite of thousands of operations stays linear.
+    let mut regressed: RegressedRows<'_> = BTreeMap::new();
+    for r in comparison.iter().flat_map(|c| c.rows.iter()) {
+        if r.verdict == Verdict::Regressed {
+            regressed
+                .entry((r.test_type, r.operation.as_str()))
+                .or_default()
+                .push(r);
+        }
+    }
     for (test_type, op) in record.operations().filter(|(t, _)| *t != TestType::Stress) {
         let ctx = Context::new(record, test_type);
         let mut recs = Vec::new();
@@ -186,7 +198,7 @@ pub fn optimize(
         throughput_findings(op, &ctx, settings, &mut recs);
         resource_findings(op, &ctx, settings, &mut recs);
         if let Some(c) = comparison {
-            comparison_findings(op, test_type, c, &ctx, settings, &mut recs);
+            comparison_findings(op, test_type, c, &regressed, &ctx, settings, &mut recs);
         }
         operations.push(OperationAnalysis {
             test_type,
@@ -207,6 +219,8 @@ pub fn optimize(
     }
     Optimization { operations, run }
 }
+
+type RegressedRows<'a> = BTreeMap<(TestType, &'a str), Vec<&'a ComparisonRow>>;
 
 /// What the record says around one operation.
 struct Context<'a> {
@@ -531,6 +545,7 @@ fn comparison_findings(
     op: &OperationResult,
     test_type: TestType,
     c: &Comparison,
+    regressed: &RegressedRows<'_>,
     ctx: &Context,
     s: &OptimizerSettings,
     out: &mut Vec<Recommendation>,
@@ -542,15 +557,10 @@ fn comparison_findings(
         Metric::CpuPercent => RecommendationType::Cpu,
         _ => RecommendationType::Latency,
     };
-    let rows: Vec<&ComparisonRow> = c
-        .rows
-        .iter()
-        .filter(|r| {
-            r.test_type == test_type
-                && r.operation == op.operation_name
-                && r.verdict == Verdict::Regressed
-        })
-        .collect();
+    let rows: Vec<&ComparisonRow> = regressed
+        .get(&(test_type, op.operation_name.as_str()))
+        .cloned()
+        .unwrap_or_default();
     // One recommendation per kind: the headline is p95 when it regressed (the metric gates use), else the
     // largest change; the other regressed metrics of the kind follow in the same message.
     let mut kinds: Vec<RecommendationType> = rows.iter().map(|r| kind_of(r.metric)).collect();

@@ -26,8 +26,8 @@ impl Series {
 }
 
 /// Sorts records oldest first (by start time, then run id, so equal times stay deterministic).
-pub fn chronological(records: &[RunRecord]) -> Vec<&RunRecord> {
-    let mut v: Vec<&RunRecord> = records.iter().collect();
+pub fn chronological<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Vec<&'a RunRecord> {
+    let mut v: Vec<&RunRecord> = records.into_iter().collect();
     v.sort_by(|a, b| {
         a.started_at
             .cmp(&b.started_at)

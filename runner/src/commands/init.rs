@@ -1,4 +1,4 @@
-//! `perfgate init`: a commented example `perfgate.toml`.
+//! `perfgate init`: a commented example `perfgate.toml` (`--mcp`: one for an MCP server's tools).
 
 use crate::cli::InitArgs;
 use crate::error::{Error, ExitStatus, Result};
@@ -74,6 +74,83 @@ regression = "fail"                  # or "warn"
 # cpu_threshold_percent = 80         # PERFORMANCE_CPU_THRESHOLD_PERCENT
 # [gates.operations]
 # create_item = ["p95 < 200ms"]
+
+[reports]
+# branch = "perf-reports"            # one file per run + index.json + the site (GitHub Pages)
+# remote = "origin"
+# max_runs = 2000                    # retention: prune the oldest run files beyond this on publish
+# max_age_days = 365                 # retention: prune run files older than this on publish
+"#;
+
+/// The example config for an MCP server (`perfgate init --mcp`).
+pub const MCP_TEMPLATE: &str = r#"# perfgate.toml — benchmark, load and stress the tools of an MCP server.
+# Precedence: command-line flag > PERFORMANCE_* environment variable > this file > default.
+
+suite = "my-mcp-server"
+
+[mcp]
+# stdio: perfgate spawns the server (it is the target process: its CPU and RSS are sampled; if it exits
+# mid-run, the record says so with its exit status and the tail of its stderr).
+command = "./target/release/my-mcp-server"
+args = ["--transport", "stdio"]
+# env = { RUST_LOG = "warn", API_TOKEN = "${API_TOKEN}" }   # ${VAR} comes from perfgate's environment
+# cwd = "."
+# Or Streamable HTTP, instead of command/args/env/cwd:
+# url = "http://127.0.0.1:8080/mcp"
+# headers = { Authorization = "Bearer ${MCP_TOKEN}" }
+#
+# per_user: each virtual user initializes its own session (for stdio: its own server process)
+# shared:   one session for the run, every user's requests in flight on it at once (request-id pipelining)
+# churn:    a new session per call (initialize + call)
+# The initialize handshake is always timed apart, as the operation `mcp.initialize`.
+session = "per_user"
+
+[[operations]]
+name = "resolve_chat"
+tool = "resolve_chat"                # tools/call; isError: true counts as a failure (mcp_tool_error)
+arguments = { chat = "general" }
+weight = 4
+timeout = 10                         # seconds; on timeout perfgate sends notifications/cancelled
+
+[[operations]]
+name = "fetch_messages"
+tool = "fetch_messages"
+arguments = { chat = "general", limit = 50 }
+weight = 3
+
+[[operations]]
+name = "list_tools"
+list_tools = true                    # tools/list
+weight = 0                           # benchmark only
+
+# [[operations]]
+# name = "read_config"
+# resource = "config://app"          # resources/read
+#
+# [[operations]]
+# name = "summarize_prompt"
+# prompt = "summarize"               # prompts/get
+# arguments = { topic = "release notes" }
+
+[benchmark]
+iterations = 100
+warmup_iterations = 10
+
+[load]
+duration_seconds = 30
+concurrent_users = 10
+ramp_up_seconds = 5
+
+[stress]
+start_concurrent = 5
+max_concurrent = 50
+step_size = 5
+step_duration_seconds = 10
+
+[gates]
+all = ["p95 < 500ms", "error_rate < 5%", "rps >= 10"]
+# [gates.operations]
+# "mcp.initialize" = ["p95 < 200ms"]
 "#;
 
 pub fn run(args: &InitArgs) -> Result<ExitStatus> {
@@ -83,7 +160,8 @@ pub fn run(args: &InitArgs) -> Result<ExitStatus> {
             args.path.display()
         )));
     }
-    crate::output::write_atomic(&args.path, TEMPLATE.as_bytes())?;
+    let template = if args.mcp { MCP_TEMPLATE } else { TEMPLATE };
+    crate::output::write_atomic(&args.path, template.as_bytes())?;
     eprintln!("perfgate: wrote {}", args.path.display());
     Ok(ExitStatus::Pass)
 }
@@ -104,5 +182,51 @@ mod tests {
         assert_eq!(s.operations.len(), 2);
         assert_eq!(s.load.users, 10);
         assert!(crate::commands::run::build_gates(&s).is_ok());
+    }
+
+    #[test]
+    fn mcp_template_is_a_valid_config() {
+        use crate::config::OperationKind;
+        use crate::target::mcp::{Endpoint, McpCall, SessionMode};
+        let cfg = crate::config::parse_str(MCP_TEMPLATE, "perfgate.toml").unwrap();
+        let s = crate::config::Settings::resolve(
+            Some((&cfg, std::path::Path::new("perfgate.toml"), MCP_TEMPLATE)),
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap();
+        let mcp = s.mcp.as_ref().expect("[mcp]");
+        assert_eq!(mcp.session, SessionMode::PerUser);
+        assert!(matches!(&mcp.endpoint, Endpoint::Stdio(c) if c.args == ["--transport", "stdio"]));
+        assert_eq!(s.operations.len(), 3);
+        match &s.operations[1].kind {
+            OperationKind::Mcp(McpCall::Tool { name, arguments }) => {
+                assert_eq!(name, "fetch_messages");
+                assert_eq!(arguments.as_ref().unwrap()["limit"], 50);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.operations[2].kind, OperationKind::Mcp(McpCall::ListTools));
+        assert!(crate::commands::run::build_gates(&s).is_ok());
+        // The commented Streamable HTTP alternative parses too.
+        let http = MCP_TEMPLATE
+            .replace("command = \"./target/release/my-mcp-server\"\n", "")
+            .replace("args = [\"--transport\", \"stdio\"]\n", "")
+            .replace("# url = ", "url = ")
+            .replace("# headers = ", "headers = ");
+        let cfg = crate::config::parse_str(&http, "perfgate.toml").unwrap();
+        let s = crate::config::Settings::resolve(
+            Some((&cfg, std::path::Path::new("perfgate.toml"), &http)),
+            &[("MCP_TOKEN".to_string(), "t0k".to_string())].into_iter().collect(),
+            &Default::default(),
+        )
+        .unwrap();
+        match &s.mcp.as_ref().unwrap().endpoint {
+            Endpoint::Http { url, headers } => {
+                assert_eq!(url, "http://127.0.0.1:8080/mcp");
+                assert_eq!(headers[0], ("Authorization".into(), "Bearer t0k".into()));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -60,6 +60,8 @@ pub fn execute(
     let pid = service.as_ref().map(Service::pid).or(settings.target_pid);
     let target = Arc::new(crate::suite::build_target(settings, pid)?);
     check_reachable(&target, settings)?;
+    // A stdio MCP server in `shared` mode is the target process (its session was opened by the check).
+    let pid = pid.or_else(|| target.process_id());
 
     let sampler = settings
         .collect_system_metrics
@@ -100,6 +102,10 @@ pub fn execute(
     } else if sampler.as_ref().is_some_and(|s| s.target_gone()) {
         warnings.push("the target process exited during the run".to_string());
     }
+    // Close what the target kept open across phases (an MCP shared session and its server), then collect
+    // what it has to say (e.g. an MCP server that exited mid-run, with its exit status and stderr).
+    target.shutdown();
+    warnings.extend(target.warnings());
     warnings.extend(run_warnings(
         benchmark.as_ref(),
         load.as_ref(),
@@ -160,6 +166,19 @@ fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()>
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async {
         target.calibrate().await;
+        if let Err(e) = tokio::time::timeout(Duration::from_secs(60), target.probe())
+            .await
+            .unwrap_or_else(|_| {
+                Err(crate::target::CallError::new(
+                    ErrorKind::Timeout,
+                    "no session within 60 s",
+                ))
+            })
+        {
+            return Err(Error::Unreachable(format!(
+                "cannot open an MCP session: {e}"
+            )));
+        }
         match tokio::time::timeout(Duration::from_secs(10), target.prepare()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if e.kind == ErrorKind::Connect => Err(Error::Unreachable(format!(

@@ -80,6 +80,17 @@ pub fn build_gates(settings: &Settings) -> Result<Gates> {
     for (op, exprs) in &settings.gates.operations {
         gates = gates.with_operation(op, parse(&format!("gates.operations.{op}"), exprs)?);
     }
+    if settings.mcp.is_some() {
+        // `mcp.initialize` runs as often as the schedule opens sessions (once per user in `per_user`
+        // mode): a throughput floor from `gates.all` means nothing for it. Its latency and error gates
+        // still apply, and `[gates.operations] "mcp.initialize"` can add more.
+        use perfgate_reports::gates::Comparator;
+        use perfgate_reports::metric::Metric;
+        gates = gates.with_operation(
+            crate::target::mcp::INITIALIZE_OPERATION,
+            [GateExpr::new(Metric::Rps, Comparator::Ge, 0.0)],
+        );
+    }
     let mut extra = Vec::new();
     if let Some(mb) = settings.gates.memory_threshold_mb {
         extra.push(format!("memory_mb <= {mb}"));

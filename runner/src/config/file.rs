@@ -21,6 +21,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub target: TargetConfig,
     pub service: Option<ServiceConfig>,
+    /// `[mcp]`: the MCP server that `tool`/`resource`/`prompt`/`list_tools` operations go to.
+    pub mcp: Option<Spanned<McpConfig>>,
     #[serde(default)]
     pub operations: Vec<Spanned<OperationConfig>>,
     #[serde(default)]
@@ -31,6 +33,22 @@ pub struct ConfigFile {
     pub stress: StressConfig,
     #[serde(default)]
     pub gates: GatesConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]`: the reports branch (`perfgate publish`, `history`, `fetch-baseline`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Branch holding one file per run and the site (`perf-reports`).
+    pub branch: Option<String>,
+    /// Remote to publish to and fetch from (`origin`).
+    pub remote: Option<String>,
+    /// Keep only the newest N run files (older ones are pruned on publish).
+    pub max_runs: Option<usize>,
+    /// Prune run files older than this many days on publish.
+    pub max_age_days: Option<u32>,
 }
 
 /// `[target]`: where HTTP operations go.
@@ -69,7 +87,30 @@ pub struct ServiceConfig {
     pub stop_timeout_seconds: Option<f64>,
 }
 
-/// One `[[operations]]` entry: an HTTP request or a command.
+/// `[mcp]`: an MCP server, spawned over stdio (`command`) or reached over Streamable HTTP (`url`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// stdio: the program perfgate spawns (no shell; use `command = "sh"`, `args = ["-c", "…"]` for one).
+    pub command: Option<String>,
+    /// stdio: its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// stdio: extra environment (`${VAR}` is replaced from perfgate's environment).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// stdio: working directory.
+    pub cwd: Option<String>,
+    /// Streamable HTTP: the endpoint, e.g. `http://127.0.0.1:8080/mcp`.
+    pub url: Option<String>,
+    /// Streamable HTTP: headers sent with every request (`${VAR}` is replaced from the environment).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `per_user` (default), `shared` or `churn`.
+    pub session: Option<Spanned<String>>,
+}
+
+/// One `[[operations]]` entry: an HTTP request, a command, or an MCP request.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperationConfig {
@@ -98,6 +139,16 @@ pub struct OperationConfig {
     pub env: BTreeMap<String, String>,
     /// Command: working directory.
     pub cwd: Option<String>,
+    /// MCP: the tool to call.
+    pub tool: Option<String>,
+    /// MCP: the tool's (or the prompt's) arguments, a table.
+    pub arguments: Option<Spanned<toml::Value>>,
+    /// MCP: the URI of a resource to read.
+    pub resource: Option<String>,
+    /// MCP: the prompt to get.
+    pub prompt: Option<String>,
+    /// MCP: list the server's tools.
+    pub list_tools: Option<bool>,
 }
 
 /// `[benchmark]`.

@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::{BenchmarkPlan, LoadPlan, StressPlan, StressRules};
 use crate::error::{Error, Result};
-use file::{ConfigFile, OperationConfig};
+use crate::target::mcp::process::StdioCommand;
+use crate::target::mcp::{Endpoint, McpCall, SessionMode, INITIALIZE_OPERATION};
+use file::{ConfigFile, McpConfig, OperationConfig};
 
 /// Default output directory (the original framework's).
 pub const DEFAULT_OUTPUT_DIR: &str = "performance_results";
@@ -58,6 +60,15 @@ pub enum OperationKind {
         env: BTreeMap<String, String>,
         cwd: Option<PathBuf>,
     },
+    /// A request to the `[mcp]` server.
+    Mcp(McpCall),
+}
+
+/// A resolved `[mcp]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McpSettings {
+    pub endpoint: Endpoint,
+    pub session: SessionMode,
 }
 
 /// A resolved `[service]`.
@@ -96,6 +107,8 @@ pub struct Settings {
     pub target_pid: Option<u32>,
     pub operations: Vec<OperationSettings>,
     pub service: Option<ServiceSettings>,
+    /// The MCP server of `tool`/`resource`/`prompt`/`list_tools` operations.
+    pub mcp: Option<McpSettings>,
     pub benchmark: BenchmarkPlan,
     pub load: LoadPlan,
     pub stress: StressPlan,
@@ -256,6 +269,11 @@ impl Settings {
             .or(cfg.load.request_timeout)
             .unwrap_or(30.0);
 
+        let mcp = match &cfg.mcp {
+            Some(m) => Some(resolve_mcp(m, &name, text, env)?),
+            None => None,
+        };
+
         let mut operations = Vec::with_capacity(cfg.operations.len());
         let mut seen = std::collections::BTreeSet::new();
         for spanned in &cfg.operations {
@@ -271,6 +289,29 @@ impl Settings {
                     "{where_}: key `operations.name`: operation `{}` is defined twice",
                     op.name
                 )));
+            }
+            if let Some(call) = mcp_call(op, &where_, &name, text)? {
+                if op.command.is_some() || op.path.is_some() {
+                    return Err(Error::Config(format!(
+                        "{where_}: operation `{}`: set one of `path` (HTTP), `command`, or an MCP request \
+                         (`tool`, `resource`, `prompt`, `list_tools`)",
+                        op.name
+                    )));
+                }
+                if mcp.is_none() {
+                    return Err(Error::Config(format!(
+                        "{where_}: operation `{}` is an MCP request but there is no [mcp] section \
+                         (set `command` for a stdio server or `url` for Streamable HTTP)",
+                        op.name
+                    )));
+                }
+                operations.push(OperationSettings {
+                    name: op.name.clone(),
+                    weight: op.weight.unwrap_or(1),
+                    kind: OperationKind::Mcp(call),
+                    timeout: secs(op.timeout.unwrap_or(default_timeout)),
+                });
+                continue;
             }
             let kind = match (&op.command, &op.path) {
                 (Some(_), Some(_)) => {
@@ -416,7 +457,8 @@ impl Settings {
                 .or(gates_cfg.cpu_threshold_percent),
         };
         for op in gates.operations.keys() {
-            if !operations.iter().any(|o| &o.name == op) {
+            let side = mcp.is_some() && op == INITIALIZE_OPERATION;
+            if !side && !operations.iter().any(|o| &o.name == op) {
                 let v = &gates_cfg.operations[op];
                 let pos = v
                     .first()
@@ -499,6 +541,7 @@ impl Settings {
             target_pid: cfg.target.pid,
             operations,
             service,
+            mcp,
             benchmark,
             load,
             stress,
@@ -530,8 +573,17 @@ impl Settings {
                     body.as_ref().map(|b| b.0.len())
                 ),
                 OperationKind::Command { argv, cwd, .. } => format!("cmd {argv:?} {cwd:?}"),
+                OperationKind::Mcp(call) => format!("mcp {call:?}"),
             };
             h.update(format!("{}|{}|{kind}|{:?}\n", op.name, op.weight, op.timeout).as_bytes());
+        }
+        if let Some(m) = &self.mcp {
+            // Header and environment values may hold secrets: only the server and the mode.
+            let server = match &m.endpoint {
+                Endpoint::Stdio(c) => format!("stdio {} {:?}", c.command, c.args),
+                Endpoint::Http { url, .. } => format!("http {url}"),
+            };
+            h.update(format!("mcp {server} {}\n", m.session.as_str()).as_bytes());
         }
         h.update(
             format!(
@@ -552,6 +604,146 @@ impl Settings {
         );
         hex::encode(&h.finalize()[..8])
     }
+}
+
+/// Resolves `[mcp]`: exactly one of `command` (stdio) or `url` (Streamable HTTP), and the session mode.
+fn resolve_mcp(
+    m: &Spanned<McpConfig>,
+    name: &str,
+    text: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<McpSettings> {
+    let where_ = at(name, text, m);
+    let c = m.get_ref();
+    let session = match &c.session {
+        None => SessionMode::PerUser,
+        Some(v) => SessionMode::parse(v.get_ref()).ok_or_else(|| {
+            Error::Config(format!(
+                "{}: key `mcp.session`: expected \"per_user\", \"shared\" or \"churn\", got {:?}",
+                at(name, text, v),
+                v.get_ref()
+            ))
+        })?,
+    };
+    let endpoint = match (&c.command, &c.url) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(format!(
+                "{where_}: key `mcp`: set either `command` (stdio) or `url` (Streamable HTTP), not both"
+            )))
+        }
+        (None, None) => {
+            return Err(Error::Config(format!(
+                "{where_}: key `mcp`: set `command` (a stdio server perfgate spawns) or `url` (Streamable HTTP)"
+            )))
+        }
+        (Some(command), None) => {
+            if command.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp.command`: must not be empty"
+                )));
+            }
+            if !c.headers.is_empty() {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp.headers`: headers apply to `url` (Streamable HTTP), not to a stdio `command`"
+                )));
+            }
+            Endpoint::Stdio(StdioCommand {
+                command: command.clone(),
+                args: c.args.clone(),
+                env: c.env.iter().map(|(k, v)| (k.clone(), expand(v, env))).collect(),
+                cwd: c.cwd.as_ref().map(PathBuf::from),
+            })
+        }
+        (None, Some(url)) => {
+            let ok = url
+                .parse::<hyper::Uri>()
+                .ok()
+                .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
+            if !ok {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp.url`: {url:?} is not an http://host:port/path URL"
+                )));
+            }
+            if !c.args.is_empty() || !c.env.is_empty() || c.cwd.is_some() {
+                return Err(Error::Config(format!(
+                    "{where_}: key `mcp`: `args`, `env` and `cwd` apply to a stdio `command`, not to `url`"
+                )));
+            }
+            Endpoint::Http {
+                url: url.clone(),
+                headers: c
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), expand(v, env)))
+                    .collect(),
+            }
+        }
+    };
+    Ok(McpSettings { endpoint, session })
+}
+
+/// The MCP request of an operation, if it is one (`tool`, `resource`, `prompt` or `list_tools = true`).
+fn mcp_call(
+    op: &OperationConfig,
+    where_: &str,
+    name: &str,
+    text: &str,
+) -> Result<Option<McpCall>> {
+    let kinds = [
+        op.tool.is_some(),
+        op.resource.is_some(),
+        op.prompt.is_some(),
+        op.list_tools == Some(true),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
+    if kinds > 1 {
+        return Err(Error::Config(format!(
+            "{where_}: operation `{}`: set only one of `tool`, `resource`, `prompt`, `list_tools`",
+            op.name
+        )));
+    }
+    let arguments = match &op.arguments {
+        None => None,
+        Some(v) => {
+            if op.tool.is_none() && op.prompt.is_none() {
+                return Err(Error::Config(format!(
+                    "{}: key `operations.arguments`: operation `{}`: arguments go with `tool` or `prompt`",
+                    at(name, text, v),
+                    op.name
+                )));
+            }
+            match serde_json::to_value(v.get_ref()) {
+                Ok(serde_json::Value::Object(map)) => Some(map),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "{}: key `operations.arguments`: operation `{}`: expected a table, e.g. \
+                         arguments = {{ limit = 10 }}",
+                        at(name, text, v),
+                        op.name
+                    )))
+                }
+            }
+        }
+    };
+    Ok(if let Some(tool) = &op.tool {
+        Some(McpCall::Tool {
+            name: tool.clone(),
+            arguments,
+        })
+    } else if let Some(uri) = &op.resource {
+        Some(McpCall::Resource { uri: uri.clone() })
+    } else if let Some(prompt) = &op.prompt {
+        Some(McpCall::Prompt {
+            name: prompt.clone(),
+            arguments,
+        })
+    } else if op.list_tools == Some(true) {
+        Some(McpCall::ListTools)
+    } else {
+        None
+    })
 }
 
 /// The process environment as a map (only `PERFORMANCE_*` and what `${VAR}` expansion may need).

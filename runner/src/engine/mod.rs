@@ -7,6 +7,9 @@
 //! - [`Engine::load`]: a closed or open model over the weighted operation mix ([`phase`]).
 //! - [`Engine::stress`]: closed-model steps of rising concurrency, each warmed then measured, until a stop
 //!   rule fires ([`stress`]).
+//!
+//! Side operations (a target's setup work timed apart, e.g. `mcp.initialize`) are appended to each section's
+//! operations after the target's own, and never enter `overall`.
 
 pub mod events;
 pub mod phase;
@@ -24,7 +27,7 @@ use perfgate_reports::record::{
 use crate::system::Sampler;
 use crate::target::Target;
 use events::{Event, Observer, Observers};
-use phase::{Model, PhasePlan};
+use phase::{Model, PhaseOutcome, PhasePlan, SideOps};
 use stats::OpStats;
 
 pub use stress::{StressPlan, StressRules};
@@ -112,6 +115,9 @@ impl<T: Target> Engine<T> {
             .map(|o| o.name.clone())
             .collect();
         let mut operations = Vec::with_capacity(names.len());
+        let sides = SideOps::of_target(&*self.target);
+        let mut side_stats = vec![OpStats::default(); sides.names.len()];
+        let mut side_elapsed = Duration::ZERO;
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -139,7 +145,9 @@ impl<T: Target> Engine<T> {
             let op_mark = self.sampler.as_ref().map(|s| s.mark());
             let target = Arc::clone(&self.target);
             let local = tokio::task::LocalSet::new();
-            let (stats, elapsed) = local.block_on(&rt, bench_one(&*target, op, plan));
+            let (stats, elapsed) =
+                local.block_on(&rt, bench_one(&*target, op, plan, &sides, &mut side_stats));
+            side_elapsed += elapsed;
             let mut result = stats.to_result(name, elapsed);
             result.spawn_overhead_ms = self.target.overhead_ms(op).map(round3);
             if let (Some(s), Some(m)) = (&self.sampler, op_mark) {
@@ -154,6 +162,11 @@ impl<T: Target> Engine<T> {
                 label: name,
             });
             operations.push(result);
+        }
+        for (s, name) in side_stats.iter().zip(&sides.names) {
+            if s.total() > 0 {
+                operations.push(s.to_result(name, side_elapsed));
+            }
         }
         BenchmarkSection {
             iterations: plan.iterations,
@@ -201,6 +214,7 @@ impl<T: Target> Engine<T> {
             .zip(&names)
             .filter(|(s, _)| s.total() > 0)
             .map(|(s, n)| s.to_result(n, outcome.measured))
+            .chain(side_results(&outcome))
             .collect();
         let mut overall = outcome.stats.overall().to_result("all", outcome.measured);
         for r in operations.iter_mut().chain(std::iter::once(&mut overall)) {
@@ -294,6 +308,17 @@ impl<T: Target> Engine<T> {
     }
 }
 
+/// The results of a phase's side operations (those that ran at least once).
+pub(crate) fn side_results(outcome: &PhaseOutcome) -> impl Iterator<Item = OperationResult> + '_ {
+    outcome
+        .stats
+        .side
+        .iter()
+        .zip(&outcome.side_names)
+        .filter(|(s, _)| s.total() > 0)
+        .map(|(s, n)| s.to_result(n, outcome.measured))
+}
+
 /// Fills `memory_usage_mb` / `cpu_usage_percent` from a phase's resource summary: the target's when
 /// known, else the runner's (and says which).
 pub fn apply_resources(result: &mut OperationResult, system: &SystemSummary) {
@@ -317,13 +342,46 @@ fn failed_result(name: &str, message: &str) -> OperationResult {
     stats.to_result(name, Duration::ZERO)
 }
 
-async fn bench_one<T: Target>(target: &T, op: usize, plan: &BenchmarkPlan) -> (OpStats, Duration) {
+async fn bench_one<T: Target>(
+    target: &T,
+    op: usize,
+    plan: &BenchmarkPlan,
+    sides: &SideOps,
+    side_stats: &mut [OpStats],
+) -> (OpStats, Duration) {
     let mut stats = OpStats::default();
     let mut session = target.prepare().await;
     let limit = Duration::from_secs_f64(plan.max_seconds_per_operation.max(0.001));
+    let side = sides.of.get(op).copied().flatten();
+    // Setup (timed apart, recorded under its side operation, warm-up included). Err: the call cannot be
+    // made; the failure and the time the setup took are returned.
+    async fn setup<T: Target>(
+        target: &T,
+        s: &mut T::Session,
+        op: usize,
+        side: Option<usize>,
+        side_stats: &mut [OpStats],
+    ) -> Result<(), (Duration, crate::target::CallError)> {
+        let Some(side) = side else { return Ok(()) };
+        match phase::setup_with_timeout(target, s, op).await {
+            None => Ok(()),
+            Some((done, wall)) => match done.outcome {
+                Ok(()) => {
+                    side_stats[side].record_ok(done.took);
+                    Ok(())
+                }
+                Err(e) => {
+                    side_stats[side].record_err(done.took, &e);
+                    Err((wall, e))
+                }
+            },
+        }
+    }
     for _ in 0..plan.warmup_iterations {
         if let Ok(s) = session.as_mut() {
-            let _ = phase::call_with_timeout(target, s, op).await;
+            if setup(target, s, op, side, side_stats).await.is_ok() {
+                let _ = phase::call_with_timeout(target, s, op).await;
+            }
         }
     }
     let start = Instant::now();
@@ -331,12 +389,18 @@ async fn bench_one<T: Target>(target: &T, op: usize, plan: &BenchmarkPlan) -> (O
         if start.elapsed() >= limit {
             break;
         }
-        let t0 = Instant::now();
+        let mut t0 = Instant::now();
         if session.is_err() {
             session = target.prepare().await;
         }
         let outcome = match session.as_mut() {
-            Ok(s) => phase::call_with_timeout(target, s, op).await,
+            Ok(s) => match setup(target, s, op, side, side_stats).await {
+                Ok(()) => {
+                    t0 = Instant::now();
+                    phase::call_with_timeout(target, s, op).await
+                }
+                Err((_, e)) => Err(e),
+            },
             Err(e) => Err(e.clone()),
         };
         let latency = t0.elapsed();

@@ -14,6 +14,10 @@
 //!   more than 1 ms late are counted as late starts; those still not started when the phase ends are dropped
 //!   starts.
 //!
+//! Work a call needs first (a target's [`Target::setup`], e.g. an MCP initialize in `churn` mode) is timed
+//! apart and recorded under its side operation, for every phase second including warm-up; it never enters
+//! the operation's latency (in the open model it is subtracted from the time since the intended start).
+//!
 //! A phase is bounded in time: no request starts after the end, and requests still running `grace` after the
 //! end are abandoned (dropped with their workers' runtime).
 
@@ -30,7 +34,7 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant as TokioInstant;
 
 use super::stats::{IntervalStats, OpStats, PhaseStats};
-use crate::target::{CallError, ErrorKind, Outcome, Target};
+use crate::target::{CallError, ErrorKind, Outcome, SetupDone, Target};
 
 /// How requests are scheduled.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,10 +61,39 @@ pub struct PhasePlan {
     pub seed: u64,
 }
 
+/// The side operations of a target (see [`Target::setup_operation`]): their names, and for every operation
+/// the index of its side operation.
+#[derive(Clone, Debug, Default)]
+pub struct SideOps {
+    pub names: Vec<String>,
+    pub of: Vec<Option<usize>>,
+}
+
+impl SideOps {
+    pub fn of_target<T: Target>(target: &T) -> Self {
+        let mut names: Vec<String> = Vec::new();
+        let of = (0..target.operations().len())
+            .map(|op| {
+                let name = target.setup_operation(op)?;
+                Some(match names.iter().position(|n| n == name) {
+                    Some(i) => i,
+                    None => {
+                        names.push(name.to_string());
+                        names.len() - 1
+                    }
+                })
+            })
+            .collect();
+        Self { names, of }
+    }
+}
+
 /// What a phase measured.
 #[derive(Debug)]
 pub struct PhaseOutcome {
+    /// Per operation, and per side operation (named in `side_names`).
     pub stats: PhaseStats,
+    pub side_names: Vec<String>,
     pub timeline: Vec<TimelinePoint>,
     /// Wall time of the measured window.
     pub measured: Duration,
@@ -104,6 +137,7 @@ pub fn run_phase<T: Target>(
     mut on_tick: impl FnMut(&TimelinePoint, &IntervalStats),
 ) -> PhaseOutcome {
     let ops = target.operations().len();
+    let sides = Arc::new(SideOps::of_target(&**target));
     let users = plan.users.max(1);
     let workers = workers.clamp(1, users as usize);
     let total_weight: u32 = plan.weights.iter().sum();
@@ -125,6 +159,7 @@ pub fn run_phase<T: Target>(
         let tx = tx.clone();
         let plan = plan.clone();
         let weights = Arc::clone(&weights);
+        let sides = Arc::clone(&sides);
         // Users of this worker: global indices w, w + workers, …
         let my_users: Vec<u32> = (w as u32..users).step_by(workers).collect();
         handles.push(std::thread::spawn(move || {
@@ -152,6 +187,7 @@ pub fn run_phase<T: Target>(
                         users,
                     },
                     weights,
+                    sides,
                     my_users,
                     ops,
                     tx,
@@ -166,7 +202,7 @@ pub fn run_phase<T: Target>(
     let mut pending: Vec<Option<(usize, IntervalStats)>> = (0..n_seconds).map(|_| None).collect();
     let mut next_emit = 0u32;
     let mut timeline = Vec::with_capacity(n_seconds as usize);
-    let mut merged = PhaseStats::new(ops);
+    let mut merged = PhaseStats::with_side(ops, sides.names.len());
     let mut prepare = OpStats::default();
     let mut leftover = IntervalStats::new(ops);
     let mut late = 0;
@@ -248,6 +284,7 @@ pub fn run_phase<T: Target>(
     }
     PhaseOutcome {
         stats: merged,
+        side_names: sides.names.clone(),
         timeline,
         measured: plan.duration,
         late_starts: late,
@@ -287,12 +324,13 @@ async fn worker<T: Target>(
     plan: PhasePlan,
     timing: WorkerTiming,
     weights: Arc<[u32]>,
+    sides: Arc<SideOps>,
     my_users: Vec<u32>,
     ops: usize,
     tx: mpsc::Sender<WorkerMsg>,
 ) {
     let state = Rc::new(WorkerState {
-        stats: RefCell::new(PhaseStats::new(ops)),
+        stats: RefCell::new(PhaseStats::with_side(ops, sides.names.len())),
         prepare: RefCell::new(OpStats::default()),
         interval: RefCell::new(IntervalStats::new(ops)),
         active: Cell::new(0),
@@ -333,6 +371,7 @@ async fn worker<T: Target>(
         let target = Arc::clone(&target);
         let state = Rc::clone(&state);
         let weights = Arc::clone(&weights);
+        let sides = Arc::clone(&sides);
         let plan = plan.clone();
         tasks.push(tokio::task::spawn_local(async move {
             let mut rng = SmallRng::seed_from_u64(
@@ -346,14 +385,17 @@ async fn worker<T: Target>(
                         Duration::ZERO
                     };
                     closed_user(
-                        &*target, &state, &timing, offset, think_time, &weights, &mut rng,
+                        &*target, &state, &timing, offset, think_time, &weights, &sides, &mut rng,
                     )
                     .await
                 }
                 Model::Open { target_rps } => {
                     let per_worker = (target_rps / timing.workers as f64).max(1e-9);
                     let interval = Duration::from_secs_f64(1.0 / per_worker);
-                    open_user(&*target, &state, &timing, interval, &weights, &mut rng).await
+                    open_user(
+                        &*target, &state, &timing, interval, &weights, &sides, &mut rng,
+                    )
+                    .await
                 }
             }
         }));
@@ -414,6 +456,61 @@ pub(crate) async fn call_with_timeout<T: Target>(
             )),
         },
         None => target.call(session, op).await,
+    }
+}
+
+/// Runs the setup operation `op` needs (see [`Target::setup`]) under the operation's timeout. Returns what
+/// it did (`took` as reported by the target) and the wall time it took here, or `None` when nothing had to
+/// be done.
+pub(crate) async fn setup_with_timeout<T: Target>(
+    target: &T,
+    session: &mut T::Session,
+    op: usize,
+) -> Option<(SetupDone, Duration)> {
+    let t0 = Instant::now();
+    let done = match target.timeout(op) {
+        Some(limit) => match tokio::time::timeout(limit, target.setup(session, op)).await {
+            Ok(done) => done,
+            Err(_) => Some(SetupDone {
+                took: t0.elapsed(),
+                outcome: Err(CallError::new(
+                    ErrorKind::Timeout,
+                    format!("setup: no answer within {:.3}s", limit.as_secs_f64()),
+                )),
+            }),
+        },
+        None => target.setup(session, op).await,
+    };
+    done.map(|d| (d, t0.elapsed()))
+}
+
+/// Does the setup `op` needs and records it under its side operation. Returns the wall time it took here,
+/// and `Err` when it failed (the call cannot be made; the caller records the failure against `op`).
+async fn setup_recorded<T: Target>(
+    target: &T,
+    state: &WorkerState,
+    sides: &SideOps,
+    session: &mut T::Session,
+    op: usize,
+) -> Result<Duration, (Duration, CallError)> {
+    let Some(side) = sides.of.get(op).copied().flatten() else {
+        return Ok(Duration::ZERO);
+    };
+    match setup_with_timeout(target, session, op).await {
+        None => Ok(Duration::ZERO),
+        Some((done, wall)) => {
+            let mut stats = state.stats.borrow_mut();
+            match done.outcome {
+                Ok(()) => {
+                    stats.side[side].record_ok(done.took);
+                    Ok(wall)
+                }
+                Err(e) => {
+                    stats.side[side].record_err(done.took, &e);
+                    Err((wall, e))
+                }
+            }
+        }
     }
 }
 
@@ -478,6 +575,7 @@ async fn closed_user<T: Target>(
     offset: Duration,
     think_time: Duration,
     weights: &[u32],
+    sides: &SideOps,
     rng: &mut SmallRng,
 ) {
     tokio::time::sleep_until(TokioInstant::from_std(timing.phase_start + offset)).await;
@@ -492,10 +590,19 @@ async fn closed_user<T: Target>(
         let op = pick(weights, rng);
         let measured = t0 >= timing.measure_start;
         if let Some(s) = ensure_session(target, state, &mut session, op, None, measured).await {
-            let t1 = Instant::now();
-            let outcome = call_with_timeout(target, s, op).await;
-            if measured {
-                record(state, op, t1.elapsed(), &outcome);
+            match setup_recorded(target, state, sides, s, op).await {
+                Ok(_) => {
+                    let t1 = Instant::now();
+                    let outcome = call_with_timeout(target, s, op).await;
+                    if measured {
+                        record(state, op, t1.elapsed(), &outcome);
+                    }
+                }
+                Err((took, e)) => {
+                    if measured {
+                        record(state, op, took, &Err(e));
+                    }
+                }
             }
         }
         if !think_time.is_zero() {
@@ -511,6 +618,7 @@ async fn open_user<T: Target>(
     timing: &WorkerTiming,
     interval: Duration,
     weights: &[u32],
+    sides: &SideOps,
     rng: &mut SmallRng,
 ) {
     let mut session: Option<T::Session> = open_session(target, state).await.ok();
@@ -540,10 +648,20 @@ async fn open_user<T: Target>(
         if let Some(s) =
             ensure_session(target, state, &mut session, op, Some(intended), measured).await
         {
-            let outcome = call_with_timeout(target, s, op).await;
-            if measured {
-                // From the intended start: time spent waiting for a free user counts.
-                record(state, op, intended.elapsed(), &outcome);
+            match setup_recorded(target, state, sides, s, op).await {
+                Ok(setup) => {
+                    let outcome = call_with_timeout(target, s, op).await;
+                    if measured {
+                        // From the intended start: time spent waiting for a free user counts; the
+                        // setup's own time (recorded apart) does not.
+                        record(state, op, intended.elapsed().saturating_sub(setup), &outcome);
+                    }
+                }
+                Err((took, e)) => {
+                    if measured {
+                        record(state, op, took, &Err(e));
+                    }
+                }
             }
         }
         state.active.set(state.active.get() - 1);

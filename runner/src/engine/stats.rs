@@ -107,12 +107,20 @@ impl OpStats {
 #[derive(Clone, Debug)]
 pub struct PhaseStats {
     pub ops: Vec<OpStats>,
+    /// Side operations (work before calls timed apart, e.g. `mcp.initialize`), by side-operation index.
+    /// Not part of [`PhaseStats::overall`].
+    pub side: Vec<OpStats>,
 }
 
 impl PhaseStats {
     pub fn new(ops: usize) -> Self {
+        Self::with_side(ops, 0)
+    }
+
+    pub fn with_side(ops: usize, side: usize) -> Self {
         Self {
             ops: vec![OpStats::default(); ops],
+            side: vec![OpStats::default(); side],
         }
     }
 
@@ -120,9 +128,15 @@ impl PhaseStats {
         for (a, b) in self.ops.iter_mut().zip(&other.ops) {
             a.merge(b);
         }
+        if self.side.len() < other.side.len() {
+            self.side.resize(other.side.len(), OpStats::default());
+        }
+        for (a, b) in self.side.iter_mut().zip(&other.side) {
+            a.merge(b);
+        }
     }
 
-    /// All operations together.
+    /// All operations together (side operations excluded).
     pub fn overall(&self) -> OpStats {
         let mut all = OpStats::default();
         for op in &self.ops {

@@ -165,6 +165,7 @@ impl<T: Target> Engine<T> {
                     apply_resources(&mut r, &system);
                     r
                 })
+                .chain(super::side_results(&outcome))
                 .collect();
             let mut step = StressStep {
                 concurrency: c,

@@ -27,6 +27,18 @@ pub fn resolve_reports_rev(
     Ok(git.resolve_commit(&format!("refs/heads/{branch}"))?)
 }
 
+/// Fetches the reports branch from `remote` (one commit deep in a shallow repository) into its tracking ref;
+/// returns the tip, or `None` when the remote has no such branch.
+pub fn fetch_reports_branch(
+    repo: &Path,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<String>, BranchError> {
+    let git = Git::new(repo);
+    let shallow = git.run(&["rev-parse", "--is-shallow-repository"])? == "true";
+    Ok(super::remote::fetch_tip(&git, remote, branch, shallow)?)
+}
+
 /// Every run file under `runs/` of `rev` in the repository at `repo`.
 pub fn load_history(repo: &Path, rev: &str) -> Result<History, BranchError> {
     let git = Git::new(repo);

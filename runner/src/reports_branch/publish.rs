@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use perfgate_reports::history::Skipped;
-use perfgate_reports::layout::{is_run_file, run_file_path, INDEX_FILE};
+use perfgate_reports::layout::{is_run_file, run_file_bytes, run_file_path, INDEX_FILE};
 use perfgate_reports::retention::{files_to_prune, RetentionPolicy};
 use perfgate_reports::{History, Index, RunRecord};
 use rand::{Rng as _, SeedableRng as _};
@@ -89,7 +89,8 @@ impl std::fmt::Debug for PublishOptions {
 }
 
 /// What happened to the local branch after a publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LocalBranch {
     /// Created or fast-forwarded to the published commit.
     Updated,
@@ -100,7 +101,7 @@ pub enum LocalBranch {
 }
 
 /// The result of a publish (or a regeneration).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PublishOutcome {
     /// Branch-relative path of the run file (`None` for a regeneration).
     pub path: Option<String>,
@@ -130,7 +131,7 @@ pub fn publish(record: &RunRecord, opts: &PublishOptions) -> Result<PublishOutco
             total: shard.total,
         });
     }
-    let bytes = record.to_json_pretty();
+    let bytes = run_file_bytes(record);
     let path = run_file_path(record);
     update_branch(
         opts,
@@ -196,10 +197,11 @@ fn update_branch(
             std::thread::sleep(backoff(opts, attempt, &mut rng));
         }
         let local_tip = git.resolve_commit(&local_ref)?;
-        let base = match &opts.remote {
-            // The remote is the source of truth; a local-only branch seeds a remote that has none yet.
+        // What the push must find on the remote (compare-and-swap), and what the new commit builds on: the
+        // remote is the source of truth; a local-only branch seeds a remote that has none yet.
+        let (expected, base) = match &opts.remote {
             Some(remote) => match fetch_tip(&git, remote, &opts.branch, shallow) {
-                Ok(tip) => tip.or(local_tip.clone()),
+                Ok(tip) => (tip.clone(), tip.or(local_tip.clone())),
                 // Another publisher in this same repository is updating the tracking ref right now.
                 Err(e) if is_local_ref_race(&e) => {
                     last_loss = e.to_string();
@@ -207,7 +209,7 @@ fn update_branch(
                 }
                 Err(e) => return Err(e.into()),
             },
-            None => local_tip.clone(),
+            None => (local_tip.clone(), local_tip.clone()),
         };
         let built = build_commit(
             &git,
@@ -248,7 +250,7 @@ fn update_branch(
             } => (commit, pruned, skipped, runs),
         };
         let landed = match &opts.remote {
-            Some(remote) => match push(&git, remote, &opts.branch, &commit, base.as_deref())? {
+            Some(remote) => match push(&git, remote, &opts.branch, &commit, expected.as_deref())? {
                 PushResult::Pushed => true,
                 PushResult::Lost(reason) => {
                     last_loss = reason;
@@ -292,7 +294,7 @@ fn update_branch(
             path: new_run.as_ref().map(|r| r.path.clone()),
             commit,
             attempts: attempt,
-            created_branch: base.is_none(),
+            created_branch: expected.is_none(),
             unchanged: false,
             pruned,
             skipped,
@@ -325,7 +327,7 @@ fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
     if !check.success || opts.branch.starts_with('-') {
         return Err(BranchError::InvalidBranch(opts.branch.clone()));
     }
-    Ok(with_identity(git)?)
+    with_identity(git)
 }
 
 /// Commits need an author; a fresh CI machine has none configured. Use the configured identity when there is

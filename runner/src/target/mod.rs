@@ -6,10 +6,16 @@
 //! owns one [`Target::Session`] (an HTTP connection, an MCP session, …) created by [`Target::prepare`], which
 //! the engine times apart from the calls.
 //!
+//! Some targets need work before a call that is not the call's own cost — an MCP session in `churn` mode
+//! initializes a new session for every call. Such a target names a *side operation* for that work
+//! ([`Target::setup_operation`], e.g. `mcp.initialize`) and does it in [`Target::setup`]; the engine times it
+//! and records it under that name, never inside the operation's latency.
+//!
 //! The hot path is `call`: it returns an [`Outcome`] by value and must not allocate on success.
 
 pub mod command;
 pub mod http;
+pub mod mcp;
 pub mod suite;
 
 use std::borrow::Cow;
@@ -99,6 +105,14 @@ impl std::error::Error for CallError {}
 /// The result of one call.
 pub type Outcome = Result<(), CallError>;
 
+/// What a target's [`Target::setup`] did: how long the work took (timed by the target, which may report
+/// work done earlier, e.g. a shared session opened before the run) and whether it succeeded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetupDone {
+    pub took: Duration,
+    pub outcome: Outcome,
+}
+
 /// One named operation of a target and its weight in a load mix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OperationSpec {
@@ -123,6 +137,29 @@ pub trait Target: Send + Sync + 'static {
 
     /// Performs operation `op` once on `session`.
     fn call(&self, session: &mut Self::Session, op: usize) -> impl Future<Output = Outcome>;
+
+    /// The side operation under which the engine records [`Target::setup`] for `op` (e.g. `mcp.initialize`).
+    /// `None` (the default): `op` needs no setup and the engine never calls `setup` for it.
+    fn setup_operation(&self, _op: usize) -> Option<&str> {
+        None
+    }
+
+    /// Gets `session` ready for a call of `op` (opens an MCP session, …). Returns `None` when nothing had to
+    /// be done, else what was done, which the engine records under [`Target::setup_operation`]. A failed
+    /// setup fails the call too (with the setup's error).
+    fn setup(
+        &self,
+        _session: &mut Self::Session,
+        _op: usize,
+    ) -> impl Future<Output = Option<SetupDone>> {
+        std::future::ready(None)
+    }
+
+    /// Things the run record should warn about, collected after the run (e.g. a server process that exited
+    /// during the run, with its exit status and the tail of its stderr).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// The timeout the engine applies around each call (None: no timeout).
     fn timeout(&self, _op: usize) -> Option<Duration> {

@@ -6,7 +6,8 @@
 
 use super::command::CommandTarget;
 use super::http::{HttpSession, HttpTarget};
-use super::{CallError, OperationSpec, Outcome, Target};
+use super::mcp::{McpSession, McpTarget};
+use super::{CallError, OperationSpec, Outcome, SetupDone, Target};
 use perfgate_reports::record::TargetInfo;
 use std::time::Duration;
 
@@ -15,12 +16,14 @@ use std::time::Duration;
 pub enum Part {
     Http(HttpTarget),
     Command(CommandTarget),
+    Mcp(McpTarget),
 }
 
 /// A part's per-user session.
 pub enum PartSession {
     Http(HttpSession),
     Command,
+    Mcp(McpSession),
 }
 
 /// All operations of a suite.
@@ -70,12 +73,34 @@ impl SuiteTarget {
     pub fn parts(&self) -> &[Part] {
         &self.parts
     }
+
+    /// Opens one session of every MCP part before the run (in `shared` mode it stays the run's session).
+    /// A failure's kind says whether the server could not be reached or started at all.
+    pub async fn probe(&self) -> Result<(), CallError> {
+        for part in &self.parts {
+            if let Part::Mcp(m) = part {
+                m.probe().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends what the parts keep open across phases (the MCP shared session and its server), so that its
+    /// exit is part of the record. Called once after the last phase.
+    pub fn shutdown(&self) {
+        for part in &self.parts {
+            if let Part::Mcp(m) = part {
+                m.shutdown();
+            }
+        }
+    }
 }
 
 fn part_specs(part: &Part) -> &[OperationSpec] {
     match part {
         Part::Http(t) => t.operations(),
         Part::Command(t) => t.operations(),
+        Part::Mcp(t) => t.operations(),
     }
 }
 
@@ -95,6 +120,7 @@ impl Target for SuiteTarget {
                     t.prepare().await?;
                     PartSession::Command
                 }
+                Part::Mcp(t) => PartSession::Mcp(t.prepare().await?),
             });
         }
         Ok(sessions)
@@ -105,8 +131,36 @@ impl Target for SuiteTarget {
         match (&self.parts[p], &mut session[p]) {
             (Part::Http(t), PartSession::Http(s)) => t.call(s, i).await,
             (Part::Command(t), PartSession::Command) => t.call(&mut (), i).await,
+            (Part::Mcp(t), PartSession::Mcp(s)) => t.call(s, i).await,
             _ => unreachable!("sessions are created in the order of the parts"),
         }
+    }
+
+    fn setup_operation(&self, op: usize) -> Option<&str> {
+        let (p, i) = self.map[op];
+        match &self.parts[p] {
+            Part::Http(t) => t.setup_operation(i),
+            Part::Command(t) => t.setup_operation(i),
+            Part::Mcp(t) => t.setup_operation(i),
+        }
+    }
+
+    async fn setup(&self, session: &mut Vec<PartSession>, op: usize) -> Option<SetupDone> {
+        let (p, i) = self.map[op];
+        match (&self.parts[p], &mut session[p]) {
+            (Part::Mcp(t), PartSession::Mcp(s)) => t.setup(s, i).await,
+            _ => None,
+        }
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.parts
+            .iter()
+            .flat_map(|p| match p {
+                Part::Mcp(t) => t.warnings(),
+                Part::Http(_) | Part::Command(_) => Vec::new(),
+            })
+            .collect()
     }
 
     fn timeout(&self, op: usize) -> Option<Duration> {
@@ -114,6 +168,7 @@ impl Target for SuiteTarget {
         match &self.parts[p] {
             Part::Http(t) => t.timeout(i),
             Part::Command(t) => t.timeout(i),
+            Part::Mcp(t) => t.timeout(i),
         }
     }
 
@@ -123,12 +178,18 @@ impl Target for SuiteTarget {
             .flat_map(|p| match p {
                 Part::Http(t) => t.describe(),
                 Part::Command(t) => t.describe(),
+                Part::Mcp(t) => t.describe(),
             })
             .collect()
     }
 
     fn process_id(&self) -> Option<u32> {
-        self.pid
+        self.pid.or_else(|| {
+            self.parts.iter().find_map(|p| match p {
+                Part::Mcp(t) => t.process_id(),
+                _ => None,
+            })
+        })
     }
 
     fn overhead_ms(&self, op: usize) -> Option<f64> {
@@ -136,6 +197,7 @@ impl Target for SuiteTarget {
         match &self.parts[p] {
             Part::Http(t) => t.overhead_ms(i),
             Part::Command(t) => t.overhead_ms(i),
+            Part::Mcp(t) => t.overhead_ms(i),
         }
     }
 }
