@@ -139,6 +139,12 @@ pub struct OutputArgs {
     /// No progress output on stderr
     #[arg(short, long)]
     pub quiet: bool,
+    /// Push the run's metrics to this Prometheus Pushgateway at the end (PERFORMANCE_PUSHGATEWAY_URL)
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
+    /// Serve live Prometheus metrics on http://ADDR/metrics during the run (PERFORMANCE_METRICS_ADDR)
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = crate::config::DEFAULT_METRICS_ADDR)]
+    pub metrics_addr: Option<String>,
 }
 
 #[derive(Debug, Args)]

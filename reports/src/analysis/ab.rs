@@ -40,6 +40,7 @@ pub struct TrialSettings {
     pub bootstrap_iterations: usize,
     /// Seed of the bootstrap (default fixed, so the same trials give the same report).
     pub seed: u64,
+    /// The metrics compared.
     pub metrics: Vec<Metric>,
 }
 
@@ -74,7 +75,9 @@ pub fn min_trials_for(series: usize, fdr_q: f64) -> usize {
 /// One series judged from trials.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrialJudgement {
+    /// Median of the base trials.
     pub base_median: f64,
+    /// Median of the head trials.
     pub head_median: f64,
     /// Percent (points for the error rate).
     pub change_percent: f64,

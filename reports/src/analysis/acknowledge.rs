@@ -23,10 +23,12 @@ use crate::metric::Metric;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledgement {
+    /// The operation name.
     pub operation: String,
     /// `None`: every metric of the operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<Metric>,
+    /// Why the regression is accepted; shown wherever the row is.
     pub reason: String,
     /// The last day the acknowledgement holds (`YYYY-MM-DD`).
     pub until: NaiveDate,

@@ -231,17 +231,22 @@ pub fn judge_series(
 /// One series of a run for [`judge_run`]: its history (oldest first), the new value and the metric.
 #[derive(Clone, Copy, Debug)]
 pub struct SeriesInput<'a> {
+    /// Past values, oldest first.
     pub history: &'a [f64],
+    /// The new value.
     pub head: f64,
+    /// Which metric (the error rate is judged in points).
     pub metric: Metric,
 }
 
 /// The judgement of one series within a run, after the false-discovery control.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunJudgement {
+    /// The series-level judgement.
     pub series: SeriesJudgement,
     /// Benjamini–Hochberg adjusted p-value; `None` in the fallback.
     pub q_value: Option<f64>,
+    /// The verdict after FDR and threshold.
     pub verdict: Verdict,
 }
 
@@ -321,6 +326,7 @@ pub fn compare_with_history(
     };
     let mut rows = Vec::new();
     let mut fallbacks = 0usize;
+    let mut constants = 0usize;
     let mut cuts = 0usize;
     // Rows without a head value or without history are missing/new; the rest are judged together.
     let mut judged_keys: Vec<(SeriesKey, Vec<f64>, f64)> = Vec::new();
@@ -369,8 +375,12 @@ pub fn compare_with_history(
     let judgements = judge_run(&inputs, s);
     let tested = judgements.iter().filter(|j| j.q_value.is_some()).count();
     for ((key, _, hv), j) in judged_keys.into_iter().zip(judgements) {
-        if j.series.fallback {
+        let constant = j.series.fallback && j.series.runs_used >= s.min_runs;
+        if j.series.fallback && !constant {
             fallbacks += 1;
+        }
+        if constant {
+            constants += 1;
         }
         if j.series.cut_at_change_point {
             cuts += 1;
@@ -392,7 +402,9 @@ pub fn compare_with_history(
         row.baseline_runs = Some(j.series.runs_used);
         row.p_value = j.q_value;
         row.verdict = j.verdict;
-        if j.series.fallback {
+        if constant {
+            row.note = Some("history has no spread (every run equal): threshold alone".to_string());
+        } else if j.series.fallback {
             row.note = Some(format!(
                 "only {} usable run{} of history: threshold alone",
                 j.series.runs_used,
@@ -416,6 +428,11 @@ pub fn compare_with_history(
             "{fallbacks} series had fewer than {} usable runs of history and were judged by the {}% threshold alone.",
             s.min_runs,
             crate::metric::sig(s.threshold_percent)
+        ));
+    }
+    if constants > 0 {
+        notes.push(format!(
+            "{constants} series have no spread in their history (e.g. an error rate that was always 0) and were judged by the threshold alone."
         ));
     }
     if cuts > 0 {
@@ -591,6 +608,30 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_error_rate_history_judges_new_errors_by_points() {
+        let hist = history(10, 0.02, 7, &["a"]);
+        let head = record_with(vec![op("a", 100.0, 100.0, 1000, 30)]);
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        let row = c.row(TestType::Benchmark, "a", Metric::ErrorRate).unwrap();
+        assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+        assert_eq!(row.change_percent, Some(3.0));
+        assert!(
+            row.note.as_deref().unwrap().contains("no spread"),
+            "{row:?}"
+        );
+        assert!(
+            c.notes.iter().any(|n| n.contains("no spread")),
+            "{:?}",
+            c.notes
+        );
+        assert!(
+            !c.notes.iter().any(|n| n.contains("fewer than")),
+            "{:?}",
+            c.notes
+        );
+    }
+
+    #[test]
     fn new_and_missing_operations() {
         let hist = history(10, 0.02, 6, &["old", "kept"]);
         let head = record_with(vec![
@@ -619,6 +660,7 @@ mod tests {
         assert!(j.fallback && j.baseline.is_none() && j.change_percent.is_none());
         let j = judge_series(&[5.0; 10], 5.0, false, 1, &s);
         assert!(j.fallback, "constant history has no noise estimate");
+        assert_eq!(j.runs_used, 10);
         assert_eq!(j.change_percent, Some(0.0));
         let j = judge_series(&[0.0; 10], 3.0, true, 1, &s);
         assert_eq!(j.change_percent, Some(3.0));

@@ -82,8 +82,11 @@ pub fn single_point_ratio_alarm(previous: f64, head: f64, ratio: f64) -> bool {
 /// One row of the evaluation table.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EvalRow {
+    /// Noise, coefficient of variation in percent.
     pub cov_percent: f64,
+    /// Step size in percent.
     pub step_percent: f64,
+    /// Runs of history before the step.
     pub history_runs: usize,
     /// perfgate's history gate: recall of a step on 1 of 50 operations at the head run.
     pub gate_recall: f64,
@@ -98,7 +101,9 @@ pub struct EvalRow {
 /// False alarms on stable operations.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FalseAlarmRow {
+    /// Noise, coefficient of variation in percent.
     pub cov_percent: f64,
+    /// Runs of history.
     pub history_runs: usize,
     /// Fraction of runs (50 stable operations each) with any regression verdict from perfgate's gate.
     pub gate_runs_with_alarm: f64,
@@ -113,10 +118,15 @@ pub struct FalseAlarmRow {
 /// Parameters of an evaluation run.
 #[derive(Clone, Debug)]
 pub struct EvalConfig {
+    /// Operations per run (50 in the goals).
     pub operations: usize,
+    /// Runs (or series) per cell.
     pub trials: usize,
+    /// PRNG seed.
     pub seed: u64,
+    /// The history gate settings evaluated.
     pub settings: HistorySettings,
+    /// The change-point settings evaluated.
     pub changepoints: ChangePointSettings,
 }
 

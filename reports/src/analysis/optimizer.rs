@@ -36,9 +36,12 @@ use crate::record::{
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Nothing above `low`.
     #[default]
     Ok,
+    /// A `medium` recommendation.
     Warning,
+    /// A `high` recommendation.
     Critical,
 }
 
@@ -80,10 +83,15 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendationType {
+    /// Latency levels, tails or regressions.
     Latency,
+    /// Throughput, capacity, the stress curve.
     Throughput,
+    /// Failed requests.
     Errors,
+    /// Memory level or growth.
     Memory,
+    /// CPU use.
     Cpu,
     /// The load generator (perfgate itself) limited or distorted the measurement.
     Generator,
@@ -106,19 +114,27 @@ impl RecommendationType {
 /// One recommendation: `{type, severity, message, suggestions[]}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
+    /// What it is about (`type` in JSON).
     #[serde(rename = "type")]
     pub kind: RecommendationType,
+    /// How much it matters.
     pub severity: Severity,
+    /// What the record shows, in one sentence.
     pub message: String,
+    /// What to do, chosen by the evidence.
     pub suggestions: Vec<String>,
 }
 
 /// Status and recommendations of one operation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OperationAnalysis {
+    /// The schedule.
     pub test_type: TestType,
+    /// The operation name.
     pub operation: String,
+    /// ok, warning or critical.
     pub status: Status,
+    /// The findings, most severe first when rendered.
     pub recommendations: Vec<Recommendation>,
 }
 

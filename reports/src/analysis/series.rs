@@ -15,6 +15,7 @@ use super::compare::SeriesKey;
 /// skipped, so indices can jump).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
+    /// `(record index, value)`, oldest first.
     pub points: Vec<(usize, f64)>,
 }
 

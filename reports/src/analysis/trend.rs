@@ -16,15 +16,23 @@ use crate::record::RunRecord;
 /// One change point, with the run where it first shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangePointReport {
+    /// The first run after the change.
     pub run_id: String,
+    /// Its commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha: Option<String>,
+    /// Its commit message (first line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_message: Option<String>,
+    /// When it ran.
     pub started_at: DateTime<Utc>,
+    /// Mean before the change (back to the previous change point).
     pub before_mean: f64,
+    /// Mean after (up to the next).
     pub after_mean: f64,
+    /// `(after / before − 1) × 100`.
     pub magnitude_percent: f64,
+    /// Adjusted p-value of the split (see `changepoint`).
     pub p_value: f64,
     /// True when the change made the metric worse (direction-aware: a throughput drop is a regression).
     pub regression: bool,
@@ -33,10 +41,12 @@ pub struct ChangePointReport {
 /// The change points of one series.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesChanges {
+    /// Which series.
     #[serde(flatten)]
     pub key: SeriesKey,
     /// How many runs the series has.
     pub runs: usize,
+    /// Oldest first.
     pub change_points: Vec<ChangePointReport>,
 }
 
@@ -45,6 +55,7 @@ pub struct SeriesChanges {
 pub struct HistoryChanges {
     /// Runs analysed.
     pub runs: usize,
+    /// The settings used.
     pub settings: Option<ChangePointSettings>,
     /// Only series with at least one change point.
     pub series: Vec<SeriesChanges>,

@@ -19,8 +19,11 @@ use super::table::{Align, Table};
 /// An output format of a comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// `md`
     Markdown,
+    /// `json`
     Json,
+    /// `text`
     Text,
 }
 
@@ -116,6 +119,15 @@ pub fn noise_text(r: &ComparisonRow) -> String {
     }
 }
 
+/// The minimum detectable change of a history row: "≥12%" ("—" when unknown).
+pub fn mdc_text(r: &ComparisonRow) -> String {
+    match r.mdc_percent {
+        Some(m) if r.metric == Metric::ErrorRate => format!("≥{} pts", sig(m)),
+        Some(m) => format!("≥{}%", sig(m)),
+        None => "—".into(),
+    }
+}
+
 /// The verdict cell: "regressed", "regressed (acknowledged)".
 pub fn verdict_text(r: &ComparisonRow) -> String {
     match &r.acknowledged {
@@ -136,6 +148,8 @@ pub fn to_text(c: &Comparison) -> String {
         ("head", Align::Right),
         ("change", Align::Right),
         ("noise", Align::Right),
+        ("p", Align::Right),
+        ("detects", Align::Right),
         ("verdict", Align::Left),
     ]);
     for r in &c.rows {
@@ -147,10 +161,15 @@ pub fn to_text(c: &Comparison) -> String {
             value(r, r.head),
             r.change_text(),
             noise_text(r),
+            r.p_value.map(format_p).unwrap_or_else(|| "—".into()),
+            mdc_text(r),
             verdict_text(r),
         ]);
     }
     out.push_str(&t.to_text(""));
+    if c.rows.iter().any(|r| r.mdc_percent.is_some()) {
+        out.push_str("detects: the smallest change this series' gate catches (80% power, alone in the run)\n");
+    }
     for note in &c.notes {
         let _ = writeln!(out, "note: {note}");
     }
@@ -170,6 +189,7 @@ pub fn markdown_rows<'a>(
         ("Change", Align::Right),
         ("Noise", Align::Right),
         ("p", Align::Right),
+        ("Detects", Align::Right),
         ("Verdict", Align::Left),
     ]);
     for r in rows {
@@ -181,6 +201,7 @@ pub fn markdown_rows<'a>(
             r.change_text(),
             noise_text(r),
             r.p_value.map(format_p).unwrap_or_else(|| "—".into()),
+            mdc_text(r),
             verdict_text(r),
         ]);
     }
@@ -289,5 +310,30 @@ mod tests {
             !changed_table.contains("| `a` benchmark"),
             "unchanged rows only in details: {md}"
         );
+    }
+
+    #[test]
+    fn history_rows_show_what_the_gate_can_detect() {
+        use crate::analysis::baseline::{compare_with_history, HistorySettings};
+        let hist: Vec<_> = (0..12)
+            .map(|i| {
+                let f = 1.0 + 0.02 * ((i * 7 % 5) as f64 - 2.0);
+                let mut r = record_with(vec![op("a", 100.0 * f, 100.0, 1000, 0)]);
+                r.run_id = format!("h{i}");
+                r.started_at = crate::test_support::t0() + chrono::Duration::hours(i);
+                r
+            })
+            .collect();
+        let head = record_with(vec![op("a", 101.0, 100.0, 1000, 0)]);
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        let text = to_text(&c);
+        let p95 = text
+            .lines()
+            .find(|l| l.starts_with("a ") && l.contains(" p95 "))
+            .unwrap();
+        assert!(p95.contains('≥') && p95.ends_with("unchanged"), "{text}");
+        assert!(text.contains("detects: the smallest change"), "{text}");
+        let md = to_markdown(&c);
+        assert!(md.contains("| Detects |"), "{md}");
     }
 }

@@ -56,11 +56,14 @@ pub struct CommentLinks {
 /// Everything the comment is made from.
 #[derive(Clone, Debug)]
 pub struct CommentInput<'a> {
+    /// The suite name (marker and title).
     pub suite: &'a str,
     /// The head run; its `analysis` gives status, gates and recommendations (and the comparison, unless
     /// `comparison` is given).
     pub head: &'a RunRecord,
+    /// A comparison to show instead of the one in the head's analysis.
     pub comparison: Option<&'a Comparison>,
+    /// Optional links.
     pub links: CommentLinks,
 }
 

@@ -19,6 +19,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         &Overrides {
             duration: args.duration,
             output_dir: args.output.output_dir.clone(),
+            pushgateway: args.output.pushgateway.clone(),
+            metrics_addr: args.output.metrics_addr.clone(),
             ..Default::default()
         },
     )?;

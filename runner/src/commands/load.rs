@@ -79,6 +79,8 @@ pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             concurrency: Some(args.concurrency),
             target_rps: args.rps,
             output_dir: args.output.output_dir.clone(),
+            pushgateway: args.output.pushgateway.clone(),
+            metrics_addr: args.output.metrics_addr.clone(),
             base_url: Some(base),
             ..Default::default()
         },

@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::environment::{detect_environment, detect_git};
 use crate::error::{Error, ExitStatus, Result};
+use crate::monitoring::Monitoring;
 use crate::output::{self, WrittenFiles};
 use crate::service::Service;
 use crate::system::Sampler;
@@ -53,12 +54,16 @@ pub fn execute(
     if opts.write_files {
         output::prepare_dir(&settings.output_dir)?;
     }
+    let known_target = settings.service.is_some() || settings.target_pid.is_some();
+    let monitoring = Monitoring::start(settings, if known_target { "target" } else { "runner" })?;
     let mut service = match &settings.service {
         Some(s) => Some(Service::start(s, settings.base_url.as_deref())?),
         None => None,
     };
     let pid = service.as_ref().map(Service::pid).or(settings.target_pid);
-    let target = Arc::new(crate::suite::build_target(settings, pid)?);
+    let target = Arc::new(
+        crate::suite::build_target(settings, pid)?.with_trace_propagation(monitoring.propagation()),
+    );
     check_reachable(&target, settings)?;
     // A stdio MCP server in `shared` mode is the target process (its session was opened by the check).
     let pid = pid.or_else(|| target.process_id());
@@ -75,6 +80,9 @@ pub fn execute(
     }
     if let Some(p) = crate::progress::for_stderr(opts.quiet) {
         engine.observe(p);
+    }
+    for o in monitoring.observers() {
+        engine.observe(o);
     }
 
     let started_at = Utc::now();
@@ -139,6 +147,7 @@ pub fn execute(
     }
 
     let analysis = crate::commands::run::analyze(&mut record, settings)?;
+    monitoring.finish(&mut record);
     let summary_text = perfgate_reports::render::text_summary::render(&record);
     let report_md = perfgate_reports::render::optimization_report::render(
         &record,

@@ -36,6 +36,8 @@ fn overrides(args: &RunArgs) -> Overrides {
         target_rps: args.target_rps,
         output_dir: args.output.output_dir.clone(),
         base_url: args.base_url.clone(),
+        pushgateway: args.output.pushgateway.clone(),
+        metrics_addr: args.output.metrics_addr.clone(),
     }
 }
 

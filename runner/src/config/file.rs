@@ -64,6 +64,9 @@ pub struct TargetConfig {
     pub request_timeout: Option<f64>,
     /// PID of the service process to sample (when perfgate does not start it).
     pub pid: Option<u32>,
+    /// Send a W3C `traceparent` header (the run's trace id, a new span id per request) with every HTTP
+    /// request, so that the service's own spans join the run's trace.
+    pub propagate_trace_context: Option<bool>,
 }
 
 /// `[service]`: a process perfgate starts before the suite and stops after it.
