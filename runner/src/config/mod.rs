@@ -1096,6 +1096,8 @@ concurrent_users = 4
         };
         let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
         assert!(err.contains("--metrics-addr"), "{err}");
+    }
+
     const MCP: &str = r#"
 [mcp]
 command = "my-server"
