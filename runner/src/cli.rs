@@ -233,9 +233,17 @@ pub struct RunArgs {
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (i, n) = s.split_once('/').ok_or_else(|| format!("{s:?}: expected I/N, e.g. 2/4"))?;
-    let i: u32 = i.trim().parse().map_err(|_| format!("{s:?}: I is not a number"))?;
-    let n: u32 = n.trim().parse().map_err(|_| format!("{s:?}: N is not a number"))?;
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 2/4"))?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: I is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: N is not a number"))?;
     if i == 0 || n == 0 || i > n {
         return Err(format!("{s:?}: expected 1 <= I <= N"));
     }

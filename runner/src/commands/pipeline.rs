@@ -272,7 +272,9 @@ fn shared_run_id(env: &BTreeMap<String, String>, digest: &str) -> String {
     match env.get("GITHUB_RUN_ID").filter(|v| !v.is_empty()) {
         Some(run) => format!(
             "gh{run}-{}-{}",
-            env.get("GITHUB_RUN_ATTEMPT").map(String::as_str).unwrap_or("1"),
+            env.get("GITHUB_RUN_ATTEMPT")
+                .map(String::as_str)
+                .unwrap_or("1"),
             &digest[..digest.len().min(8)]
         ),
         None => new_run_id(),
