@@ -5,9 +5,13 @@ use std::time::Duration;
 use perfgate::reports::gates::Gates;
 use perfgate::{profiler, Profiler, Run};
 
+/// Serializes the tests of this binary (`cargo test` runs them on parallel threads): the resource
+/// readings are process-wide, so another test's allocations would show in this one's memory delta.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "current_thread")]
 async fn profiled_blocks_are_measured_per_name() {
-    // The only timing assertion of this binary; the other tests are quick and do not load the machine.
+    let _serial = SERIAL.lock().await;
     let p = profiler();
     for i in 0..20u32 {
         let r = p
@@ -48,6 +52,7 @@ async fn profiled_blocks_are_measured_per_name() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn memory_growth_inside_a_block_shows_as_its_delta() {
+    let _serial = SERIAL.lock().await;
     let p = Profiler::new("mem");
     let mut keep = Vec::new();
     for _ in 0..3 {
@@ -75,6 +80,7 @@ async fn memory_growth_inside_a_block_shows_as_its_delta() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_panic_is_recorded_then_resumed() {
+    let _serial = SERIAL.lock().await;
     let p = profiler();
     let p2 = p.clone();
     let handle = tokio::spawn(async move {
@@ -99,6 +105,7 @@ async fn a_panic_is_recorded_then_resumed() {
 
 #[tokio::test]
 async fn clones_on_many_tasks_share_their_figures() {
+    let _serial = SERIAL.lock().await;
     let p = profiler();
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -119,6 +126,7 @@ async fn clones_on_many_tasks_share_their_figures() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_record_reads_back_and_can_be_gated() {
+    let _serial = SERIAL.lock().await;
     let p = Profiler::with_options("profiled-suite", false);
     for _ in 0..5 {
         p.profile("step", async {
@@ -148,5 +156,6 @@ async fn the_record_reads_back_and_can_be_gated() {
     assert!(!fail.passed(), "{}", fail.summary_text());
     let dir = tempfile::tempdir().unwrap();
     let files = fail.write_files(dir.path()).unwrap();
-    assert_eq!(files.files.len(), 4, "{:?}", files.files);
+    // benchmark results, optimization report, summary, Prometheus textfile, run record
+    assert_eq!(files.files.len(), 5, "{:?}", files.files);
 }

@@ -303,12 +303,13 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
         .as_ref()
         .map(|s| s.summary_since(Mark::start(), engine.workers()))
         .unwrap_or_default();
-    let warnings = run_warnings(
+    let mut warnings = target.warnings();
+    warnings.extend(run_warnings(
         benchmark.as_ref(),
         load.as_ref(),
         stress.as_ref(),
         &mut system,
-    );
+    ));
     let test_type = match (&benchmark, &load, &stress) {
         (Some(_), None, None) => "benchmark",
         (None, Some(_), None) => "load",

@@ -8,14 +8,15 @@ use crate::cli::HistoryArgs;
 use crate::error::{Error, ExitStatus, Result};
 use crate::reports_branch::redact::redact;
 use crate::reports_branch::{
-    fetch_reports_branch, load_history, load_history_dir, resolve_reports_rev, BranchError,
+    fetch_reports_branch, load_history_dir_with, load_history_with, resolve_reports_rev,
+    BranchError, Histograms,
 };
 
 use super::reports_config::{branch_and_remote, load_config};
 
 pub fn run(args: &HistoryArgs) -> Result<ExitStatus> {
     let history = match &args.dir {
-        Some(dir) => load_history_dir(dir)?,
+        Some(dir) => load_history_dir_with(dir, Histograms::Skip)?,
         None => {
             let cfg = load_config(&args.at)?;
             let (branch, remote) = branch_and_remote(&args.at, cfg.as_ref());
@@ -27,7 +28,7 @@ pub fn run(args: &HistoryArgs) -> Result<ExitStatus> {
             }
             let rev = resolve_reports_rev(&args.at.repo, &branch, Some(&remote))?
                 .ok_or(BranchError::MissingBranch(branch))?;
-            load_history(&args.at.repo, &rev)?
+            load_history_with(&args.at.repo, &rev, Histograms::Skip)?
         }
     };
     for s in &history.skipped {

@@ -24,6 +24,7 @@ pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
             workers: args.workers,
             quiet: args.output.quiet,
             write_files: args.save || args.output.output_dir.is_some(),
+            baseline: None,
         },
     )?;
     print_finished(&finished, args.output.json);

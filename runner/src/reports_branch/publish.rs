@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use perfgate_reports::history::Skipped;
+use perfgate_reports::history::{parse_run_file, Histograms, Skipped};
 use perfgate_reports::layout::{is_run_file, run_file_bytes, run_file_path, INDEX_FILE};
 use perfgate_reports::retention::{files_to_prune, RetentionPolicy};
 use perfgate_reports::{History, Index, RunRecord};
@@ -149,6 +149,9 @@ pub fn regenerate(opts: &PublishOptions) -> Result<PublishOutcome, BranchError> 
     update_branch(opts, None)
 }
 
+/// Run files parsed so far, by (path, blob id).
+type ParseCache = HashMap<(String, String), Result<RunRecord, Skipped>>;
+
 struct NewRun<'a> {
     path: String,
     bytes: Vec<u8>,
@@ -188,7 +191,7 @@ fn update_branch(
         None => None,
     };
     let now = opts.now.unwrap_or_else(Utc::now);
-    let mut cache: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut cache: ParseCache = HashMap::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(jitter_seed());
     let mut last_loss = String::new();
     let max_attempts = opts.max_attempts.max(1);
@@ -429,7 +432,7 @@ fn build_commit(
     base: Option<&str>,
     new_run: Option<(&NewRun<'_>, &str)>,
     now: DateTime<Utc>,
-    cache: &mut HashMap<String, Vec<u8>>,
+    cache: &mut ParseCache,
 ) -> Result<Built, BranchError> {
     let entries: BTreeMap<String, TreeEntry> = match base {
         Some(b) => git
@@ -459,32 +462,39 @@ fn build_commit(
     let pruned = files_to_prune(&run_paths, &opts.retention, now, &keep);
     let pruned_set: BTreeSet<&str> = pruned.iter().map(String::as_str).collect();
 
-    // The history of the resulting tree, read from the run files (blobs cached across attempts).
+    // The history of the resulting tree, read from its run files. Parsed files are cached across attempts,
+    // so a retry after a lost race reads only the files the winner added. Without a site hook nothing needs
+    // the latency histograms, and not decoding them makes reading a run file several times faster.
+    let histograms = if opts.site.is_some() {
+        Histograms::Keep
+    } else {
+        Histograms::Skip
+    };
     let kept: Vec<&TreeEntry> = entries
         .values()
         .filter(|e| is_run_file(&e.path) && !pruned_set.contains(e.path.as_str()))
         .collect();
-    let missing: Vec<String> = kept
+    let missing: Vec<&TreeEntry> = kept
         .iter()
-        .filter(|e| !cache.contains_key(&e.id))
-        .map(|e| e.id.clone())
+        .filter(|e| !cache.contains_key(&(e.path.clone(), e.id.clone())))
+        .copied()
         .collect();
-    for (id, bytes) in missing.iter().zip(git.read_objects(&missing)?) {
-        cache.insert(id.clone(), bytes.unwrap_or_default());
+    let ids: Vec<String> = missing.iter().map(|e| e.id.clone()).collect();
+    for (e, bytes) in missing.iter().zip(git.read_objects(&ids)?) {
+        let parsed = parse_run_file(&e.path, &bytes.unwrap_or_default(), histograms);
+        cache.insert((e.path.clone(), e.id.clone()), parsed);
     }
-    let mut files: Vec<(String, Vec<u8>)> = kept
+    let mut parsed: Vec<(String, Result<RunRecord, Skipped>)> = kept
         .iter()
-        .map(|e| {
-            (
-                e.path.clone(),
-                cache.get(&e.id).cloned().unwrap_or_default(),
-            )
+        .filter_map(|e| {
+            let p = cache.get(&(e.path.clone(), e.id.clone()))?;
+            Some((e.path.clone(), p.clone()))
         })
         .collect();
     if let Some((run, _)) = new_run {
-        files.push((run.path.clone(), run.bytes.clone()));
+        parsed.push((run.path.clone(), Ok(run.record.clone())));
     }
-    let history = History::from_files(files);
+    let history = History::from_parsed(parsed);
 
     // Derived files.
     let mut derived: Vec<(String, Vec<u8>)> = vec![(

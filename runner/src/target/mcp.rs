@@ -37,6 +37,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 
 use super::{CallError, ErrorKind, OperationSpec, Outcome, SetupDone, Target};
+use crate::system::ProcessSet;
 use process::{describe_status, ServerProcess, StdioCommand};
 
 /// The side operation under which session initializations are recorded.
@@ -209,6 +210,8 @@ struct Core {
     init_timeout: Duration,
     facts: OnceLock<ServerFacts>,
     initializes: std::sync::atomic::AtomicU64,
+    /// The stdio server processes alive (what the sampler follows as the target).
+    processes: ProcessSet,
 }
 
 /// An MCP server and its operations.
@@ -263,6 +266,7 @@ impl McpTarget {
                 init_timeout,
                 facts: OnceLock::new(),
                 initializes: std::sync::atomic::AtomicU64::new(0),
+                processes: ProcessSet::default(),
             }),
             endpoint,
             mode,
@@ -285,6 +289,11 @@ impl McpTarget {
             Endpoint::Stdio(cmd) => cmd.display(),
             Endpoint::Http { url, .. } => url.clone(),
         }
+    }
+
+    /// The stdio server processes of the run (None for Streamable HTTP): the sampler's target.
+    pub fn processes(&self) -> Option<ProcessSet> {
+        matches!(self.endpoint, Endpoint::Stdio(_)).then(|| self.core.processes.clone())
     }
 
     /// Checks before the run that a session can be opened (spawn + initialize); in `shared` mode the
@@ -348,12 +357,13 @@ impl Core {
         };
         let conn = match &self.endpoint {
             Endpoint::Stdio(cmd) => {
-                let (process, stdout, stdin) = ServerProcess::spawn(cmd).map_err(|e| {
-                    CallError::new(
-                        ErrorKind::Other("spawn".into()),
-                        format!("{}: {e}", cmd.command),
-                    )
-                })?;
+                let (process, stdout, stdin) = ServerProcess::spawn(cmd, Some(&self.processes))
+                    .map_err(|e| {
+                        CallError::new(
+                            ErrorKind::Other("spawn".into()),
+                            format!("{}: {e}", cmd.command),
+                        )
+                    })?;
                 match tokio::time::timeout(limit, info.serve((stdout, stdin))).await {
                     Ok(Ok(client)) => Connection {
                         client,

@@ -28,7 +28,7 @@ use perfgate_reports::render::{optimization_report, text_summary};
 use perfgate_reports::RunRecord;
 
 use crate::commands::pipeline::{execute, ExecOptions};
-use crate::commands::run::{analyze_with, load_settings};
+use crate::commands::run::{analyze_with_comparison, load_settings};
 use crate::config::{self, Overrides};
 use crate::error::{Error, ExitStatus, Result};
 use crate::github::workflow::{annotation, append_output, append_summary, Level};
@@ -186,6 +186,8 @@ fn run_suite(
             workers: None,
             quiet,
             write_files: false,
+            // The baseline comes from the reports branch below, once the run's fingerprint is known.
+            baseline: None,
         },
     )?;
     let mut record = finished.record;
@@ -214,7 +216,7 @@ fn run_suite(
             text: n.clone(),
         });
     }
-    analyze_with(&mut record, &settings, comparison)?;
+    analyze_with_comparison(&mut record, &settings, comparison)?;
     let written = output::write_run(
         &settings.output_dir,
         &record,
