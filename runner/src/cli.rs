@@ -42,6 +42,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Turn an oha JSON output or a k6 summary export into a run record (to seed the history).
     Import(ImportArgs),
+    /// The GitHub Action: run, judge against the reports branch, comment on the pull request or publish
+    /// (reads INPUT_* and GITHUB_* as set by action.yml).
+    Action(commands::action::ActionArgs),
     /// The trend site: build it from a reports folder, or serve it locally.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -533,6 +536,7 @@ pub fn main() -> ExitCode {
         Command::Load(a) => commands::load::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Init(a) => commands::init::run(a),
+        Command::Action(a) => commands::action::run(a),
         Command::Site(SiteCommand::Build(a)) => commands::site::build(a),
         Command::Site(SiteCommand::Serve(a)) => commands::site::serve(a),
         Command::Publish(a) => commands::publish::run(a),

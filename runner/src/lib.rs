@@ -35,6 +35,7 @@ pub mod demo;
 pub mod engine;
 pub mod environment;
 pub mod error;
+pub mod github;
 pub mod monitoring;
 pub mod output;
 pub mod progress;

@@ -22,6 +22,8 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
+pub mod github_fake;
+
 /// Path of the perfgate binary built for these tests: `CARGO_BIN_EXE_perfgate-under-test` when Cargo or
 /// nextest set it at run time, else next to the test executable's `deps/` folder, where Cargo puts it.
 pub fn perfgate_bin() -> PathBuf {
@@ -282,4 +284,88 @@ pub fn write_config(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("perfgate.toml");
     std::fs::write(&p, text).expect("write config");
     p
+}
+
+/// A loopback server of fixed files (a stand-in for a release download host), recording every path asked
+/// for. Unknown paths answer 404. Dropping it stops it.
+pub struct StaticServer {
+    pub addr: SocketAddr,
+    requested: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StaticServer {
+    pub fn start(files: std::collections::BTreeMap<String, Vec<u8>>) -> StaticServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let requested = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let files = Arc::new(files);
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let req_log = Arc::clone(&requested);
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => return,
+                        accepted = listener.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            let files = Arc::clone(&files);
+                            let log = Arc::clone(&req_log);
+                            tokio::spawn(async move {
+                                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                                    let path = req.uri().path().to_string();
+                                    log.lock().unwrap_or_else(|e| e.into_inner()).push(path.clone());
+                                    let resp = match files.get(&path) {
+                                        Some(bytes) => Response::new(Full::new(Bytes::from(bytes.clone()))),
+                                        None => Response::builder()
+                                            .status(StatusCode::NOT_FOUND)
+                                            .body(Full::new(Bytes::from_static(b"Not Found")))
+                                            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
+                                    };
+                                    async move { Ok::<_, Infallible>(resp) }
+                                });
+                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                            });
+                        }
+                    }
+                }
+            });
+        });
+        StaticServer {
+            addr,
+            requested,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Paths asked for so far, in order.
+    pub fn requested(&self) -> Vec<String> {
+        self.requested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

@@ -387,6 +387,53 @@ fn respond(site: &RwLock<SiteMap>, req: &Request<Incoming>) -> Response<Full<Byt
     r
 }
 
+/// The site as the publisher's [`SiteHook`](crate::reports_branch::SiteHook): rendered into the reports
+/// branch from the runs on its new tip on every publish (after a lost push race too), with histograms kept
+/// for the newest [`HISTOGRAM_RUNS`] runs as `site build` does. `base_path` is where GitHub Pages serves the
+/// branch (`/repo/`).
+pub fn publish_hook(base_path: &str) -> Result<Arc<dyn crate::reports_branch::SiteHook>> {
+    let opts = options(base_path)?;
+    Ok(Arc::new(
+        move |history: &perfgate_reports::History| -> std::result::Result<Vec<crate::reports_branch::DerivedFile>, String> {
+            // Newest first, so the first ones keep their histograms.
+            let mut records: Vec<RunRecord> = history.runs.iter().rev().map(|r| r.record.clone()).collect();
+            for r in records.iter_mut().skip(HISTOGRAM_RUNS) {
+                drop_histograms(r);
+            }
+            let input = SiteInput {
+                records,
+                ..SiteInput::default()
+            };
+            build_site(&input, &opts)
+                .map(|files| {
+                    files
+                        .into_iter()
+                        .map(|f| crate::reports_branch::DerivedFile {
+                            path: f.path,
+                            bytes: f.bytes,
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string())
+        },
+    ))
+}
+
+fn drop_histograms(r: &mut RunRecord) {
+    if let Some(b) = r.benchmark.as_mut() {
+        b.operations.iter_mut().for_each(|o| o.histogram = None);
+    }
+    if let Some(l) = r.load.as_mut() {
+        l.overall.histogram = None;
+        l.operations.iter_mut().for_each(|o| o.histogram = None);
+    }
+    if let Some(s) = r.stress.as_mut() {
+        for step in &mut s.steps {
+            step.operations.iter_mut().for_each(|o| o.histogram = None);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

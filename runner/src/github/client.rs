@@ -1,0 +1,319 @@
+//! The GitHub REST calls perfgate makes, through octocrab, with bounded retries.
+//!
+//! The base URL is `GITHUB_API_URL` (so GitHub Enterprise Server, `https://HOST/api/v3`, works as well as
+//! github.com). octocrab's own retry layer is left off: it retries server errors without any pause and
+//! honours any `Retry-After`, however long; perfgate wraps each call in [`super::retry`]'s bounded policy
+//! instead, reading the status and headers octocrab keeps on its `GitHubError`.
+//!
+//! The token lives inside octocrab as a `SecretString`; perfgate keeps one copy only to scrub it from any
+//! message that could quote it (an error body that echoes a header, a URL with credentials).
+
+use std::future::Future;
+use std::time::Duration;
+
+use octocrab::Octocrab;
+
+use super::retry::{decide, Decision, Failure, RetryPolicy};
+use crate::reports_branch::redact::redact_with;
+
+/// Most pages of comments read from one pull request (100 per page).
+const MAX_PAGES: u32 = 100;
+
+/// A failed GitHub call. Messages never contain the token.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The token may not do this (a fork's pull request gets a read-only token).
+    #[error("GitHub refused to {what} (HTTP 403: {message})")]
+    Forbidden { what: String, message: String },
+    /// Any other HTTP error, after the retries the policy allows.
+    #[error("GitHub could not {what} (HTTP {status}: {message}){}", note.as_deref().map(|n| format!("; {n}")).unwrap_or_default())]
+    Status {
+        what: String,
+        status: u16,
+        message: String,
+        note: Option<String>,
+    },
+    /// No usable response (connection, timeout, a body octocrab could not read).
+    #[error("GitHub could not {what}: {detail}{}", note.as_deref().map(|n| format!("; {n}")).unwrap_or_default())]
+    Transport {
+        what: String,
+        detail: String,
+        note: Option<String>,
+    },
+    /// Bad settings: an unusable API URL, token or repository name.
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl ApiError {
+    /// HTTP 403 without rate-limit signs: the token lacks the permission.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, ApiError::Forbidden { .. })
+    }
+}
+
+/// An issue (or pull request) comment, as much of it as perfgate uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    pub body: String,
+    pub html_url: String,
+    pub author: String,
+    /// The author is a bot (`github-actions[bot]`, an app).
+    pub author_is_bot: bool,
+}
+
+impl From<octocrab::models::issues::Comment> for IssueComment {
+    fn from(c: octocrab::models::issues::Comment) -> Self {
+        IssueComment {
+            id: c.id.into_inner(),
+            body: c.body.unwrap_or_default(),
+            html_url: c.html_url.to_string(),
+            author_is_bot: c.user.r#type == "Bot" || c.user.login.ends_with("[bot]"),
+            author: c.user.login,
+        }
+    }
+}
+
+/// A client for one repository.
+pub struct GitHub {
+    crab: Octocrab,
+    owner: String,
+    repo: String,
+    policy: RetryPolicy,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHub")
+            .field("owner", &self.owner)
+            .field("repo", &self.repo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHub {
+    /// A client for `repository` (`owner/name`) at `api_url` with `token`. Must be called inside a tokio
+    /// runtime (octocrab starts its request buffer on it).
+    pub fn new(
+        api_url: &str,
+        token: &str,
+        repository: &str,
+        policy: RetryPolicy,
+    ) -> Result<GitHub, ApiError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(ApiError::Setup(
+                "no GitHub token: set the action's `github-token` input (it defaults to ${{ github.token }})"
+                    .into(),
+            ));
+        }
+        if !token.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ApiError::Setup(
+                "the GitHub token contains spaces or control characters; check the secret passed as `github-token`"
+                    .into(),
+            ));
+        }
+        let (owner, repo) = repository
+            .split_once('/')
+            .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+            .ok_or_else(|| {
+                ApiError::Setup(format!(
+                    "GITHUB_REPOSITORY={repository:?} is not of the form owner/name"
+                ))
+            })?;
+        let api_url = api_url.trim_end_matches('/');
+        let builder = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| {
+                ApiError::Setup(format!(
+                    "GITHUB_API_URL={api_url:?} is not a usable URL: {e}"
+                ))
+            })?
+            .personal_token(token.to_string())
+            .add_header(
+                http::header::USER_AGENT,
+                format!("perfgate/{}", env!("CARGO_PKG_VERSION")),
+            )
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .set_write_timeout(Some(Duration::from_secs(30)));
+        let crab = builder
+            .build()
+            .map_err(|e| ApiError::Setup(format!("cannot set up the GitHub client: {e}")))?;
+        Ok(GitHub {
+            crab,
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+            policy,
+            secrets: vec![token.to_string()],
+        })
+    }
+
+    /// Every comment of issue or pull request `number`, oldest first.
+    pub async fn list_comments(&self, number: u64) -> Result<Vec<IssueComment>, ApiError> {
+        let what = format!("list the comments of #{number}");
+        let issues = self.crab.issues(&self.owner, &self.repo);
+        let mut page = self
+            .call(&what, || issues.list_comments(number).per_page(100).send())
+            .await?;
+        let mut out: Vec<IssueComment> = page.take_items().into_iter().map(Into::into).collect();
+        let mut pages = 1;
+        while let Some(next) = page.next.clone() {
+            if pages >= MAX_PAGES {
+                tracing::warn!(
+                    "#{number} has more than {} comments; only the first {} were searched",
+                    MAX_PAGES * 100,
+                    MAX_PAGES * 100
+                );
+                break;
+            }
+            let next = Some(next);
+            match self.call(&what, || self.crab.get_page(&next)).await? {
+                Some(mut p) => {
+                    out.extend(p.take_items().into_iter().map(IssueComment::from));
+                    page = p;
+                    pages += 1;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates a comment on issue or pull request `number`.
+    pub async fn create_comment(&self, number: u64, body: &str) -> Result<IssueComment, ApiError> {
+        let issues = self.crab.issues(&self.owner, &self.repo);
+        self.call(&format!("comment on #{number}"), || {
+            issues.create_comment(number, body)
+        })
+        .await
+        .map(Into::into)
+    }
+
+    /// Replaces the body of comment `id`.
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<IssueComment, ApiError> {
+        let issues = self.crab.issues(&self.owner, &self.repo);
+        self.call(&format!("update comment {id}"), || {
+            issues.update_comment(id.into(), body)
+        })
+        .await
+        .map(Into::into)
+    }
+
+    /// Deletes comment `id`.
+    pub async fn delete_comment(&self, id: u64) -> Result<(), ApiError> {
+        let issues = self.crab.issues(&self.owner, &self.repo);
+        self.call(&format!("delete comment {id}"), || {
+            issues.delete_comment(id.into())
+        })
+        .await
+    }
+
+    /// The head commit of pull request `number` (to check what an artifact claims about its origin).
+    pub async fn pull_request_head_sha(&self, number: u64) -> Result<String, ApiError> {
+        let route = format!("/repos/{}/{}/pulls/{number}", self.owner, self.repo);
+        let what = format!("read pull request #{number}");
+        let v: serde_json::Value = self
+            .call(&what, || self.crab.get(&route, None::<&()>))
+            .await?;
+        v.pointer("/head/sha")
+            .and_then(|s| s.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::Transport {
+                what,
+                detail: "the response has no head.sha".into(),
+                note: None,
+            })
+    }
+
+    /// Runs `f` until it succeeds or the policy says stop.
+    async fn call<T, F, Fut>(&self, what: &str, mut f: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = octocrab::Result<T>>,
+    {
+        let mut slept = Duration::ZERO;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let err = match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let (status, headers, message) = match &err {
+                octocrab::Error::GitHub { source, .. } => (
+                    Some(source.status_code.as_u16()),
+                    source.headers.clone(),
+                    source.message.clone(),
+                ),
+                octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. } => {
+                    (None, None, err.to_string())
+                }
+                // A response octocrab could not decode, a bad URI: retrying would not help.
+                other => {
+                    return Err(ApiError::Transport {
+                        what: what.to_string(),
+                        detail: self.scrub(&first_line(&other.to_string())),
+                        note: None,
+                    })
+                }
+            };
+            let message = self.scrub(&first_line(&message));
+            let failure = Failure {
+                status,
+                headers: headers.as_ref(),
+                message: &message,
+            };
+            match decide(
+                &self.policy,
+                attempt,
+                &failure,
+                chrono::Utc::now().timestamp(),
+                slept,
+            ) {
+                Decision::RetryAfter(wait) => {
+                    tracing::warn!(
+                        "GitHub: could not {what} ({}); retrying in {:.0} s (attempt {} of {})",
+                        status
+                            .map(|s| format!("HTTP {s}"))
+                            .unwrap_or_else(|| message.clone()),
+                        wait.as_secs_f64(),
+                        attempt + 1,
+                        self.policy.max_attempts
+                    );
+                    tokio::time::sleep(wait).await;
+                    slept += wait;
+                }
+                Decision::Stop(note) => {
+                    return Err(match status {
+                        Some(403) if note.is_none() => ApiError::Forbidden {
+                            what: what.to_string(),
+                            message,
+                        },
+                        Some(status) => ApiError::Status {
+                            what: what.to_string(),
+                            status,
+                            message,
+                            note,
+                        },
+                        None => ApiError::Transport {
+                            what: what.to_string(),
+                            detail: message,
+                            note,
+                        },
+                    })
+                }
+            }
+        }
+    }
+
+    fn scrub(&self, s: &str) -> String {
+        redact_with(s, &self.secrets)
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().trim().to_string()
+}
