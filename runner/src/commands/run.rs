@@ -141,6 +141,16 @@ pub fn analyze(record: &mut RunRecord, settings: &Settings) -> Result<ExitStatus
     analyze_with_baseline(record, settings, None)
 }
 
+/// [`analyze`] with a comparison made by the caller (the Action's baseline from the reports branch);
+/// acknowledgements apply as in [`analyze_with_comparison`].
+pub fn analyze_with(
+    record: &mut RunRecord,
+    settings: &Settings,
+    comparison: Option<Comparison>,
+) -> Result<ExitStatus> {
+    analyze_with_comparison(record, settings, comparison)
+}
+
 /// [`analyze`] against a baseline: `baseline` is a run record file (compared run to run) or a folder of
 /// run records / a reports-branch checkout (compared with the history of runs on the same machine
 /// fingerprint). `[[acknowledge]]` entries of `settings` are applied to the comparison; expired ones are
