@@ -25,12 +25,16 @@ use crate::record::{RunRecord, TestType};
 /// A comparison operator of a gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Comparator {
+    /// `<`
     #[serde(rename = "<")]
     Lt,
+    /// `<=`
     #[serde(rename = "<=")]
     Le,
+    /// `>`
     #[serde(rename = ">")]
     Gt,
+    /// `>=`
     #[serde(rename = ">=")]
     Ge,
 }
@@ -60,18 +64,23 @@ impl Comparator {
 /// Why a gate expression could not be parsed. Every message quotes the expression and says what was expected.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum GateParseError {
+    /// Nothing was written.
     #[error("empty gate expression; expected something like `p95 < 500ms`")]
     Empty,
+    /// No `<`, `<=`, `>` or `>=`.
     #[error("gate `{expr}`: no comparison operator; expected `<`, `<=`, `>` or `>=` as in `p95 < 500ms`")]
     MissingOperator { expr: String },
+    /// The left side is not a metric.
     #[error("gate `{expr}`: unknown metric `{metric}`; expected one of: p50, p90, p95, p99, p999, avg, max, error_rate, rps, memory_mb, cpu_percent")]
     UnknownMetric { expr: String, metric: String },
+    /// The right side is not a number.
     #[error("gate `{expr}`: expected a number after `{op}`, found `{found}`")]
     BadNumber {
         expr: String,
         op: &'static str,
         found: String,
     },
+    /// The unit does not fit the metric.
     #[error("gate `{expr}`: unit `{unit}` does not fit {metric}; expected {expected}")]
     BadUnit {
         expr: String,
@@ -87,7 +96,9 @@ pub enum GateParseError {
 /// the JSON run record as a plain string.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GateExpr {
+    /// The metric gated.
     pub metric: Metric,
+    /// How the value must compare with the limit.
     pub comparator: Comparator,
     /// The limit in the metric's unit (milliseconds for latency, percent for error rate and CPU, …).
     pub limit: f64,
@@ -242,8 +253,10 @@ impl<'de> Deserialize<'de> for GateExpr {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegressionPolicy {
+    /// A regression fails the run (exit code 1).
     #[default]
     Fail,
+    /// A regression only warns.
     Warn,
 }
 
@@ -254,13 +267,16 @@ pub struct Gate {
     /// same metric).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
+    /// The expression.
     pub expr: GateExpr,
 }
 
 /// The gates of a suite and what a regression does.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Gates {
+    /// Every gate, all-operations and per-operation.
     pub gates: Vec<Gate>,
+    /// What a significant regression does.
     #[serde(default)]
     pub regression: RegressionPolicy,
 }
@@ -283,6 +299,7 @@ pub struct GatesConfig {
     /// Gates for one operation each.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub operations: BTreeMap<String, Vec<GateExpr>>,
+    /// `regression = "fail"` (default) or `"warn"`.
     #[serde(default)]
     pub regression: RegressionPolicy,
 }
@@ -370,16 +387,21 @@ pub fn default_gates() -> Gates {
 /// The outcome of one gate on one operation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GateResult {
+    /// The schedule.
     pub test_type: TestType,
+    /// The operation name.
     pub operation: String,
     /// The expression, as written (`p95 < 500ms`).
     pub gate: String,
+    /// The metric gated.
     pub metric: Metric,
+    /// The operator.
     pub comparator: Comparator,
     /// The limit in the metric's unit.
     pub limit: f64,
     /// The measured value; `None` when the operation has no such value (no request completed).
     pub actual: Option<f64>,
+    /// Whether the gate held.
     pub passed: bool,
     /// "p95 = 612 ms, limit 500ms (fails p95 < 500ms)".
     pub message: String,

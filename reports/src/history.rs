@@ -48,6 +48,56 @@ impl std::fmt::Display for Skipped {
     }
 }
 
+/// Whether [`parse_run_file`] decodes the latency histograms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Histograms {
+    Keep,
+    /// Leave every `histogram` as `None` (a few times faster to read).
+    Skip,
+}
+
+/// Reads one run file; an unreadable one becomes a [`Skipped`] naming the file.
+pub fn parse_run_file(
+    path: &str,
+    bytes: &[u8],
+    histograms: Histograms,
+) -> Result<RunRecord, Skipped> {
+    let skipped = |e: crate::record::RecordError| Skipped {
+        path: path.to_string(),
+        reason: e.to_string(),
+    };
+    match histograms {
+        Histograms::Keep => RunRecord::from_json_slice(bytes, path).map_err(skipped),
+        Histograms::Skip => {
+            let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|source| {
+                skipped(crate::record::RecordError::Json {
+                    path: path.to_string(),
+                    source,
+                })
+            })?;
+            strip_histograms(&mut value);
+            RunRecord::from_json_value(value, path).map_err(skipped)
+        }
+    }
+}
+
+/// Removes every `"histogram": "<base64>"` member, wherever a record keeps one.
+fn strip_histograms(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if map
+                .get("histogram")
+                .is_some_and(serde_json::Value::is_string)
+            {
+                map.remove("histogram");
+            }
+            map.values_mut().for_each(strip_histograms);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_histograms),
+        _ => {}
+    }
+}
+
 /// Which runs to keep. `None` keeps everything for that field.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
@@ -91,14 +141,39 @@ impl History {
     where
         I: IntoIterator<Item = (String, Vec<u8>)>,
     {
-        let mut files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
+        Self::from_parsed(files.into_iter().map(|(path, bytes)| {
+            let parsed = parse_run_file(&path, &bytes, Histograms::Keep);
+            (path, parsed)
+        }))
+    }
+
+    /// Like [`from_files`](Self::from_files) but without decoding the latency histograms (every
+    /// `histogram` is `None`). Decoding them is most of the cost of reading a run file; the index, series,
+    /// tables and exports only need the summary numbers.
+    pub fn from_files_without_histograms<I>(files: I) -> History
+    where
+        I: IntoIterator<Item = (String, Vec<u8>)>,
+    {
+        Self::from_parsed(files.into_iter().map(|(path, bytes)| {
+            let parsed = parse_run_file(&path, &bytes, Histograms::Skip);
+            (path, parsed)
+        }))
+    }
+
+    /// Builds a history from files parsed with [`parse_run_file`] (callers that cache parsed files between
+    /// attempts use this). Duplicate run ids keep the file whose path sorts first.
+    pub fn from_parsed<I>(parsed: I) -> History
+    where
+        I: IntoIterator<Item = (String, Result<RunRecord, Skipped>)>,
+    {
+        let mut parsed: Vec<(String, Result<RunRecord, Skipped>)> = parsed.into_iter().collect();
         // Process in path order so that which of two duplicates wins does not depend on the caller's order.
-        files.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut runs = Vec::with_capacity(files.len());
+        parsed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut runs = Vec::with_capacity(parsed.len());
         let mut skipped = Vec::new();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for (path, bytes) in files {
-            match RunRecord::from_json_slice(&bytes, &path) {
+        for (path, result) in parsed {
+            match result {
                 Ok(record) => {
                     if let Some(first) = seen.get(&record.run_id) {
                         skipped.push(Skipped {
@@ -113,10 +188,7 @@ impl History {
                     seen.insert(record.run_id.clone(), path.clone());
                     runs.push(LoadedRun { path, record });
                 }
-                Err(err) => skipped.push(Skipped {
-                    path,
-                    reason: err.to_string(),
-                }),
+                Err(s) => skipped.push(s),
             }
         }
         Self::from_parts(runs, skipped)
@@ -294,14 +366,21 @@ pub fn measured_operations(rec: &RunRecord) -> impl Iterator<Item = MeasuredOp<'
 /// The metrics every series is built for (the per-operation numbers a trend is drawn of).
 pub const SERIES_METRICS: [Metric; 8] = COMPARED_METRICS;
 
-/// A metric's value as a point of a series: [`Metric::value`], except that a memory of 0 MB means "not
-/// sampled" (a running process always has resident memory) and is left out rather than drawn as a drop.
+/// A metric's value as a point of a series: [`Metric::value`], minus values that mean "not measured" rather
+/// than a measurement, so they are left out instead of drawn as a drop to zero:
+/// - a latency of 0 ms (every completed request takes at least 1 µs; imports from tools that do not report a
+///   percentile, such as k6 without `p(99)`, leave it at 0);
+/// - a memory of 0 MB (a running process always has resident memory);
+/// - a CPU of 0 % when nobody's CPU was sampled (`resource_source` empty, as in imported runs).
 pub fn series_value(metric: Metric, op: &OperationResult) -> Option<f64> {
     let v = metric.value(op)?;
-    if metric == Metric::MemoryMb && v <= 0.0 {
-        return None;
-    }
-    Some(v)
+    let unmeasured = match metric {
+        m if m.is_latency() => v <= 0.0,
+        Metric::MemoryMb => v <= 0.0,
+        Metric::CpuPercent => v <= 0.0 && op.resource_source.is_empty(),
+        _ => false,
+    };
+    (!unmeasured).then_some(v)
 }
 
 /// Identifies one series: which schedule, which operation, at which stress step, which number.
@@ -409,6 +488,35 @@ mod tests {
             assert!(s.reason.contains(&s.path), "{s}");
         }
         assert!(h.skipped[2].reason.contains("perfgate/run@2"));
+    }
+
+    #[test]
+    fn histograms_can_be_left_undecoded() {
+        let mut r = record_at("h", "2026-11-02T10:00:00Z", "main", "fp1");
+        with_op(&mut r, "search", 10.0, 100.0, 1000, 0);
+        let mut h = crate::histogram::LatencyHistogram::new();
+        h.record_us(1234);
+        if let Some(b) = r.benchmark.as_mut() {
+            b.operations[0].histogram = Some(h);
+        }
+        let files = vec![file(&r), ("runs/bad.json".to_string(), b"[".to_vec())];
+        let full = History::from_files(files.clone());
+        let light = History::from_files_without_histograms(files);
+        assert!(full.runs[0]
+            .record
+            .operations()
+            .all(|(_, o)| o.histogram.is_some()));
+        assert!(light.runs[0]
+            .record
+            .operations()
+            .all(|(_, o)| o.histogram.is_none()));
+        assert_eq!(light.series(), full.series());
+        assert_eq!(light.skipped, full.skipped);
+        let mut without = full.runs[0].record.clone();
+        if let Some(b) = without.benchmark.as_mut() {
+            b.operations[0].histogram = None;
+        }
+        assert_eq!(light.runs[0].record, without);
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub enum IndexError {
 pub struct Index {
     /// Always [`INDEX_SCHEMA`].
     pub schema: String,
+    /// Names of the values in each entry's `operations` rows: [`OPERATION_COLUMNS`].
+    #[serde(default = "operation_columns")]
+    pub operation_columns: Vec<String>,
     /// Every readable run, oldest first.
     pub runs: Vec<IndexEntry>,
     /// Files under `runs/` that could not be read, with the reason (shown by the site and `perfgate history`).
@@ -80,12 +83,35 @@ pub struct IndexEntry {
     pub warnings: usize,
 }
 
+fn operation_columns() -> Vec<String> {
+    OPERATION_COLUMNS.iter().map(|c| c.to_string()).collect()
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// The columns of an operation row in `index.json`, in order (written into the index as `operation_columns`).
+pub const OPERATION_COLUMNS: [&str; 9] = [
+    "test_type",
+    "operation_name",
+    "total_requests",
+    "p50",
+    "p95",
+    "p99",
+    "avg",
+    "rps",
+    "error_rate",
+];
+
+/// An operation row as stored: one JSON array per operation (see [`OPERATION_COLUMNS`]) — an index of
+/// thousands of runs stays a fraction of the size of one with an object per operation.
+type OperationRow = (TestType, String, u64, f64, f64, f64, f64, f64, f64);
+
 /// Headline numbers of one operation in one run. Latencies in ms, `rps` in requests/s, `error_rate` in %.
+/// Stored as a row in the order of [`OPERATION_COLUMNS`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "OperationRow", into = "OperationRow")]
 pub struct IndexOperation {
     pub test_type: TestType,
     pub operation_name: String,
@@ -96,6 +122,38 @@ pub struct IndexOperation {
     pub avg: f64,
     pub rps: f64,
     pub error_rate: f64,
+}
+
+impl From<OperationRow> for IndexOperation {
+    fn from(r: OperationRow) -> Self {
+        IndexOperation {
+            test_type: r.0,
+            operation_name: r.1,
+            total_requests: r.2,
+            p50: r.3,
+            p95: r.4,
+            p99: r.5,
+            avg: r.6,
+            rps: r.7,
+            error_rate: r.8,
+        }
+    }
+}
+
+impl From<IndexOperation> for OperationRow {
+    fn from(o: IndexOperation) -> Self {
+        (
+            o.test_type,
+            o.operation_name,
+            o.total_requests,
+            o.p50,
+            o.p95,
+            o.p99,
+            o.avg,
+            o.rps,
+            o.error_rate,
+        )
+    }
 }
 
 /// Outcome of a stress test in one run.
@@ -162,6 +220,7 @@ impl Index {
             .collect();
         Index {
             schema: INDEX_SCHEMA.to_string(),
+            operation_columns: operation_columns(),
             runs,
             skipped: history.skipped.clone(),
         }
@@ -172,6 +231,8 @@ impl Index {
         let mut out = String::new();
         out.push_str("{\"schema\":");
         out.push_str(&compact(&self.schema));
+        out.push_str(",\"operation_columns\":");
+        out.push_str(&compact(&self.operation_columns));
         out.push_str(",\"runs\":[");
         for (i, run) in self.runs.iter().enumerate() {
             out.push_str(if i == 0 { "\n" } else { ",\n" });
@@ -312,6 +373,10 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).expect("utf-8");
         let run_lines = text.lines().filter(|l| l.contains("\"run_id\"")).count();
         assert_eq!(run_lines, 2, "{text}");
+        assert!(
+            text.contains("\"operations\":[[\"benchmark\",\"search\",1000,5.0,10.0,15.0,"),
+            "operations are rows: {text}"
+        );
         let back = Index::from_json_slice(&bytes, "index.json").expect("reads back");
         assert_eq!(back, Index::build(&h));
         let empty = Index::build(&History::default()).to_json_bytes();

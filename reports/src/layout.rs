@@ -39,6 +39,15 @@ pub fn run_file_path(rec: &RunRecord) -> String {
     )
 }
 
+/// The bytes of a run file on the branch: compact JSON and a newline. Run files are immutable and read by
+/// programs (history, the site, `jq`), so indentation — a third of a pretty record — is not worth its space.
+pub fn run_file_bytes(rec: &RunRecord) -> Vec<u8> {
+    // Plain data with string keys: serialization cannot fail.
+    let mut out = serde_json::to_vec(rec).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
 /// True for a path under `runs/` ending in `.json` (the files the history reads).
 pub fn is_run_file(path: &str) -> bool {
     path.starts_with("runs/") && path.ends_with(".json")

@@ -7,11 +7,14 @@
 //! returns.
 
 pub mod analysis;
+pub mod export;
 pub mod gates;
 pub mod histogram;
 pub mod history;
+pub mod import;
 pub mod index;
 pub mod layout;
+pub mod merge;
 pub mod metric;
 pub mod record;
 pub mod render;

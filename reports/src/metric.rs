@@ -95,9 +95,13 @@ pub const ALL_METRICS: [Metric; 11] = [
 /// The unit a metric is stored and shown in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unit {
+    /// Latency.
     Milliseconds,
+    /// Error rate, CPU.
     Percent,
+    /// Throughput.
     RequestsPerSecond,
+    /// Memory.
     Megabytes,
 }
 

@@ -29,9 +29,67 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a commented example perfgate.toml.
     Init(InitArgs),
+    /// Add a run record to the reports branch (one file per run), regenerate index.json, push (retrying on
+    /// concurrent publishers). The checkout, index and current branch are not touched.
+    Publish(PublishArgs),
+    /// Print the runs on the reports branch, or one operation's numbers over time.
+    History(HistoryArgs),
+    /// Fetch the base branch's last runs (same machine fingerprint) from the reports branch, for a PR.
+    FetchBaseline(FetchBaselineArgs),
+    /// Merge the records of a sharded run (perfgate run --shard i/N) into one record, losslessly.
+    Merge(MergeArgs),
+    /// Convert a run record for Bencher (BMF) or github-action-benchmark (custom tools).
+    Export(ExportArgs),
+    /// Turn an oha JSON output or a k6 summary export into a run record (to seed the history).
+    Import(ImportArgs),
     /// The trend site: build it from a reports folder, or serve it locally.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Compare two run records row by row (exit 1 on an unacknowledged regression).
+    Compare(CompareArgs),
+    /// Find the change points of a history of runs (which commit changed what, by how much).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline run record (JSON)
+    #[arg(value_name = "BASE.json")]
+    pub base: PathBuf,
+    /// The run record to judge (JSON)
+    #[arg(value_name = "HEAD.json")]
+    pub head: PathBuf,
+    /// Output: md, json or text
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Smallest change in percent that can be a regression or an improvement [default: 10]
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Folder of run records: a checkout of the reports branch (runs/) or a fetched baseline
+    #[arg(long, value_name = "DIR")]
+    pub history: PathBuf,
+    /// Only runs of this code branch (e.g. main)
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// Only runs with this environment fingerprint
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// Only this operation's series
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Output: text, md or json
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Keep a change point only when its adjusted p-value is at most P [default: 0.01]
+    #[arg(long, value_name = "P")]
+    pub p_value: Option<f64>,
+    /// Keep a change point only when the means differ by at least PCT percent [default: 5]
+    #[arg(long, value_name = "PCT")]
+    pub min_magnitude: Option<f64>,
 }
 
 /// `perfgate site …`
@@ -126,6 +184,12 @@ pub struct OutputArgs {
     /// No progress output on stderr
     #[arg(short, long)]
     pub quiet: bool,
+    /// Push the run's metrics to this Prometheus Pushgateway at the end (PERFORMANCE_PUSHGATEWAY_URL)
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
+    /// Serve live Prometheus metrics on http://ADDR/metrics during the run (PERFORMANCE_METRICS_ADDR)
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = crate::config::DEFAULT_METRICS_ADDR)]
+    pub metrics_addr: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -156,8 +220,34 @@ pub struct RunArgs {
     /// Override target.base_url
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Run shard I of N (1-based): users, target rate, stress steps and iterations divided; merge the shards'
+    /// records with `perfgate merge`
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// Compare with a run record file, or with the history in a folder of run records (same machine
+    /// fingerprint); gates.regression decides whether a regression fails the run
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 2/4"))?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: I is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: N is not a number"))?;
+    if i == 0 || n == 0 || i > n {
+        return Err(format!("{s:?}: expected 1 <= I <= N"));
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +339,185 @@ pub struct InitArgs {
     pub mcp: bool,
 }
 
+/// Where the reports branch is: shared by `publish`, `history` and `fetch-baseline`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportsBranchArgs {
+    /// A directory inside the git repository
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The reports branch [default: [reports] branch, else perf-reports]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Remote name or URL [default: [reports] remote, else origin]
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// Config file for the [reports] section [default: perfgate.toml when it exists]
+    #[arg(long, short = 'C', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The run record (JSON) to publish
+    #[arg(value_name = "RUN.json")]
+    pub run: PathBuf,
+    #[command(flatten)]
+    pub at: ReportsBranchArgs,
+    /// First line of the commit message
+    #[arg(long, short = 'm', value_name = "M")]
+    pub message: Option<String>,
+    /// Retention: keep only the newest N run files [default: [reports] max_runs, else unlimited]
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<usize>,
+    /// Retention: prune run files older than DAYS [default: [reports] max_age_days, else unlimited]
+    #[arg(long, value_name = "DAYS")]
+    pub max_age_days: Option<u32>,
+    /// Commit to the local branch only; do not fetch or push
+    #[arg(long)]
+    pub no_push: bool,
+    /// Give up after this many attempts when concurrent publishers keep winning
+    #[arg(long, value_name = "N", default_value_t = crate::reports_branch::publish::DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
+    /// Print the outcome as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub at: ReportsBranchArgs,
+    /// Read run files from this folder instead of the branch (e.g. a fetched baseline)
+    #[arg(long, value_name = "DIR", conflicts_with = "fetch")]
+    pub dir: Option<PathBuf>,
+    /// Fetch the reports branch from the remote first
+    #[arg(long)]
+    pub fetch: bool,
+    /// Show this operation's numbers run by run
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Only runs of this code branch (e.g. main)
+    #[arg(long, value_name = "BRANCH")]
+    pub git_branch: Option<String>,
+    /// Only runs with this environment fingerprint
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// Only runs of this suite
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// Show the newest N runs
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub last: usize,
+    /// Print JSON on stdout (the index entries, or the operation's series)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchBaselineArgs {
+    #[command(flatten)]
+    pub at: ReportsBranchArgs,
+    /// The code branch whose runs are the baseline
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    pub base: String,
+    /// How many of its newest runs to fetch
+    #[arg(long, value_name = "N", default_value_t = crate::reports_branch::fetch_baseline::DEFAULT_BASELINE_RUNS)]
+    pub runs: usize,
+    /// Environment fingerprint to match [default: this machine's]
+    #[arg(long, value_name = "FP", conflicts_with = "any_fingerprint")]
+    pub fingerprint: Option<String>,
+    /// Keep runs from every machine
+    #[arg(long)]
+    pub any_fingerprint: bool,
+    /// Only runs of this suite [default: the config's suite, when there is a config]
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// Where to write the selected run files
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "performance_results/baseline"
+    )]
+    pub out: PathBuf,
+    /// Print the outcome as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard records (shard-*.json)
+    #[arg(value_name = "SHARD.json", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Where to write the merged record
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Merge even when some shards are missing (the record says which)
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Run id of the merged record [default: the shards' common run id]
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
+/// Formats `perfgate export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Bencher Metric Format (bencher run --adapter json)
+    Bmf,
+    /// github-action-benchmark, tool: customSmallerIsBetter (latency, error rate, memory, CPU)
+    GabSmaller,
+    /// github-action-benchmark, tool: customBiggerIsBetter (throughput)
+    GabBigger,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run record
+    #[arg(value_name = "RUN.json")]
+    pub run: PathBuf,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+    /// Write here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Tools `perfgate import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImportFromArg {
+    /// oha --output-format json (oha -j before 1.10)
+    Oha,
+    /// k6 run --summary-export=FILE (or handleSummary's JSON)
+    K6,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool's output file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Which tool wrote it
+    #[arg(long, value_enum)]
+    pub from: ImportFromArg,
+    /// Name of the operation in the record [default: the tool's name]
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Suite name [default: default]
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub suite: String,
+    /// Concurrent connections the tool used (oha's -c; k6 reports its own VUs)
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// When the test ran (RFC 3339) [default: the file's modification time]
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Write the run record here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// Parses the command line, runs, and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -266,6 +535,14 @@ pub fn main() -> ExitCode {
         Command::Init(a) => commands::init::run(a),
         Command::Site(SiteCommand::Build(a)) => commands::site::build(a),
         Command::Site(SiteCommand::Serve(a)) => commands::site::serve(a),
+        Command::Publish(a) => commands::publish::run(a),
+        Command::History(a) => commands::history::run(a),
+        Command::FetchBaseline(a) => commands::fetch_baseline::run(a),
+        Command::Merge(a) => commands::merge::run(a),
+        Command::Export(a) => commands::export::run(a),
+        Command::Import(a) => commands::import::run(a),
+        Command::Compare(a) => commands::compare::run(a),
+        Command::Analyze(a) => commands::analyze::run(a),
     };
     match result {
         Ok(status) => status.into(),

@@ -2,12 +2,32 @@
 //!
 //! This crate is the runner: everything that does I/O. It parses the command line and the config
 //! ([`config`]), starts the service under test ([`service`]), calls it through [`target`]s on the
-//! [`engine`]'s schedules while [`system`] samples CPU and memory, and writes what `perfgate-reports` renders
-//! ([`output`]). The logic that decides things (statistics, verdicts, formats) lives in `perfgate-reports`,
+//! [`engine`]'s schedules while [`system`] samples CPU and memory, writes what `perfgate-reports` renders
+//! ([`output`]), and hands the run to Prometheus and OpenTelemetry ([`monitoring`]). The logic that decides things (statistics, verdicts, formats) lives in `perfgate-reports`,
 //! which has no I/O.
 //!
 //! Data flows one way: config → engine → run record → analysis → renderers/publishers → site.
+//!
+//! # Library API
+//!
+//! The same engine, records and reports are available from Rust code ([`api`], re-exported here):
+//! [`benchmark`], [`load_test`] and [`stress_test`] an async closure ([`Operation`]), run a whole
+//! [`Suite`] like `perfgate run`, or [`profiler`] blocks of code. See `LIBRARY.md` and the crate's
+//! `examples/`.
+//!
+//! ```
+//! use perfgate::{blocking, BenchmarkConfig, Operation};
+//!
+//! let op = Operation::new("checksum", async || {
+//!     let sum: u64 = (0..1_000u64).sum();
+//!     if sum == 499_500 { Ok(()) } else { Err("wrong sum") }
+//! });
+//! let run = blocking::benchmark(op, BenchmarkConfig { iterations: 20, ..Default::default() })?;
+//! assert_eq!(run.result("checksum").unwrap().success_rate_percent, 100.0);
+//! # Ok::<(), perfgate::Error>(())
+//! ```
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -15,6 +35,7 @@ pub mod demo;
 pub mod engine;
 pub mod environment;
 pub mod error;
+pub mod monitoring;
 pub mod output;
 pub mod progress;
 pub mod reports_branch;
@@ -23,4 +44,11 @@ pub mod suite;
 pub mod system;
 pub mod target;
 
+pub use api::blocking;
+pub use api::{
+    benchmark, load_test, profiler, stress_test, BenchmarkConfig, LoadTestConfig, Operation,
+    Profiler, Run, StressConfig, Suite,
+};
 pub use error::{Error, ExitStatus};
+/// The pure core: run record, histograms, analysis, gates, renderers (the `perfgate-reports` crate).
+pub use perfgate_reports as reports;

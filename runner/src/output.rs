@@ -1,8 +1,9 @@
 //! Writing reports to disk: the file names users know, written atomically.
 //!
 //! Files go to `performance_results/` (or `--output-dir`) with the original framework's names and a
-//! `YYYYmmdd_HHMMSS` stamp. Each file is written to a temporary name in the same directory and renamed, so a
-//! reader (or a CI artifact upload) never sees half a file. The directory is checked before the run starts:
+//! `YYYYmmdd_HHMMSS` stamp, plus `metrics_<ts>.prom` (Prometheus text format) and perfgate's `run_<ts>.json`.
+//! Each file is written to a temporary name in the same directory and renamed, so a reader (or a CI artifact
+//! upload, or node_exporter's textfile collector) never sees half a file. The directory is checked before the run starts:
 //! a run that cannot save its results should fail in a second, not after ten minutes.
 
 use std::io::Write as _;
@@ -129,6 +130,12 @@ pub fn write_run(
     put(
         format!("performance_summary_{ts}.txt"),
         summary_txt.as_bytes(),
+    )?;
+    // node_exporter's textfile-collector format; `suite` tells several suites' files apart in one directory.
+    put(
+        format!("metrics_{ts}.prom"),
+        perfgate_reports::render::prometheus::render(record, &[("suite", record.suite.clone())])
+            .as_bytes(),
     )?;
     let run = put(format!("run_{ts}.json"), &record.to_json_pretty())?;
     written.run_record = Some(run);

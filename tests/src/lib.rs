@@ -5,6 +5,7 @@
 //! rate, a one-time stall, a capacity limit, dying at a set time) is what the tests assert against.
 
 pub mod cdp;
+pub mod observability;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -46,19 +47,31 @@ pub fn perfgate(dir: &Path, args: &[&str]) -> Output {
     perfgate_env(dir, args, &[])
 }
 
-/// Like [`perfgate`] with extra environment variables.
-pub fn perfgate_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// The perfgate command with `args` in `dir`, a clean `PERFORMANCE_*`/`GITHUB_*`/`OTEL_*` environment and
+/// `env` added (for tests that spawn it and talk to it while it runs).
+pub fn perfgate_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(perfgate_bin());
     cmd.args(args).current_dir(dir).env("CI", "true");
     for (k, _) in std::env::vars() {
-        if k.starts_with("PERFORMANCE_") || k.starts_with("GITHUB_") || k.starts_with("INPUT_") {
+        if k.starts_with("PERFORMANCE_")
+            || k.starts_with("GITHUB_")
+            || k.starts_with("INPUT_")
+            || k.starts_with("OTEL_")
+        {
             cmd.env_remove(k);
         }
     }
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run perfgate");
+    cmd
+}
+
+/// Like [`perfgate`] with extra environment variables.
+pub fn perfgate_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = perfgate_command(dir, args, env)
+        .output()
+        .expect("run perfgate");
     eprintln!(
         "--- perfgate {args:?} exited {:?}\n--- stderr:\n{}",
         out.status.code(),
@@ -90,6 +103,8 @@ pub struct Behavior {
     pub capacity: Option<usize>,
     /// The server shuts down (listener and connections) this long after it started.
     pub die_after: Option<Duration>,
+    /// Keep the value of this request header (None when absent) for every request, in order.
+    pub record_header: Option<&'static str>,
 }
 
 /// Counters a test can read.
@@ -98,6 +113,8 @@ pub struct ServerStats {
     pub requests: AtomicU64,
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
+    /// Values of [`Behavior::record_header`], one per request.
+    pub recorded: std::sync::Mutex<Vec<Option<String>>>,
 }
 
 /// A loopback HTTP server with a [`Behavior`]. Dropping it stops it.
@@ -183,7 +200,11 @@ async fn serve(
                 let first = Arc::clone(&first_request);
                 let semaphore = semaphore.clone();
                 tokio::spawn(async move {
-                    let svc = service_fn(move |_req| {
+                    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        if let Some(name) = behavior.record_header {
+                            let v = req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                            stats.recorded.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+                        }
                         let behavior = Arc::clone(&behavior);
                         let stats = Arc::clone(&stats);
                         let first = Arc::clone(&first);

@@ -505,3 +505,68 @@ fn quick_load_prints_json_record() {
         "quick load writes nothing unless asked"
     );
 }
+
+#[test]
+fn shards_split_the_load_and_merge_back_losslessly() {
+    let _serial = perfgate_e2e::timing_lock();
+    let server = TestServer::start(Behavior {
+        delay: Duration::from_millis(2),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &config(&server.url(), "duration_seconds = 2\nconcurrent_users = 4"),
+    );
+    let mut totals = 0;
+    let mut files = Vec::new();
+    for i in 1..=2 {
+        let out_dir = format!("shard{i}");
+        let shard = format!("{i}/2");
+        let out = perfgate_e2e::perfgate_env(
+            dir.path(),
+            &[
+                "run",
+                "--test-type",
+                "load",
+                "--shard",
+                &shard,
+                "--output-dir",
+                &out_dir,
+            ],
+            &[("PERFGATE_RUN_ID", "matrix-7")],
+        );
+        assert!(out.status.code().is_some_and(|c| c <= 1));
+        let rec = read_run_record(&dir.path().join(&out_dir));
+        assert_eq!(rec["run_id"], "matrix-7");
+        assert_eq!(rec["shard"]["index"], i);
+        assert_eq!(rec["shard"]["total"], 2);
+        assert_eq!(
+            rec["load"]["concurrent_users"], 2,
+            "each shard runs half the users"
+        );
+        totals += rec["load"]["overall"]["total_requests"].as_u64().unwrap();
+        files.push(find_file(&dir.path().join(&out_dir), "run_", ".json").unwrap());
+    }
+    let (a, b) = (
+        files[0].to_string_lossy().to_string(),
+        files[1].to_string_lossy().to_string(),
+    );
+    let out = perfgate(dir.path(), &["merge", &a, &b, "-o", "merged.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("merged.json")).unwrap()).unwrap();
+    assert_eq!(
+        merged["load"]["overall"]["total_requests"]
+            .as_u64()
+            .unwrap(),
+        totals
+    );
+    assert_eq!(merged["run_id"], "matrix-7");
+    assert!(merged.get("shard").is_none() || merged["shard"].is_null());
+}

@@ -11,6 +11,9 @@
 //!    Welch's form (unequal variances): with Student's pooled form, one slow run next to a normal one at the end
 //!    of a series tests as a "change". Values are compared on a log scale (timings are log-normal; a ratio is
 //!    symmetric there).
+//!    Because the split tested is the *best* of all positions, its p-value is multiplied by the number of
+//!    positions (Bonferroni); without that, a stable series with 10 % noise shows a "change" in one of ten
+//!    30-run histories.
 //! 3. Binary segmentation proposes candidates down to the smallest segments; then every candidate is
 //!    re-tested against its neighbours only, and the weakest is dropped until all pass (`max_p_value`,
 //!    `min_magnitude_percent`) — backward elimination, as Otava's candidate pruning does.
@@ -19,8 +22,8 @@
 //!
 //! A gradual creep shows as one or more change points inside the ramp; a regression that later recovers shows
 //! as two change points of opposite sign. The segment after a change point needs `min_segment` values
-//! (default 2), so a change is reported at the earliest two runs after it happened: one slow run alone is an
-//! outlier, not a change.
+//! (default 3), so a change is reported at the earliest three runs after it happened: one or two slow runs
+//! alone are outliers, not a change. (The per-run gate in [`super::baseline`] judges a single new run.)
 
 use serde::{Deserialize, Serialize};
 
@@ -30,24 +33,33 @@ use crate::stats::mean;
 /// Settings of change-point detection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangePointSettings {
-    /// A change point is kept only when the t-test between its neighbouring segments gives `p ≤` this
-    /// (default 0.001).
+    /// A change point is kept only when the (Bonferroni-adjusted) t-test between its neighbouring segments
+    /// gives `p ≤` this (default 0.01).
     pub max_p_value: f64,
     /// … and the means of those segments differ by at least this many percent (default 5).
     pub min_magnitude_percent: f64,
-    /// Fewest values on each side of a change point (default 2).
+    /// Fewest values on each side of a change point (default 3). The defaults (3, `p ≤ 0.01`, test span 10)
+    /// were chosen on synthetic series (`analysis::eval`, 400 series a cell): they find 97 % of 10 % steps at
+    /// 3 % noise within 10 runs (median delay 4), with false change points in 0.3 % of stable 30-run series at
+    /// 3 % noise and 4 % at 10 % noise. `min_segment` 2 reports a run earlier but found only 90 %, with 2 % false
+    /// ones at 3 % noise.
     pub min_segment: usize,
     /// Window length for long series (default 60); windows overlap by half.
     pub window: usize,
+    /// At most this many values on each side of a change point enter its test (default 10): a change is
+    /// judged against its recent surroundings, and the Bonferroni factor stays bounded, so a long stable
+    /// history does not make a fresh change harder to see.
+    pub test_span: usize,
 }
 
 impl Default for ChangePointSettings {
     fn default() -> Self {
         Self {
-            max_p_value: 0.001,
+            max_p_value: 0.01,
             min_magnitude_percent: 5.0,
-            min_segment: 2,
+            min_segment: 3,
             window: 60,
+            test_span: 10,
         }
     }
 }
@@ -63,7 +75,8 @@ pub struct ChangePoint {
     pub after_mean: f64,
     /// `(after / before − 1) × 100`.
     pub magnitude_percent: f64,
-    /// Two-sided p-value of the t-test between the two segments.
+    /// Two-sided p-value of the Welch t-test between the two segments, times the number of positions the
+    /// change point could have taken between its neighbours (Bonferroni for having picked the best split).
     pub p_value: f64,
 }
 
@@ -96,9 +109,22 @@ pub fn detect(values: &[f64], settings: &ChangePointSettings) -> Vec<ChangePoint
     prune(&logs, values, candidates, settings)
 }
 
-/// The t-test and magnitude of a split at `tau` of `[a, b)`.
-fn test_split(logs: &[f64], a: usize, tau: usize, b: usize) -> Option<(f64, f64)> {
-    let p = welch_t_test(&logs[a..tau], &logs[tau..b])?;
+/// The t-test and magnitude of a split at `tau` of `[a, b)`. The p-value is multiplied by the number of
+/// positions the split could have taken in `[a, b)` (Bonferroni): the split was chosen as the most different
+/// one, so its raw p-value is too small by about that factor.
+fn test_split(
+    logs: &[f64],
+    a: usize,
+    tau: usize,
+    b: usize,
+    min_seg: usize,
+    span: usize,
+) -> Option<(f64, f64)> {
+    let a = a.max(tau.saturating_sub(span.max(min_seg)));
+    let b = b.min(tau + span.max(min_seg));
+    let positions = (b - a + 1).saturating_sub(2 * min_seg).max(1) as f64;
+    // (a, b) are already cut to `span` values on each side of tau.
+    let p = (welch_t_test(&logs[a..tau], &logs[tau..b])? * positions).min(1.0);
     let before = mean(&logs[a..tau])?;
     let after = mean(&logs[tau..b])?;
     Some((p, ((after - before).exp() - 1.0) * 100.0))
@@ -177,7 +203,7 @@ fn prune(
         for (i, &tau) in cps.iter().enumerate() {
             let a = if i == 0 { 0 } else { cps[i - 1] };
             let b = cps.get(i + 1).copied().unwrap_or(logs.len());
-            let fails = match test_split(logs, a, tau, b) {
+            let fails = match test_split(logs, a, tau, b, s.min_segment.max(1), s.test_span) {
                 Some((p, mag)) => {
                     if p > s.max_p_value || mag.abs() < s.min_magnitude_percent {
                         Some(p.max(if mag.abs() < s.min_magnitude_percent {
@@ -209,12 +235,14 @@ fn prune(
         .filter_map(|(i, &tau)| {
             let a = if i == 0 { 0 } else { cps[i - 1] };
             let b = cps.get(i + 1).copied().unwrap_or(logs.len());
-            let (p, mag) = test_split(logs, a, tau, b)?;
+            let (p, _) = test_split(logs, a, tau, b, s.min_segment.max(1), s.test_span)?;
+            let before = mean(&values[a..tau])?;
+            let after = mean(&values[tau..b])?;
             Some(ChangePoint {
                 index: tau,
-                before_mean: mean(&values[a..tau])?,
-                after_mean: mean(&values[tau..b])?,
-                magnitude_percent: mag,
+                before_mean: before,
+                after_mean: after,
+                magnitude_percent: (after / before - 1.0) * 100.0,
                 p_value: p,
             })
         })
@@ -290,11 +318,13 @@ mod tests {
     }
 
     #[test]
-    fn a_single_slow_run_at_the_end_is_not_a_change() {
+    fn one_or_two_slow_runs_at_the_end_are_not_a_change_three_are() {
         let mut xs = noisy(&[(20, 100.0)], 0.02, 5);
         xs.push(150.0);
         assert!(detect(&xs, &ChangePointSettings::default()).is_empty());
         xs.push(151.0);
+        assert!(detect(&xs, &ChangePointSettings::default()).is_empty());
+        xs.push(149.0);
         let cps = detect(&xs, &ChangePointSettings::default());
         assert_eq!(cps.iter().map(|c| c.index).collect::<Vec<_>>(), vec![20]);
     }

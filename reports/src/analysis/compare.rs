@@ -76,8 +76,11 @@ pub enum NoiseSource {
 /// Which identifies a series: the schedule, the operation and the metric.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeriesKey {
+    /// The schedule that measured it.
     pub test_type: TestType,
+    /// The operation name from the config.
     pub operation: String,
+    /// The metric.
     pub metric: Metric,
 }
 
@@ -115,10 +118,13 @@ impl Default for CompareSettings {
 pub struct RunRef {
     /// "run abc on main (0123456)" or "last 12 runs of main".
     pub label: String,
+    /// The run id (of the newest run, for a history baseline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// Its full commit SHA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha: Option<String>,
+    /// Its branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// How many runs the reference stands for (1 for a single run).
@@ -146,6 +152,7 @@ impl RunRef {
 /// A regression turned into a warning by an acknowledgement in the config.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AckNote {
+    /// Why the regression is accepted (from the config).
     pub reason: String,
     /// `YYYY-MM-DD`, the last day the acknowledgement holds.
     pub until: chrono::NaiveDate,
@@ -154,11 +161,16 @@ pub struct AckNote {
 /// One operation × metric of a comparison.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonRow {
+    /// The schedule.
     pub test_type: TestType,
+    /// The operation name.
     pub operation: String,
+    /// The metric of this row.
     pub metric: Metric,
+    /// The base value (`None` for a new operation).
     #[serde(default)]
     pub base: Option<f64>,
+    /// The head value (`None` for a missing operation).
     #[serde(default)]
     pub head: Option<f64>,
     /// `(head − base) / base × 100`; for the error rate the change in percentage points. `None` for new and
@@ -168,12 +180,14 @@ pub struct ComparisonRow {
     /// The noise floor this change had to beat (percent; points for the error rate).
     #[serde(default)]
     pub noise_percent: Option<f64>,
+    /// Where `noise_percent` came from.
     pub noise_source: NoiseSource,
     /// The threshold this change had to beat (percent; points for the error rate).
     pub threshold_percent: f64,
     /// A p-value when a test was made (history, trials), after FDR adjustment when one was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
+    /// regressed, improved, unchanged, new or missing.
     pub verdict: Verdict,
     /// History and trials: the smallest change this row's gate detects with 80 % power (percent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -247,10 +261,15 @@ fn label_cap(m: Metric) -> String {
 /// How many rows have each verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictCounts {
+    /// Rows that got worse beyond threshold and noise.
     pub regressed: usize,
+    /// Rows that got better beyond threshold and noise.
     pub improved: usize,
+    /// Rows within threshold or noise.
     pub unchanged: usize,
+    /// Rows only in the head.
     pub new: usize,
+    /// Rows only in the base.
     pub missing: usize,
     /// Regressions covered by an active acknowledgement (also counted in `regressed`).
     pub acknowledged: usize,
@@ -259,11 +278,15 @@ pub struct VerdictCounts {
 /// The comparison of a head run with a base (one run, a history baseline, or A/B trials).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// What was compared against.
     pub base: RunRef,
+    /// The run judged.
     pub head: RunRef,
     /// `two_runs`, `history`, `trials`.
     pub method: String,
+    /// The relative threshold used (percent).
     pub threshold_percent: f64,
+    /// One row per operation × metric, sorted by schedule, operation, metric.
     pub rows: Vec<ComparisonRow>,
     /// What the reader must know: fallbacks taken, FDR applied, expired acknowledgements.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -1,30 +1,46 @@
-//! Analysis: everything that judges a run.
+//! Analysis: everything that judges a run. `reports/ANALYSIS.md` gives the method and the measured detection.
 //!
-//! * [`compare`] — two runs (or a baseline and a run) row by row, with direction, threshold and noise floor;
+//! * [`compare`] — two runs row by row, with direction, threshold and noise floor, and the verdict vocabulary
+//!   (regressed, improved, unchanged, new, missing);
+//! * [`baseline`] — a run against the history of its branch (prediction intervals, Benjamini–Hochberg,
+//!   minimum detectable change);
+//! * [`changepoint`] and [`trend`] — change points of a series and of a whole history;
+//! * [`ab`] — interleaved A/B trials (Mann–Whitney, bootstrap);
+//! * [`acknowledge`] — known regressions that warn until a date;
 //! * [`optimizer`] — per-operation status and evidence-led recommendations;
 //! * [`crate::gates`] — absolute limits (`p95 < 500ms`);
+//! * [`significance`], [`series`], [`rng`] — the building blocks; [`eval`] — the evaluation harness;
 //!
 //! and [`analyze`], which puts them together into the [`AnalysisSection`] stored in the run record's
 //! `analysis` field, with one overall status: `pass`, `warn` or `fail`.
 
+pub mod ab;
+pub mod acknowledge;
 pub mod baseline;
 pub mod changepoint;
 pub mod compare;
+pub mod eval;
 pub mod optimizer;
 pub mod rng;
 pub mod series;
 pub mod significance;
+pub mod trend;
 
 use serde::{Deserialize, Serialize};
 
 use crate::gates::{evaluate, GateResult, Gates, RegressionPolicy};
 use crate::record::RunRecord;
 
+pub use ab::{compare_trials, TrialSettings};
+pub use acknowledge::{apply_acknowledgements, AckOutcome, Acknowledgement};
+pub use baseline::{compare_with_history, HistorySettings};
+pub use changepoint::ChangePointSettings;
 pub use compare::{compare_runs, CompareSettings, Comparison, ComparisonRow, Verdict};
 pub use optimizer::{
     optimize, OperationAnalysis, OptimizerSettings, Recommendation, RecommendationType, Severity,
     Status,
 };
+pub use trend::{analyze_history, HistoryChanges};
 
 /// The overall outcome of a run.
 #[derive(
@@ -55,10 +71,12 @@ impl OverallStatus {
 /// The `analysis` section of a run record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisSection {
+    /// pass, warn or fail.
     pub status: OverallStatus,
     /// Why the status is what it is, one line per reason ("2 gates failed", "1 regression (warn only)").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// Every gate on every benchmark and load operation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<GateResult>,
     /// Per benchmark/load operation: `status` and `recommendations`.
@@ -67,6 +85,7 @@ pub struct AnalysisSection {
     /// Findings about the run as a whole (generator, memory timeline, stress curve).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommendations: Vec<Recommendation>,
+    /// The comparison with the baseline, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
 }

@@ -20,6 +20,8 @@
 //! A status is `critical` when any recommendation of the operation is `high`, `warning` when any is `medium`,
 //! `ok` otherwise (`low` ones are informational).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::compare::{Comparison, ComparisonRow, Verdict};
@@ -34,9 +36,12 @@ use crate::record::{
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Nothing above `low`.
     #[default]
     Ok,
+    /// A `medium` recommendation.
     Warning,
+    /// A `high` recommendation.
     Critical,
 }
 
@@ -78,10 +83,15 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendationType {
+    /// Latency levels, tails or regressions.
     Latency,
+    /// Throughput, capacity, the stress curve.
     Throughput,
+    /// Failed requests.
     Errors,
+    /// Memory level or growth.
     Memory,
+    /// CPU use.
     Cpu,
     /// The load generator (perfgate itself) limited or distorted the measurement.
     Generator,
@@ -104,19 +114,27 @@ impl RecommendationType {
 /// One recommendation: `{type, severity, message, suggestions[]}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
+    /// What it is about (`type` in JSON).
     #[serde(rename = "type")]
     pub kind: RecommendationType,
+    /// How much it matters.
     pub severity: Severity,
+    /// What the record shows, in one sentence.
     pub message: String,
+    /// What to do, chosen by the evidence.
     pub suggestions: Vec<String>,
 }
 
 /// Status and recommendations of one operation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OperationAnalysis {
+    /// The schedule.
     pub test_type: TestType,
+    /// The operation name.
     pub operation: String,
+    /// ok, warning or critical.
     pub status: Status,
+    /// The findings, most severe first when rendered.
     pub recommendations: Vec<Recommendation>,
 }
 
@@ -178,6 +196,16 @@ pub fn optimize(
     settings: &OptimizerSettings,
 ) -> Optimization {
     let mut operations = Vec::new();
+    // Regressed rows by operation, so a suite of thousands of operations stays linear.
+    let mut regressed: RegressedRows<'_> = BTreeMap::new();
+    for r in comparison.iter().flat_map(|c| c.rows.iter()) {
+        if r.verdict == Verdict::Regressed {
+            regressed
+                .entry((r.test_type, r.operation.as_str()))
+                .or_default()
+                .push(r);
+        }
+    }
     for (test_type, op) in record.operations().filter(|(t, _)| *t != TestType::Stress) {
         let ctx = Context::new(record, test_type);
         let mut recs = Vec::new();
@@ -186,7 +214,7 @@ pub fn optimize(
         throughput_findings(op, &ctx, settings, &mut recs);
         resource_findings(op, &ctx, settings, &mut recs);
         if let Some(c) = comparison {
-            comparison_findings(op, test_type, c, &ctx, settings, &mut recs);
+            comparison_findings(op, test_type, c, &regressed, &ctx, settings, &mut recs);
         }
         operations.push(OperationAnalysis {
             test_type,
@@ -207,6 +235,8 @@ pub fn optimize(
     }
     Optimization { operations, run }
 }
+
+type RegressedRows<'a> = BTreeMap<(TestType, &'a str), Vec<&'a ComparisonRow>>;
 
 /// What the record says around one operation.
 struct Context<'a> {
@@ -531,6 +561,7 @@ fn comparison_findings(
     op: &OperationResult,
     test_type: TestType,
     c: &Comparison,
+    regressed: &RegressedRows<'_>,
     ctx: &Context,
     s: &OptimizerSettings,
     out: &mut Vec<Recommendation>,
@@ -542,15 +573,10 @@ fn comparison_findings(
         Metric::CpuPercent => RecommendationType::Cpu,
         _ => RecommendationType::Latency,
     };
-    let rows: Vec<&ComparisonRow> = c
-        .rows
-        .iter()
-        .filter(|r| {
-            r.test_type == test_type
-                && r.operation == op.operation_name
-                && r.verdict == Verdict::Regressed
-        })
-        .collect();
+    let rows: Vec<&ComparisonRow> = regressed
+        .get(&(test_type, op.operation_name.as_str()))
+        .cloned()
+        .unwrap_or_default();
     // One recommendation per kind: the headline is p95 when it regressed (the metric gates use), else the
     // largest change; the other regressed metrics of the kind follow in the same message.
     let mut kinds: Vec<RecommendationType> = rows.iter().map(|r| kind_of(r.metric)).collect();

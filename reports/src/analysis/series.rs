@@ -15,6 +15,7 @@ use super::compare::SeriesKey;
 /// skipped, so indices can jump).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
+    /// `(record index, value)`, oldest first.
     pub points: Vec<(usize, f64)>,
 }
 
@@ -26,8 +27,8 @@ impl Series {
 }
 
 /// Sorts records oldest first (by start time, then run id, so equal times stay deterministic).
-pub fn chronological(records: &[RunRecord]) -> Vec<&RunRecord> {
-    let mut v: Vec<&RunRecord> = records.iter().collect();
+pub fn chronological<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Vec<&'a RunRecord> {
+    let mut v: Vec<&RunRecord> = records.into_iter().collect();
     v.sort_by(|a, b| {
         a.started_at
             .cmp(&b.started_at)

@@ -52,11 +52,15 @@ pub fn normal_cdf(z: f64) -> f64 {
 /// A Student-t prediction interval for the next value of a sample, and the test of a new value against it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PredictionInterval {
+    /// Sample size.
     pub n: usize,
+    /// Sample mean.
     pub mean: f64,
+    /// Sample standard deviation (n − 1).
     pub stddev: f64,
     /// Lower and upper bound at the requested confidence.
     pub low: f64,
+    /// Upper bound.
     pub high: f64,
 }
 

@@ -4,10 +4,17 @@
 //! the filesystem or reads the clock. Shared pieces: [`table`] (aligned text and Markdown tables) and
 //! [`escape`] (Markdown escaping of names that come from users' configs).
 
+pub mod changepoints;
+pub mod comparison;
 pub mod escape;
+pub mod history_table;
 pub mod optimization_report;
+pub mod pr_comment;
+pub mod prometheus;
 pub mod table;
 pub mod text_summary;
 
 pub use optimization_report::render as render_optimization_report;
+pub use pr_comment::{comment_marker, MAX_COMMENT_CHARS};
+pub use prometheus::render as render_prometheus;
 pub use text_summary::render as render_text_summary;

@@ -8,7 +8,9 @@ use super::escape::escape_markdown;
 /// How a column is aligned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Align {
+    /// Text.
     Left,
+    /// Numbers.
     Right,
 }
 

@@ -21,6 +21,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         &Overrides {
             duration: args.duration,
             output_dir: args.output.output_dir.clone(),
+            pushgateway: args.output.pushgateway.clone(),
+            metrics_addr: args.output.metrics_addr.clone(),
             ..Default::default()
         },
     )?;
@@ -37,6 +39,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             workers: None,
             quiet: args.output.quiet,
             write_files: true,
+            baseline: None,
         },
     )?;
     drop(server);

@@ -14,6 +14,7 @@ suite = "my-service"                 # names files, the PR comment and the site'
 base_url = "http://127.0.0.1:8080"   # HTTP operations' paths are relative to this
 request_timeout = 30                 # seconds, per request
 # pid = 12345                        # sample this process's CPU/RSS (automatic with [service])
+# propagate_trace_context = true     # W3C traceparent on every request: the service's spans join the run's trace
 # [target.headers]
 # Authorization = "Bearer ${API_TOKEN}"   # ${VAR} comes from the environment; never commit secrets
 
@@ -55,7 +56,7 @@ ramp_up_seconds = 5
 # target_rps = 200                   # open model: fixed arrival rate, latency from the intended start
 think_time_ms = 0
 collect_system_metrics = true        # PERFORMANCE_COLLECT_SYSTEM_METRICS
-enable_tracing = false               # PERFORMANCE_ENABLE_TRACING
+enable_tracing = false               # PERFORMANCE_ENABLE_TRACING; export spans to OTEL_EXPORTER_OTLP_ENDPOINT
 
 [stress]
 start_concurrent = 5
@@ -74,6 +75,12 @@ regression = "fail"                  # or "warn"
 # cpu_threshold_percent = 80         # PERFORMANCE_CPU_THRESHOLD_PERCENT
 # [gates.operations]
 # create_item = ["p95 < 200ms"]
+
+[reports]
+# branch = "perf-reports"            # one file per run + index.json + the site (GitHub Pages)
+# remote = "origin"
+# max_runs = 2000                    # retention: prune the oldest run files beyond this on publish
+# max_age_days = 365                 # retention: prune run files older than this on publish
 "#;
 
 /// The example config for an MCP server (`perfgate init --mcp`).

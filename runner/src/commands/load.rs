@@ -24,6 +24,7 @@ pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
             workers: args.workers,
             quiet: args.output.quiet,
             write_files: args.save || args.output.output_dir.is_some(),
+            baseline: None,
         },
     )?;
     print_finished(&finished, args.output.json);
@@ -79,6 +80,8 @@ pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             concurrency: Some(args.concurrency),
             target_rps: args.rps,
             output_dir: args.output.output_dir.clone(),
+            pushgateway: args.output.pushgateway.clone(),
+            metrics_addr: args.output.metrics_addr.clone(),
             base_url: Some(base),
             ..Default::default()
         },

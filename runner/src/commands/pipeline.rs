@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use perfgate_reports::record::{RunRecord, SCHEMA};
+use perfgate_reports::record::{
+    BenchmarkSection, LoadSection, RunRecord, StressSection, SystemSummary, SCHEMA,
+};
 use rand::Rng;
 
 use crate::cli::TestTypeArg;
@@ -18,6 +20,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::environment::{detect_environment, detect_git};
 use crate::error::{Error, ExitStatus, Result};
+use crate::monitoring::Monitoring;
 use crate::output::{self, WrittenFiles};
 use crate::service::Service;
 use crate::system::Sampler;
@@ -31,6 +34,8 @@ pub struct ExecOptions {
     pub quiet: bool,
     /// Write report files into the output dir.
     pub write_files: bool,
+    /// `--baseline`: a run record file or a folder of run records to compare the run with.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 /// A finished run.
@@ -51,12 +56,16 @@ pub fn execute(
     if opts.write_files {
         output::prepare_dir(&settings.output_dir)?;
     }
+    let known_target = settings.service.is_some() || settings.target_pid.is_some();
+    let monitoring = Monitoring::start(settings, if known_target { "target" } else { "runner" })?;
     let mut service = match &settings.service {
         Some(s) => Some(Service::start(s, settings.base_url.as_deref())?),
         None => None,
     };
     let pid = service.as_ref().map(Service::pid).or(settings.target_pid);
-    let target = Arc::new(crate::suite::build_target(settings, pid)?);
+    let target = Arc::new(
+        crate::suite::build_target(settings, pid)?.with_trace_propagation(monitoring.propagation()),
+    );
     check_reachable(&target, settings)?;
     // A stdio MCP server in `shared` mode is the target process (its session was opened by the check);
     // in the other modes each session has its own server: the sampler sums them.
@@ -82,6 +91,9 @@ pub fn execute(
     }
     if let Some(p) = crate::progress::for_stderr(opts.quiet) {
         engine.observe(p);
+    }
+    for o in monitoring.observers() {
+        engine.observe(o);
     }
 
     let started_at = Utc::now();
@@ -113,37 +125,20 @@ pub fn execute(
     // what it has to say (e.g. an MCP server that exited mid-run, with its exit status and stderr).
     target.shutdown();
     warnings.extend(target.warnings());
-    let saturated = [
-        benchmark.as_ref().map(|b| b.system.runner_saturated),
-        load.as_ref().map(|l| l.system.runner_saturated),
-        stress.as_ref().map(|s| s.system.runner_saturated),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|x| x);
-    if saturated || system.runner_saturated {
-        system.runner_saturated = true;
-        warnings.push(
-            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
-             lower concurrency, add shards (--shard) or run the service on another machine"
-                .to_string(),
-        );
-    }
-    if let Some(l) = &load {
-        if l.dropped_starts > 0 {
-            warnings.push(format!(
-                "open model: {} intended requests never started (all users busy): the service could not keep up \
-                 with {} rps, or raise concurrent_users",
-                l.dropped_starts,
-                l.target_rps.unwrap_or(0.0)
-            ));
-        }
-    }
+    warnings.extend(run_warnings(
+        benchmark.as_ref(),
+        load.as_ref(),
+        stress.as_ref(),
+        &mut system,
+    ));
 
     let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
     let mut record = RunRecord {
         schema: SCHEMA.to_string(),
-        run_id: new_run_id(),
+        run_id: match settings.shard {
+            Some(_) => shared_run_id(env, &settings.digest),
+            None => new_run_id(),
+        },
         suite: settings.suite.clone(),
         test_type: test_type.as_str().to_string(),
         started_at,
@@ -151,7 +146,7 @@ pub fn execute(
         git: detect_git(&cwd, env),
         environment: detect_environment(env),
         config_digest: settings.digest.clone(),
-        shard: None,
+        shard: settings.shard,
         benchmark,
         load,
         stress,
@@ -165,7 +160,12 @@ pub fn execute(
         s.stop();
     }
 
-    let analysis = crate::commands::run::analyze(&mut record, settings)?;
+    let analysis = crate::commands::run::analyze_with_baseline(
+        &mut record,
+        settings,
+        opts.baseline.as_deref(),
+    )?;
+    monitoring.finish(&mut record);
     let summary_text = perfgate_reports::render::text_summary::render(&record);
     let report_md = perfgate_reports::render::optimization_report::render(
         &record,
@@ -224,7 +224,65 @@ fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()>
     })
 }
 
-fn new_run_id() -> String {
+/// Warnings every run record carries when they apply, whoever ran it (CLI or library): the runner was
+/// CPU-saturated in some phase (also set on `system`), or the open model dropped intended requests.
+pub fn run_warnings(
+    benchmark: Option<&BenchmarkSection>,
+    load: Option<&LoadSection>,
+    stress: Option<&StressSection>,
+    system: &mut SystemSummary,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let saturated = [
+        benchmark.map(|b| b.system.runner_saturated),
+        load.map(|l| l.system.runner_saturated),
+        stress.map(|s| s.system.runner_saturated),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|x| x);
+    if saturated || system.runner_saturated {
+        system.runner_saturated = true;
+        warnings.push(
+            "perfgate itself was CPU-saturated: throughput and latency partly measure the load generator; \
+             lower concurrency, add shards (--shard) or run the service on another machine"
+                .to_string(),
+        );
+    }
+    if let Some(l) = load {
+        if l.dropped_starts > 0 {
+            warnings.push(format!(
+                "open model: {} intended requests never started (all users busy): the service could not keep up \
+                 with {} rps, or raise concurrent_users",
+                l.dropped_starts,
+                l.target_rps.unwrap_or(0.0)
+            ));
+        }
+    }
+
+    warnings
+}
+
+/// The run id every shard of one sharded run agrees on: `PERFGATE_RUN_ID`, else the GitHub Actions run (id and
+/// attempt) with the config digest, else a fresh id (then `perfgate merge` names the merged run itself).
+fn shared_run_id(env: &BTreeMap<String, String>, digest: &str) -> String {
+    if let Some(id) = env.get("PERFGATE_RUN_ID").filter(|v| !v.is_empty()) {
+        return id.clone();
+    }
+    match env.get("GITHUB_RUN_ID").filter(|v| !v.is_empty()) {
+        Some(run) => format!(
+            "gh{run}-{}-{}",
+            env.get("GITHUB_RUN_ATTEMPT")
+                .map(String::as_str)
+                .unwrap_or("1"),
+            &digest[..digest.len().min(8)]
+        ),
+        None => new_run_id(),
+    }
+}
+
+/// A new short run id (12 hex digits).
+pub fn new_run_id() -> String {
     let n: u64 = rand::rng().random();
     format!("{:012x}", n & 0xffff_ffff_ffff)
 }

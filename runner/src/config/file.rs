@@ -33,6 +33,26 @@ pub struct ConfigFile {
     pub stress: StressConfig,
     #[serde(default)]
     pub gates: GatesConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
+    /// `[[acknowledge]]`: known regressions that warn instead of failing until a date
+    /// (`operation`, optional `metric`, `reason`, `until = "YYYY-MM-DD"`).
+    #[serde(default)]
+    pub acknowledge: Vec<Spanned<perfgate_reports::analysis::Acknowledgement>>,
+}
+
+/// `[reports]`: the reports branch (`perfgate publish`, `history`, `fetch-baseline`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Branch holding one file per run and the site (`perf-reports`).
+    pub branch: Option<String>,
+    /// Remote to publish to and fetch from (`origin`).
+    pub remote: Option<String>,
+    /// Keep only the newest N run files (older ones are pruned on publish).
+    pub max_runs: Option<usize>,
+    /// Prune run files older than this many days on publish.
+    pub max_age_days: Option<u32>,
 }
 
 /// `[target]`: where HTTP operations go.
@@ -48,6 +68,9 @@ pub struct TargetConfig {
     pub request_timeout: Option<f64>,
     /// PID of the service process to sample (when perfgate does not start it).
     pub pid: Option<u32>,
+    /// Send a W3C `traceparent` header (the run's trace id, a new span id per request) with every HTTP
+    /// request, so that the service's own spans join the run's trace.
+    pub propagate_trace_context: Option<bool>,
 }
 
 /// `[service]`: a process perfgate starts before the suite and stops after it.

@@ -33,6 +33,10 @@ pub struct Overrides {
     pub target_rps: Option<f64>,
     pub output_dir: Option<PathBuf>,
     pub base_url: Option<String>,
+    /// `--pushgateway URL`.
+    pub pushgateway: Option<String>,
+    /// `--metrics-addr ADDR`.
+    pub metrics_addr: Option<String>,
 }
 
 /// A resolved HTTP or command operation.
@@ -115,8 +119,105 @@ pub struct Settings {
     pub collect_system_metrics: bool,
     pub enable_tracing: bool,
     pub gates: GateSettings,
+    /// Prometheus push/live endpoint and trace propagation.
+    pub monitoring: MonitoringSettings,
+    /// `[[acknowledge]]` entries, applied to every comparison of `perfgate run`.
+    pub acknowledgements: Vec<perfgate_reports::analysis::Acknowledgement>,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
+    /// This process runs one shard of a sharded run (`--shard i/N`); see [`Settings::apply_shard`].
+    pub shard: Option<perfgate_reports::record::Shard>,
+}
+
+/// Where metrics go besides the textfile, and whether requests carry the run's trace context.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MonitoringSettings {
+    /// Pushgateway base URL (`--pushgateway`, `PERFORMANCE_PUSHGATEWAY_URL`).
+    pub pushgateway: Option<String>,
+    /// Address of the live `/metrics` endpoint (`--metrics-addr`, `PERFORMANCE_METRICS_ADDR`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `[target] propagate_trace_context`: send a W3C `traceparent` with every HTTP request.
+    pub propagate_trace_context: bool,
+}
+
+/// The live endpoint's default address (Prometheus' registered port for exporters of this kind).
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
+
+/// Resolves the monitoring flags and variables. A Pushgateway URL must be `http://host:port[/prefix]`; a
+/// live endpoint address from the environment must be loopback (only a flag typed by the user may expose
+/// the endpoint on other interfaces).
+fn resolve_monitoring(
+    cfg: &ConfigFile,
+    env: &BTreeMap<String, String>,
+    flags: &Overrides,
+) -> Result<MonitoringSettings> {
+    let pushgateway = match (&flags.pushgateway, env.get("PERFORMANCE_PUSHGATEWAY_URL")) {
+        (Some(u), _) => Some((u.trim().to_string(), "--pushgateway")),
+        (None, Some(u)) if !u.trim().is_empty() => {
+            Some((u.trim().to_string(), "PERFORMANCE_PUSHGATEWAY_URL"))
+        }
+        _ => None,
+    };
+    if let Some((url, from)) = &pushgateway {
+        let ok = url
+            .parse::<hyper::Uri>()
+            .ok()
+            .filter(|u| u.scheme_str() == Some("http") && u.host().is_some());
+        if ok.is_none() {
+            return Err(Error::Usage(format!(
+                "{from}: `{}` is not an http://host:port URL of a Pushgateway",
+                redact_userinfo(url)
+            )));
+        }
+    }
+    let metrics_addr = match (&flags.metrics_addr, env.get("PERFORMANCE_METRICS_ADDR")) {
+        (Some(a), _) => Some(parse_metrics_addr(a, "--metrics-addr")?),
+        (None, Some(a)) if !a.trim().is_empty() => {
+            let addr = parse_metrics_addr(a, "PERFORMANCE_METRICS_ADDR")?;
+            if !addr.ip().is_loopback() {
+                return Err(Error::Config(format!(
+                    "PERFORMANCE_METRICS_ADDR={a:?}: the live endpoint only binds loopback addresses from the \
+                     environment; pass `--metrics-addr {a}` to serve it on other interfaces"
+                )));
+            }
+            Some(addr)
+        }
+        _ => None,
+    };
+    Ok(MonitoringSettings {
+        pushgateway: pushgateway.map(|(u, _)| u),
+        metrics_addr,
+        propagate_trace_context: cfg.target.propagate_trace_context.unwrap_or(false),
+    })
+}
+
+/// `127.0.0.1:9464`, `[::1]:9464`, or `:9464` (loopback).
+fn parse_metrics_addr(text: &str, from: &str) -> Result<std::net::SocketAddr> {
+    let t = text.trim();
+    let full = if t.starts_with(':') {
+        format!("127.0.0.1{t}")
+    } else {
+        t.to_string()
+    };
+    full.parse().map_err(|_| {
+        Error::Usage(format!(
+            "{from}: `{text}` is not an IP:port address (e.g. {DEFAULT_METRICS_ADDR})"
+        ))
+    })
+}
+
+/// A URL without its `user:password@` part, for messages.
+pub fn redact_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// Reads and parses a config file. Errors name the file, line, column and key.
@@ -186,6 +287,28 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 }
 
 /// Where in the file a spanned value is, for messages about values that parsed but are invalid.
+/// The `[[acknowledge]]` entries; an empty `operation` or `reason` is an error naming file:line:key.
+fn resolve_acknowledgements(
+    cfg: &ConfigFile,
+    name: &str,
+    text: &str,
+) -> Result<Vec<perfgate_reports::analysis::Acknowledgement>> {
+    let mut out = Vec::with_capacity(cfg.acknowledge.len());
+    for spanned in &cfg.acknowledge {
+        let ack = spanned.get_ref();
+        for (key, value) in [("operation", &ack.operation), ("reason", &ack.reason)] {
+            if value.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "{}: key `acknowledge.{key}`: must not be empty",
+                    at(name, text, spanned)
+                )));
+            }
+        }
+        out.push(ack.clone());
+    }
+    Ok(out)
+}
+
 fn at<T>(name: &str, text: &str, v: &Spanned<T>) -> String {
     let (line, col) = line_col(text, v.span().start);
     format!("{name}:{line}:{col}")
@@ -531,6 +654,7 @@ impl Settings {
             warmup_iterations,
             max_seconds_per_operation: cfg.benchmark.max_seconds_per_operation.unwrap_or(120.0),
         };
+        let acknowledgements = resolve_acknowledgements(cfg, &name, text)?;
         let suite = cfg.suite.clone().unwrap_or_else(|| "default".into());
         let mut settings = Settings {
             source: path.map(Path::to_path_buf),
@@ -548,10 +672,44 @@ impl Settings {
             collect_system_metrics,
             enable_tracing,
             gates,
+            monitoring: resolve_monitoring(cfg, env, flags)?,
+            acknowledgements,
             digest: String::new(),
+            shard: None,
         };
         settings.digest = settings.compute_digest();
         Ok(settings)
+    }
+
+    /// Narrows the settings to shard `index` of `total` (1-based): load users, target rate, stress
+    /// concurrency and benchmark iterations are divided, so N shards together generate the configured load
+    /// and `perfgate merge` adds them back up. The digest is unchanged: shards of one config are comparable.
+    pub fn apply_shard(&mut self, index: u32, total: u32) -> Result<()> {
+        if total == 0 || index == 0 || index > total {
+            return Err(Error::Usage(format!(
+                "--shard {index}/{total}: expected I/N with 1 <= I <= N"
+            )));
+        }
+        let share = |n: u64| -> u64 {
+            let (base, rest) = (n / u64::from(total), n % u64::from(total));
+            base + u64::from(u64::from(index) <= rest)
+        };
+        let users = share(u64::from(self.load.users)) as u32;
+        if users == 0 {
+            return Err(Error::Usage(format!(
+                "--shard {index}/{total}: load.concurrent_users ({}) is smaller than the number of shards",
+                self.load.users
+            )));
+        }
+        self.load.users = users;
+        self.load.target_rps = self.load.target_rps.map(|r| r / f64::from(total));
+        let per = |c: u32| (c.div_ceil(total)).max(1);
+        self.stress.start_concurrency = per(self.stress.start_concurrency);
+        self.stress.max_concurrency = per(self.stress.max_concurrency);
+        self.stress.step_size = per(self.stress.step_size);
+        self.benchmark.iterations = share(self.benchmark.iterations).max(1);
+        self.shard = Some(perfgate_reports::record::Shard { index, total });
+        Ok(())
     }
 
     /// A digest of what makes two runs comparable: operations and schedule settings (not output paths).
@@ -796,6 +954,23 @@ concurrent_users = 4
     }
 
     #[test]
+    fn shards_divide_the_load_and_add_up() {
+        let base = resolve(BASIC, &[], Overrides::default()).unwrap();
+        let mut users = 0;
+        for i in 1..=3 {
+            let mut s = base.clone();
+            s.apply_shard(i, 3).unwrap();
+            users += s.load.users;
+            assert_eq!(s.digest, base.digest);
+            assert_eq!(s.shard.unwrap().index, i);
+        }
+        assert_eq!(users, base.load.users);
+        let mut s = base.clone();
+        assert!(s.apply_shard(5, 5).is_err(), "4 users cannot feed 5 shards");
+        assert!(s.apply_shard(0, 2).is_err());
+    }
+
+    #[test]
     fn unknown_key_names_file_line_and_key() {
         let text = "[load]\nduration_seconds = 5\nconcurent_users = 3\n";
         let err = parse_str(text, "perfgate.toml").unwrap_err().to_string();
@@ -861,6 +1036,66 @@ concurrent_users = 4
             other => panic!("{other:?}"),
         }
         assert_eq!(a.digest, b.digest);
+    }
+
+    #[test]
+    fn monitoring_flags_env_and_file() {
+        let text = BASIC.replace("[target]\n", "[target]\npropagate_trace_context = true\n");
+        let env = [
+            ("PERFORMANCE_PUSHGATEWAY_URL", "http://gw:9091"),
+            ("PERFORMANCE_METRICS_ADDR", ":9999"),
+        ];
+        let s = resolve(&text, &env, Overrides::default()).unwrap();
+        assert_eq!(s.monitoring.pushgateway.as_deref(), Some("http://gw:9091"));
+        assert_eq!(
+            s.monitoring.metrics_addr,
+            Some("127.0.0.1:9999".parse().unwrap())
+        );
+        assert!(s.monitoring.propagate_trace_context);
+        let flags = Overrides {
+            pushgateway: Some("http://other:9091/p".into()),
+            metrics_addr: Some("0.0.0.0:9464".into()),
+            ..Default::default()
+        };
+        let s = resolve(&text, &env, flags).unwrap();
+        assert_eq!(
+            s.monitoring.pushgateway.as_deref(),
+            Some("http://other:9091/p")
+        );
+        // Typed on the command line: the user's choice.
+        assert!(!s.monitoring.metrics_addr.unwrap().ip().is_loopback());
+        let s = resolve(BASIC, &[], Overrides::default()).unwrap();
+        assert_eq!(s.monitoring, MonitoringSettings::default());
+    }
+
+    #[test]
+    fn monitoring_refuses_bad_urls_and_exposing_the_endpoint_from_the_environment() {
+        let err = resolve(
+            BASIC,
+            &[("PERFORMANCE_METRICS_ADDR", "0.0.0.0:9464")],
+            Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("PERFORMANCE_METRICS_ADDR") && err.contains("--metrics-addr"),
+            "{err}"
+        );
+        let flags = Overrides {
+            pushgateway: Some("https://user:pw@gw".into()),
+            ..Default::default()
+        };
+        let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
+        assert!(
+            err.contains("--pushgateway") && !err.contains("pw@"),
+            "{err}"
+        );
+        let flags = Overrides {
+            metrics_addr: Some("localhost".into()),
+            ..Default::default()
+        };
+        let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
+        assert!(err.contains("--metrics-addr"), "{err}");
     }
 
     const MCP: &str = r#"

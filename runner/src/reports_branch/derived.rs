@@ -7,7 +7,7 @@
 //! pruned) is deleted on the next publish, while files the user put at the root themselves (`CNAME`, a
 //! README) are never touched.
 
-use perfgate_reports::layout::{INDEX_FILE, RUNS_DIR};
+use perfgate_reports::layout::{is_run_file, INDEX_FILE, RUNS_DIR};
 use perfgate_reports::History;
 
 /// Lists the paths the site hook wrote last time, one per line.
@@ -58,11 +58,14 @@ pub fn check_derived_path(path: &str) -> Result<(), String> {
     if path == INDEX_FILE || path == MANIFEST_FILE || path == ".perfgate" {
         return Err(format!("{path} is written by the publisher itself"));
     }
-    if path.starts_with(&format!("{RUNS_DIR}/"))
-        || path == RUNS_DIR
-        || path.starts_with(".perfgate/")
-    {
-        return Err("runs/ and .perfgate/ are reserved for run files and publisher state".into());
+    if is_run_file(path) || path == RUNS_DIR {
+        return Err(
+            "runs/**/*.json are run files (the site may put pages such as runs/<id>.html there)"
+                .into(),
+        );
+    }
+    if path.starts_with(".perfgate/") {
+        return Err(".perfgate/ is reserved for the publisher's state".into());
     }
     if path == ".git" || path.starts_with(".git/") {
         return Err(".git is not a file git can store".into());

@@ -285,11 +285,18 @@ pub struct TreeEntry {
 }
 
 pub(crate) fn failed(args: &[&str], out: &GitOutput) -> GitError {
-    let stderr = if out.stderr.is_empty() {
-        redact(String::from_utf8_lossy(&out.stdout).trim_end())
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Porcelain status lines of refused refs ("!\t…\t[remote rejected] (reason)") say why a push failed.
+    let refused: Vec<&str> = stdout.lines().filter(|l| l.starts_with('!')).collect();
+    let mut stderr = if out.stderr.is_empty() && refused.is_empty() {
+        redact(stdout.trim_end())
     } else {
         out.stderr.clone()
     };
+    for line in refused {
+        stderr.push('\n');
+        stderr.push_str(&redact(&line.replace('\t', " ")));
+    }
     GitError::Failed {
         args: redact(&args.join(" ")),
         status: out.status.clone(),

@@ -1,9 +1,10 @@
 //! Reading history: the run files of a reports branch (from git objects, nothing checked out) or of a plain
-//! folder, handed to [`perfgate_reports::History::from_files`] which parses, sorts and names what it skips.
+//! folder, parsed by [`perfgate_reports::history::parse_run_file`]; [`History`] sorts them and names what it
+//! skips.
 
 use std::path::Path;
 
-use perfgate_reports::history::Skipped;
+use perfgate_reports::history::{parse_run_file, Histograms, Skipped};
 use perfgate_reports::layout::{is_run_file, RUNS_DIR};
 use perfgate_reports::History;
 
@@ -27,8 +28,30 @@ pub fn resolve_reports_rev(
     Ok(git.resolve_commit(&format!("refs/heads/{branch}"))?)
 }
 
-/// Every run file under `runs/` of `rev` in the repository at `repo`.
+/// Fetches the reports branch from `remote` (one commit deep in a shallow repository) into its tracking ref;
+/// returns the tip, or `None` when the remote has no such branch.
+pub fn fetch_reports_branch(
+    repo: &Path,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<String>, BranchError> {
+    let git = Git::new(repo);
+    let shallow = git.run(&["rev-parse", "--is-shallow-repository"])? == "true";
+    Ok(super::remote::fetch_tip(&git, remote, branch, shallow)?)
+}
+
+/// Every run file under `runs/` of `rev` in the repository at `repo`, histograms decoded.
 pub fn load_history(repo: &Path, rev: &str) -> Result<History, BranchError> {
+    load_history_with(repo, rev, Histograms::Keep)
+}
+
+/// [`load_history`], choosing whether to decode the histograms (skipping them is several times faster when
+/// only the summary numbers are needed: tables, series, the index).
+pub fn load_history_with(
+    repo: &Path,
+    rev: &str,
+    histograms: Histograms,
+) -> Result<History, BranchError> {
     let git = Git::new(repo);
     let commit = git
         .resolve_commit(rev)?
@@ -40,17 +63,22 @@ pub fn load_history(repo: &Path, rev: &str) -> Result<History, BranchError> {
         .collect();
     let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
     let blobs = git.read_objects(&ids)?;
-    Ok(History::from_files(
-        entries
-            .into_iter()
-            .zip(blobs)
-            .map(|(e, b)| (e.path, b.unwrap_or_default())),
-    ))
+    Ok(History::from_parsed(entries.into_iter().zip(blobs).map(
+        |(e, b)| {
+            let parsed = parse_run_file(&e.path, &b.unwrap_or_default(), histograms);
+            (e.path, parsed)
+        },
+    )))
 }
 
 /// Every `*.json` file under `dir/runs` (or under `dir` when it has no `runs/` folder), with paths relative
-/// to `dir`. Unreadable files are named in `skipped`.
+/// to `dir`, histograms decoded. Unreadable files are named in `skipped`.
 pub fn load_history_dir(dir: &Path) -> Result<History, BranchError> {
+    load_history_dir_with(dir, Histograms::Keep)
+}
+
+/// [`load_history_dir`], choosing whether to decode the histograms.
+pub fn load_history_dir_with(dir: &Path, histograms: Histograms) -> Result<History, BranchError> {
     if !dir.is_dir() {
         return Err(BranchError::Io {
             path: dir.display().to_string(),
@@ -65,7 +93,10 @@ pub fn load_history_dir(dir: &Path) -> Result<History, BranchError> {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     collect_json(dir, &root, &mut files, &mut unreadable);
-    let mut history = History::from_files(files);
+    let mut history = History::from_parsed(files.into_iter().map(|(path, bytes)| {
+        let parsed = parse_run_file(&path, &bytes, histograms);
+        (path, parsed)
+    }));
     history.skipped.extend(unreadable);
     history.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(history)

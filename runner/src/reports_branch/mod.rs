@@ -23,5 +23,9 @@ pub mod remote;
 pub use derived::{DerivedFile, SiteHook};
 pub use error::BranchError;
 pub use fetch_baseline::{fetch_baseline, Baseline, FetchBaselineOptions};
-pub use history::{load_history, load_history_dir};
+pub use history::{
+    fetch_reports_branch, load_history, load_history_dir, load_history_dir_with, load_history_with,
+    resolve_reports_rev,
+};
+pub use perfgate_reports::history::Histograms;
 pub use publish::{publish, regenerate, LocalBranch, PublishOptions, PublishOutcome};

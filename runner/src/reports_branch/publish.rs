@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use perfgate_reports::history::Skipped;
-use perfgate_reports::layout::{is_run_file, run_file_path, INDEX_FILE};
+use perfgate_reports::history::{parse_run_file, Histograms, Skipped};
+use perfgate_reports::layout::{is_run_file, run_file_bytes, run_file_path, INDEX_FILE};
 use perfgate_reports::retention::{files_to_prune, RetentionPolicy};
 use perfgate_reports::{History, Index, RunRecord};
 use rand::{Rng as _, SeedableRng as _};
@@ -89,7 +89,8 @@ impl std::fmt::Debug for PublishOptions {
 }
 
 /// What happened to the local branch after a publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LocalBranch {
     /// Created or fast-forwarded to the published commit.
     Updated,
@@ -100,7 +101,7 @@ pub enum LocalBranch {
 }
 
 /// The result of a publish (or a regeneration).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PublishOutcome {
     /// Branch-relative path of the run file (`None` for a regeneration).
     pub path: Option<String>,
@@ -130,7 +131,7 @@ pub fn publish(record: &RunRecord, opts: &PublishOptions) -> Result<PublishOutco
             total: shard.total,
         });
     }
-    let bytes = record.to_json_pretty();
+    let bytes = run_file_bytes(record);
     let path = run_file_path(record);
     update_branch(
         opts,
@@ -147,6 +148,9 @@ pub fn publish(record: &RunRecord, opts: &PublishOptions) -> Result<PublishOutco
 pub fn regenerate(opts: &PublishOptions) -> Result<PublishOutcome, BranchError> {
     update_branch(opts, None)
 }
+
+/// Run files parsed so far, by (path, blob id).
+type ParseCache = HashMap<(String, String), Result<RunRecord, Skipped>>;
 
 struct NewRun<'a> {
     path: String,
@@ -187,7 +191,7 @@ fn update_branch(
         None => None,
     };
     let now = opts.now.unwrap_or_else(Utc::now);
-    let mut cache: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut cache: ParseCache = HashMap::new();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(jitter_seed());
     let mut last_loss = String::new();
     let max_attempts = opts.max_attempts.max(1);
@@ -196,10 +200,11 @@ fn update_branch(
             std::thread::sleep(backoff(opts, attempt, &mut rng));
         }
         let local_tip = git.resolve_commit(&local_ref)?;
-        let base = match &opts.remote {
-            // The remote is the source of truth; a local-only branch seeds a remote that has none yet.
+        // What the push must find on the remote (compare-and-swap), and what the new commit builds on: the
+        // remote is the source of truth; a local-only branch seeds a remote that has none yet.
+        let (expected, base) = match &opts.remote {
             Some(remote) => match fetch_tip(&git, remote, &opts.branch, shallow) {
-                Ok(tip) => tip.or(local_tip.clone()),
+                Ok(tip) => (tip.clone(), tip.or(local_tip.clone())),
                 // Another publisher in this same repository is updating the tracking ref right now.
                 Err(e) if is_local_ref_race(&e) => {
                     last_loss = e.to_string();
@@ -207,7 +212,7 @@ fn update_branch(
                 }
                 Err(e) => return Err(e.into()),
             },
-            None => local_tip.clone(),
+            None => (local_tip.clone(), local_tip.clone()),
         };
         let built = build_commit(
             &git,
@@ -248,7 +253,7 @@ fn update_branch(
             } => (commit, pruned, skipped, runs),
         };
         let landed = match &opts.remote {
-            Some(remote) => match push(&git, remote, &opts.branch, &commit, base.as_deref())? {
+            Some(remote) => match push(&git, remote, &opts.branch, &commit, expected.as_deref())? {
                 PushResult::Pushed => true,
                 PushResult::Lost(reason) => {
                     last_loss = reason;
@@ -292,7 +297,7 @@ fn update_branch(
             path: new_run.as_ref().map(|r| r.path.clone()),
             commit,
             attempts: attempt,
-            created_branch: base.is_none(),
+            created_branch: expected.is_none(),
             unchanged: false,
             pruned,
             skipped,
@@ -325,7 +330,7 @@ fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
     if !check.success || opts.branch.starts_with('-') {
         return Err(BranchError::InvalidBranch(opts.branch.clone()));
     }
-    Ok(with_identity(git)?)
+    with_identity(git)
 }
 
 /// Commits need an author; a fresh CI machine has none configured. Use the configured identity when there is
@@ -427,7 +432,7 @@ fn build_commit(
     base: Option<&str>,
     new_run: Option<(&NewRun<'_>, &str)>,
     now: DateTime<Utc>,
-    cache: &mut HashMap<String, Vec<u8>>,
+    cache: &mut ParseCache,
 ) -> Result<Built, BranchError> {
     let entries: BTreeMap<String, TreeEntry> = match base {
         Some(b) => git
@@ -457,32 +462,39 @@ fn build_commit(
     let pruned = files_to_prune(&run_paths, &opts.retention, now, &keep);
     let pruned_set: BTreeSet<&str> = pruned.iter().map(String::as_str).collect();
 
-    // The history of the resulting tree, read from the run files (blobs cached across attempts).
+    // The history of the resulting tree, read from its run files. Parsed files are cached across attempts,
+    // so a retry after a lost race reads only the files the winner added. Without a site hook nothing needs
+    // the latency histograms, and not decoding them makes reading a run file several times faster.
+    let histograms = if opts.site.is_some() {
+        Histograms::Keep
+    } else {
+        Histograms::Skip
+    };
     let kept: Vec<&TreeEntry> = entries
         .values()
         .filter(|e| is_run_file(&e.path) && !pruned_set.contains(e.path.as_str()))
         .collect();
-    let missing: Vec<String> = kept
+    let missing: Vec<&TreeEntry> = kept
         .iter()
-        .filter(|e| !cache.contains_key(&e.id))
-        .map(|e| e.id.clone())
+        .filter(|e| !cache.contains_key(&(e.path.clone(), e.id.clone())))
+        .copied()
         .collect();
-    for (id, bytes) in missing.iter().zip(git.read_objects(&missing)?) {
-        cache.insert(id.clone(), bytes.unwrap_or_default());
+    let ids: Vec<String> = missing.iter().map(|e| e.id.clone()).collect();
+    for (e, bytes) in missing.iter().zip(git.read_objects(&ids)?) {
+        let parsed = parse_run_file(&e.path, &bytes.unwrap_or_default(), histograms);
+        cache.insert((e.path.clone(), e.id.clone()), parsed);
     }
-    let mut files: Vec<(String, Vec<u8>)> = kept
+    let mut parsed: Vec<(String, Result<RunRecord, Skipped>)> = kept
         .iter()
-        .map(|e| {
-            (
-                e.path.clone(),
-                cache.get(&e.id).cloned().unwrap_or_default(),
-            )
+        .filter_map(|e| {
+            let p = cache.get(&(e.path.clone(), e.id.clone()))?;
+            Some((e.path.clone(), p.clone()))
         })
         .collect();
     if let Some((run, _)) = new_run {
-        files.push((run.path.clone(), run.bytes.clone()));
+        parsed.push((run.path.clone(), Ok(run.record.clone())));
     }
-    let history = History::from_files(files);
+    let history = History::from_parsed(parsed);
 
     // Derived files.
     let mut derived: Vec<(String, Vec<u8>)> = vec![(

@@ -118,14 +118,14 @@ pub fn classify_push_failure(porcelain: &str, stderr: &str) -> Option<String> {
         "unexpected disconnect",
         "remote end hung up unexpectedly",
     ];
-    // Porcelain status lines: "<flag>\t<from>:<to>\t<summary> (<reason>)"; '!' marks a refused ref.
-    for line in porcelain.lines().filter(|l| l.starts_with('!')) {
+    // Porcelain status lines: "<flag>\t<from>:<to>\t<summary> (<reason>)"; '!' marks a refused ref. A ref
+    // refused for another reason (a hook, a protected branch) is not retryable.
+    if let Some(line) = porcelain.lines().find(|l| l.starts_with('!')) {
         let summary = line.split('\t').nth(2).unwrap_or(line);
-        if RACE.iter().any(|k| summary.contains(k)) {
-            return Some(summary.to_string());
-        }
-        // Refused for another reason (a hook, a protected branch): not retryable.
-        return None;
+        return RACE
+            .iter()
+            .any(|k| summary.contains(k))
+            .then(|| summary.to_string());
     }
     if stderr.contains("Authentication failed")
         || stderr.contains("Permission denied")

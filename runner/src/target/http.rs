@@ -16,6 +16,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::{CallError, ErrorKind, OperationSpec, Outcome, Target};
+use crate::monitoring::traceparent::TraceParent;
+
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 use perfgate_reports::record::TargetInfo;
 
 /// Which statuses count as success.
@@ -79,6 +82,8 @@ pub struct HttpTarget {
     specs: Vec<OperationSpec>,
     ops: Vec<PreparedOp>,
     pid: Option<u32>,
+    /// The run's trace context when `propagate_trace_context` is on (None: not a single byte of cost).
+    traceparent: Option<TraceParent>,
 }
 
 impl HttpTarget {
@@ -142,12 +147,19 @@ impl HttpTarget {
             specs,
             ops,
             pid: None,
+            traceparent: None,
         })
     }
 
     /// Tells the target which OS process serves it (for CPU/RSS sampling).
     pub fn with_process_id(mut self, pid: Option<u32>) -> Self {
         self.pid = pid;
+        self
+    }
+
+    /// Sends a W3C `traceparent` (this trace id, a new span id per request) with every request.
+    pub fn with_trace_propagation(mut self, trace: Option<TraceParent>) -> Self {
+        self.traceparent = trace;
         self
     }
 
@@ -207,6 +219,11 @@ impl Target for HttpTarget {
         }
         if let Some(ct) = &prepared.content_type {
             builder = builder.header(CONTENT_TYPE, ct.clone());
+        }
+        if let Some(tp) = &self.traceparent {
+            if let Some(v) = tp.next_header() {
+                builder = builder.header(&TRACEPARENT, v);
+            }
         }
         let request = builder
             .body(Full::new(prepared.body.clone()))

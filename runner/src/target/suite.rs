@@ -71,6 +71,24 @@ impl SuiteTarget {
         }
     }
 
+    /// Makes the HTTP parts send the run's W3C trace context (`propagate_trace_context`).
+    pub fn with_trace_propagation(
+        mut self,
+        trace: Option<crate::monitoring::traceparent::TraceParent>,
+    ) -> Self {
+        if trace.is_some() {
+            self.parts = self
+                .parts
+                .into_iter()
+                .map(|p| match p {
+                    Part::Http(t) => Part::Http(t.with_trace_propagation(trace)),
+                    other => other,
+                })
+                .collect();
+        }
+        self
+    }
+
     pub fn parts(&self) -> &[Part] {
         &self.parts
     }
