@@ -468,6 +468,13 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
         .find(|t| t["kind"] == "mcp")
         .expect("an MCP target in targets[]");
     assert_eq!(mcp["details"]["server_name"], "perfgate-demo");
+    // Initializes run as often as sessions open: no throughput finding about them.
+    for a in rec["analysis"]["operations"].as_array().unwrap() {
+        if a["operation"] == "mcp.initialize" {
+            let recs = a["recommendations"].to_string();
+            assert!(!recs.contains("\"throughput\""), "{recs}");
+        }
+    }
     assert_eq!(mcp["details"]["transport"], "streamable_http");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

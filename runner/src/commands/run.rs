@@ -136,6 +136,22 @@ pub fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
     o
 }
 
+/// Side operations (`mcp.initialize`) run as often as the schedule opens sessions: a throughput finding
+/// about them says nothing about the service, so it is dropped (their other findings stay).
+fn quiet_side_operations(operations: &mut [analysis::optimizer::OperationAnalysis]) {
+    use analysis::optimizer::{RecommendationType, Status};
+    for op in operations
+        .iter_mut()
+        .filter(|o| o.operation == crate::target::mcp::INITIALIZE_OPERATION)
+    {
+        op.recommendations
+            .retain(|r| r.kind != RecommendationType::Throughput);
+        if op.recommendations.is_empty() {
+            op.status = Status::Ok;
+        }
+    }
+}
+
 /// Evaluates gates and recommendations into `record.analysis`; returns the exit status they imply.
 pub fn analyze(record: &mut RunRecord, settings: &Settings) -> Result<ExitStatus> {
     analyze_with_baseline(record, settings, None)
@@ -200,7 +216,8 @@ pub fn analyze_with_comparison(
         ));
     }
     let gates = build_gates(settings)?;
-    let section = analysis::analyze(record, &gates, comparison, &optimizer_settings(settings));
+    let mut section = analysis::analyze(record, &gates, comparison, &optimizer_settings(settings));
+    quiet_side_operations(&mut section.operations);
     let status = if section.status == OverallStatus::Fail {
         ExitStatus::GateFailed
     } else {
