@@ -447,6 +447,7 @@ fn a_suite_writes_the_files_perfgate_run_writes() {
     let prefixes = [
         "benchmark_results_",
         "load_results_",
+        "metrics_",
         "optimization_report_",
         "performance_summary_",
         "run_",

@@ -156,5 +156,6 @@ async fn the_record_reads_back_and_can_be_gated() {
     assert!(!fail.passed(), "{}", fail.summary_text());
     let dir = tempfile::tempdir().unwrap();
     let files = fail.write_files(dir.path()).unwrap();
-    assert_eq!(files.files.len(), 4, "{:?}", files.files);
+    // The files `perfgate run` writes for a benchmark: results, metrics, report, summary, record.
+    assert_eq!(files.files.len(), 5, "{:?}", files.files);
 }
