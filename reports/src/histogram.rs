@@ -191,11 +191,17 @@ impl LatencyHistogram {
     /// Some writers (HdrHistogram_py before 0.10) put the header + payload size into the payload-length field
     /// of a compressed histogram; such inputs are repaired by clamping the length to what is really there.
     pub fn from_v2_bytes(bytes: &[u8]) -> Result<Self, HistogramError> {
-        let repaired = repair_compressed_payload_length(bytes);
-        let input = repaired.as_deref().unwrap_or(bytes);
-        let mut inner: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut std::io::Cursor::new(input))
-            .map_err(HistogramError::Decode)?;
+        let decode = |input: &[u8]| {
+            Deserializer::new().deserialize::<u64, _>(&mut std::io::Cursor::new(input))
+        };
+        // Well-formed input (the common case) is inflated once; only a failed decode tries the repair.
+        let mut inner: Histogram<u64> = match decode(bytes) {
+            Ok(h) => h,
+            Err(first) => match repair_compressed_payload_length(bytes) {
+                Some(repaired) => decode(&repaired).map_err(HistogramError::Decode)?,
+                None => return Err(HistogramError::Decode(first)),
+            },
+        };
         inner.auto(true);
         Ok(Self { inner })
     }

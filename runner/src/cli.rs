@@ -45,6 +45,51 @@ pub enum Command {
     /// The trend site: build it from a reports folder, or serve it locally.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Compare two run records row by row (exit 1 on an unacknowledged regression).
+    Compare(CompareArgs),
+    /// Find the change points of a history of runs (which commit changed what, by how much).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline run record (JSON)
+    #[arg(value_name = "BASE.json")]
+    pub base: PathBuf,
+    /// The run record to judge (JSON)
+    #[arg(value_name = "HEAD.json")]
+    pub head: PathBuf,
+    /// Output: md, json or text
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Smallest change in percent that can be a regression or an improvement [default: 10]
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Folder of run records: a checkout of the reports branch (runs/) or a fetched baseline
+    #[arg(long, value_name = "DIR")]
+    pub history: PathBuf,
+    /// Only runs of this code branch (e.g. main)
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// Only runs with this environment fingerprint
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// Only this operation's series
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Output: text, md or json
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Keep a change point only when its adjusted p-value is at most P [default: 0.01]
+    #[arg(long, value_name = "P")]
+    pub p_value: Option<f64>,
+    /// Keep a change point only when the means differ by at least PCT percent [default: 5]
+    #[arg(long, value_name = "PCT")]
+    pub min_magnitude: Option<f64>,
 }
 
 /// `perfgate site …`
@@ -175,8 +220,34 @@ pub struct RunArgs {
     /// Override target.base_url
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Run shard I of N (1-based): users, target rate, stress steps and iterations divided; merge the shards'
+    /// records with `perfgate merge`
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// Compare with a run record file, or with the history in a folder of run records (same machine
+    /// fingerprint); gates.regression decides whether a regression fails the run
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 2/4"))?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: I is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: N is not a number"))?;
+    if i == 0 || n == 0 || i > n {
+        return Err(format!("{s:?}: expected 1 <= I <= N"));
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Args)]
@@ -470,6 +541,8 @@ pub fn main() -> ExitCode {
         Command::Merge(a) => commands::merge::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::Import(a) => commands::import::run(a),
+        Command::Compare(a) => commands::compare::run(a),
+        Command::Analyze(a) => commands::analyze::run(a),
     };
     match result {
         Ok(status) => status.into(),

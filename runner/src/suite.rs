@@ -107,11 +107,11 @@ pub fn build_target(settings: &Settings, pid: Option<u32>) -> Result<SuiteTarget
                 "MCP operations need an [mcp] section (command or url)".into(),
             ));
         };
-        parts.push(Part::Mcp(McpTarget::new(
+        parts.push(Part::Mcp(Box::new(McpTarget::new(
             mcp.endpoint.clone(),
             mcp.session,
             mcp_ops,
-        )));
+        ))));
     }
     if parts.is_empty() {
         return Err(Error::Config(format!(

@@ -4,6 +4,10 @@
 //! thread (one `sysinfo` refresh a second, nothing on the hot path), keeps one small sample per second, and
 //! summarizes any window of the run; the engine flags a phase whose runner CPU was near what its workers can
 //! use.
+//!
+//! The target is one process (a service perfgate started, or a pid), or a [`ProcessSet`] whose members come
+//! and go during the run (MCP stdio servers, one per session): the set's CPU and RSS are summed over its
+//! live members at each sample.
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -30,6 +34,35 @@ struct Shared {
     stop: bool,
 }
 
+/// Processes that together are the target, registered and removed as they start and end.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessSet(Arc<Mutex<Vec<u32>>>);
+
+impl ProcessSet {
+    pub fn add(&self, pid: u32) {
+        self.lock().push(pid);
+    }
+
+    pub fn remove(&self, pid: u32) {
+        self.lock().retain(|p| *p != pid);
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u32>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What the sampler follows besides the runner.
+#[derive(Clone, Debug)]
+enum Followed {
+    Pid(Option<u32>),
+    Set(ProcessSet),
+}
+
 /// A background sampler. Dropping it stops the thread.
 pub struct Sampler {
     shared: Arc<Mutex<Shared>>,
@@ -52,12 +85,21 @@ impl Mark {
 impl Sampler {
     /// Starts sampling every `period` (at least 200 ms, sysinfo's minimum for CPU usage).
     pub fn start(target_pid: Option<u32>, period: Duration) -> Self {
+        Self::start_following(Followed::Pid(target_pid), target_pid, period)
+    }
+
+    /// Like [`Sampler::start`], with a set of processes as the target (their usage is summed).
+    pub fn start_set(set: ProcessSet, period: Duration) -> Self {
+        Self::start_following(Followed::Set(set), None, period)
+    }
+
+    fn start_following(followed: Followed, target_pid: Option<u32>, period: Duration) -> Self {
         let period = period.max(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
         let shared = Arc::new(Mutex::new(Shared::default()));
         let thread_shared = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("perfgate-sampler".into())
-            .spawn(move || sample_loop(thread_shared, target_pid, period))
+            .spawn(move || sample_loop(thread_shared, followed, period))
             .ok();
         Self {
             shared,
@@ -109,13 +151,22 @@ impl Drop for Sampler {
     }
 }
 
-fn sample_loop(shared: Arc<Mutex<Shared>>, target_pid: Option<u32>, period: Duration) {
+fn sample_loop(shared: Arc<Mutex<Shared>>, followed: Followed, period: Duration) {
     let me = sysinfo::get_current_pid().ok();
-    let target = target_pid.map(Pid::from_u32);
-    let pids: Vec<Pid> = me.into_iter().chain(target).collect();
+    let target = match &followed {
+        Followed::Pid(p) => p.map(Pid::from_u32),
+        Followed::Set(_) => None,
+    };
+    let targets = |followed: &Followed| -> Vec<Pid> {
+        match followed {
+            Followed::Pid(p) => p.map(Pid::from_u32).into_iter().collect(),
+            Followed::Set(set) => set.pids().into_iter().map(Pid::from_u32).collect(),
+        }
+    };
     let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
     let mut sys = System::new();
     sys.refresh_cpu_usage();
+    let pids: Vec<Pid> = me.into_iter().chain(targets(&followed)).collect();
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
     loop {
         // Sleep in small slices so that stopping is prompt.
@@ -127,6 +178,8 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, target_pid: Option<u32>, period: Dura
             }
         }
         sys.refresh_cpu_usage();
+        let members = targets(&followed);
+        let pids: Vec<Pid> = me.into_iter().chain(members.iter().copied()).collect();
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
         let runner = me.and_then(|p| sys.process(p));
         let tproc = target.and_then(|p| sys.process(p));
@@ -137,15 +190,41 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, target_pid: Option<u32>, period: Dura
                     sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
                 )
             });
+        let (target_cpu, target_rss_mb) = match &followed {
+            Followed::Pid(_) => (
+                tproc.filter(|_| !gone).map(|p| f64::from(p.cpu_usage())),
+                tproc
+                    .filter(|_| !gone)
+                    .map(|p| p.memory() as f64 / 1_048_576.0),
+            ),
+            Followed::Set(_) => {
+                let live: Vec<&sysinfo::Process> = members
+                    .iter()
+                    .filter_map(|p| sys.process(*p))
+                    .filter(|p| {
+                        !matches!(
+                            p.status(),
+                            sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
+                        )
+                    })
+                    .collect();
+                if live.is_empty() {
+                    (None, None)
+                } else {
+                    (
+                        Some(live.iter().map(|p| f64::from(p.cpu_usage())).sum()),
+                        Some(live.iter().map(|p| p.memory() as f64 / 1_048_576.0).sum()),
+                    )
+                }
+            }
+        };
         let sample = Sample {
             runner_cpu: runner.map(|p| f64::from(p.cpu_usage())).unwrap_or(0.0),
             runner_rss_mb: runner
                 .map(|p| p.memory() as f64 / 1_048_576.0)
                 .unwrap_or(0.0),
-            target_cpu: tproc.filter(|_| !gone).map(|p| f64::from(p.cpu_usage())),
-            target_rss_mb: tproc
-                .filter(|_| !gone)
-                .map(|p| p.memory() as f64 / 1_048_576.0),
+            target_cpu,
+            target_rss_mb,
             host_cpu: f64::from(sys.global_cpu_usage()),
         };
         let Ok(mut s) = shared.lock() else { return };

@@ -156,6 +156,6 @@ async fn the_record_reads_back_and_can_be_gated() {
     assert!(!fail.passed(), "{}", fail.summary_text());
     let dir = tempfile::tempdir().unwrap();
     let files = fail.write_files(dir.path()).unwrap();
-    // The files `perfgate run` writes for a benchmark: results, metrics, report, summary, record.
+    // benchmark results, optimization report, summary, Prometheus textfile, run record
     assert_eq!(files.files.len(), 5, "{:?}", files.files);
 }

@@ -438,9 +438,40 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
     ] {
         assert!(names.contains(&n), "demo operation {n} missing: {names:?}");
     }
+    // The same operations as MCP tools over Streamable HTTP, side by side with the HTTP ones, and the
+    // session initialize timed apart.
+    for n in [
+        "mcp_resolve_chat",
+        "mcp_fetch_messages_10",
+        "mcp_create_resource",
+        "mcp.initialize",
+    ] {
+        assert!(
+            names.contains(&n),
+            "demo MCP operation {n} missing: {names:?}"
+        );
+    }
+    let rec = perfgate_e2e::read_run_record(&results);
+    let load_names: Vec<&str> = rec["load"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["operation_name"].as_str().unwrap())
+        .collect();
+    for n in ["chat_resolution", "mcp_resolve_chat", "mcp.initialize"] {
+        assert!(load_names.contains(&n), "load lacks {n}: {load_names:?}");
+    }
+    let mcp = rec["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "mcp")
+        .expect("an MCP target in targets[]");
+    assert_eq!(mcp["details"]["server_name"], "perfgate-demo");
+    assert_eq!(mcp["details"]["transport"], "streamable_http");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("chat_resolution"),
+        stdout.contains("chat_resolution") && stdout.contains("mcp_resolve_chat"),
         "summary table on stdout: {stdout}"
     );
 }
@@ -466,4 +497,69 @@ fn quick_load_prints_json_record() {
         !dir.path().join("performance_results").exists(),
         "quick load writes nothing unless asked"
     );
+}
+
+#[test]
+fn shards_split_the_load_and_merge_back_losslessly() {
+    let _serial = perfgate_e2e::timing_lock();
+    let server = TestServer::start(Behavior {
+        delay: Duration::from_millis(2),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &config(&server.url(), "duration_seconds = 2\nconcurrent_users = 4"),
+    );
+    let mut totals = 0;
+    let mut files = Vec::new();
+    for i in 1..=2 {
+        let out_dir = format!("shard{i}");
+        let shard = format!("{i}/2");
+        let out = perfgate_e2e::perfgate_env(
+            dir.path(),
+            &[
+                "run",
+                "--test-type",
+                "load",
+                "--shard",
+                &shard,
+                "--output-dir",
+                &out_dir,
+            ],
+            &[("PERFGATE_RUN_ID", "matrix-7")],
+        );
+        assert!(out.status.code().is_some_and(|c| c <= 1));
+        let rec = read_run_record(&dir.path().join(&out_dir));
+        assert_eq!(rec["run_id"], "matrix-7");
+        assert_eq!(rec["shard"]["index"], i);
+        assert_eq!(rec["shard"]["total"], 2);
+        assert_eq!(
+            rec["load"]["concurrent_users"], 2,
+            "each shard runs half the users"
+        );
+        totals += rec["load"]["overall"]["total_requests"].as_u64().unwrap();
+        files.push(find_file(&dir.path().join(&out_dir), "run_", ".json").unwrap());
+    }
+    let (a, b) = (
+        files[0].to_string_lossy().to_string(),
+        files[1].to_string_lossy().to_string(),
+    );
+    let out = perfgate(dir.path(), &["merge", &a, &b, "-o", "merged.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("merged.json")).unwrap()).unwrap();
+    assert_eq!(
+        merged["load"]["overall"]["total_requests"]
+            .as_u64()
+            .unwrap(),
+        totals
+    );
+    assert_eq!(merged["run_id"], "matrix-7");
+    assert!(merged.get("shard").is_none() || merged["shard"].is_null());
 }

@@ -11,7 +11,9 @@ use crate::error::{Error, ExitStatus, Result};
 pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
     let server = DemoServer::start().map_err(|e| Error::Runtime(format!("demo server: {e}")))?;
     let env = config::process_env();
-    let text = DEMO_CONFIG.replace("{BASE_URL}", &server.base_url());
+    let text = DEMO_CONFIG
+        .replace("{BASE_URL}", &server.base_url())
+        .replace("{MCP_URL}", &server.mcp_url());
     let cfg = config::parse_str(&text, "demo.toml")?;
     let settings = Settings::resolve(
         Some((&cfg, Path::new("demo.toml"), &text)),
@@ -25,8 +27,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         },
     )?;
     eprintln!(
-        "perfgate: demo service on {} — running the analysis suite (benchmark, load, stress)",
-        server.base_url()
+        "perfgate: demo service on {} (MCP tools at {}) — running the analysis suite (benchmark, load, stress)",
+        server.base_url(),
+        server.mcp_url()
     );
     let finished = execute(
         &settings,
@@ -36,6 +39,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             workers: None,
             quiet: args.output.quiet,
             write_files: true,
+            baseline: None,
         },
     )?;
     drop(server);

@@ -1,5 +1,8 @@
 //! One module per subcommand; [`pipeline`] is the run → record → reports flow they share.
 
+pub mod analyze;
+pub mod baseline;
+pub mod compare;
 pub mod demo;
 pub mod export;
 pub mod fetch_baseline;

@@ -34,6 +34,8 @@ pub struct ExecOptions {
     pub quiet: bool,
     /// Write report files into the output dir.
     pub write_files: bool,
+    /// `--baseline`: a run record file or a folder of run records to compare the run with.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 /// A finished run.
@@ -65,12 +67,21 @@ pub fn execute(
         crate::suite::build_target(settings, pid)?.with_trace_propagation(monitoring.propagation()),
     );
     check_reachable(&target, settings)?;
-    // A stdio MCP server in `shared` mode is the target process (its session was opened by the check).
+    // A stdio MCP server in `shared` mode is the target process (its session was opened by the check);
+    // in the other modes each session has its own server: the sampler sums them.
     let pid = pid.or_else(|| target.process_id());
+    let processes = if pid.is_none() {
+        target.processes()
+    } else {
+        None
+    };
 
-    let sampler = settings
-        .collect_system_metrics
-        .then(|| Arc::new(Sampler::start(pid, Duration::from_secs(1))));
+    let sampler = settings.collect_system_metrics.then(|| {
+        Arc::new(match processes {
+            Some(set) => Sampler::start_set(set, Duration::from_secs(1)),
+            None => Sampler::start(pid, Duration::from_secs(1)),
+        })
+    });
     let mut engine = Engine::new(Arc::clone(&target));
     if let Some(w) = opts.workers {
         engine = engine.with_workers(w);
@@ -124,7 +135,10 @@ pub fn execute(
     let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
     let mut record = RunRecord {
         schema: SCHEMA.to_string(),
-        run_id: new_run_id(),
+        run_id: match settings.shard {
+            Some(_) => shared_run_id(env, &settings.digest),
+            None => new_run_id(),
+        },
         suite: settings.suite.clone(),
         test_type: test_type.as_str().to_string(),
         started_at,
@@ -132,7 +146,7 @@ pub fn execute(
         git: detect_git(&cwd, env),
         environment: detect_environment(env),
         config_digest: settings.digest.clone(),
-        shard: None,
+        shard: settings.shard,
         benchmark,
         load,
         stress,
@@ -146,7 +160,11 @@ pub fn execute(
         s.stop();
     }
 
-    let analysis = crate::commands::run::analyze(&mut record, settings)?;
+    let analysis = crate::commands::run::analyze_with_baseline(
+        &mut record,
+        settings,
+        opts.baseline.as_deref(),
+    )?;
     monitoring.finish(&mut record);
     let summary_text = perfgate_reports::render::text_summary::render(&record);
     let report_md = perfgate_reports::render::optimization_report::render(
@@ -243,6 +261,24 @@ pub fn run_warnings(
     }
 
     warnings
+}
+
+/// The run id every shard of one sharded run agrees on: `PERFGATE_RUN_ID`, else the GitHub Actions run (id and
+/// attempt) with the config digest, else a fresh id (then `perfgate merge` names the merged run itself).
+fn shared_run_id(env: &BTreeMap<String, String>, digest: &str) -> String {
+    if let Some(id) = env.get("PERFGATE_RUN_ID").filter(|v| !v.is_empty()) {
+        return id.clone();
+    }
+    match env.get("GITHUB_RUN_ID").filter(|v| !v.is_empty()) {
+        Some(run) => format!(
+            "gh{run}-{}-{}",
+            env.get("GITHUB_RUN_ATTEMPT")
+                .map(String::as_str)
+                .unwrap_or("1"),
+            &digest[..digest.len().min(8)]
+        ),
+        None => new_run_id(),
+    }
 }
 
 /// A new short run id (12 hex digits).

@@ -2,18 +2,24 @@
 
 use std::path::Path;
 
-use perfgate_reports::analysis::{self, OptimizerSettings, OverallStatus};
+use perfgate_reports::analysis::{
+    self, apply_acknowledgements, Comparison, OptimizerSettings, OverallStatus,
+};
 use perfgate_reports::gates::{default_gates, Gate, GateExpr, Gates, RegressionPolicy};
 use perfgate_reports::record::RunRecord;
 
 use crate::cli::RunArgs;
+use crate::commands::baseline;
 use crate::commands::pipeline::{execute, print_finished, ExecOptions};
 use crate::config::{self, Overrides, Settings};
 use crate::error::{Error, ExitStatus, Result};
 
 pub fn run(args: &RunArgs) -> Result<ExitStatus> {
     let env = config::process_env();
-    let settings = load_settings(&args.config, &env, overrides(args))?;
+    let mut settings = load_settings(&args.config, &env, overrides(args))?;
+    if let Some((index, total)) = args.shard {
+        settings.apply_shard(index, total)?;
+    }
     let finished = execute(
         &settings,
         args.test_type,
@@ -22,6 +28,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus> {
             workers: None,
             quiet: args.output.quiet,
             write_files: true,
+            baseline: args.baseline.clone(),
         },
     )?;
     print_finished(&finished, args.output.json);
@@ -131,8 +138,59 @@ pub fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
 
 /// Evaluates gates and recommendations into `record.analysis`; returns the exit status they imply.
 pub fn analyze(record: &mut RunRecord, settings: &Settings) -> Result<ExitStatus> {
+    analyze_with_baseline(record, settings, None)
+}
+
+/// [`analyze`] against a baseline: `baseline` is a run record file (compared run to run) or a folder of
+/// run records / a reports-branch checkout (compared with the history of runs on the same machine
+/// fingerprint). `[[acknowledge]]` entries of `settings` are applied to the comparison; expired ones are
+/// added to the record's warnings (with or without a comparison). The comparison lands in
+/// `record.analysis.comparison`, and an unacknowledged regression fails the run under
+/// `gates.regression = "fail"` (exit 1).
+pub fn analyze_with_baseline(
+    record: &mut RunRecord,
+    settings: &Settings,
+    baseline: Option<&Path>,
+) -> Result<ExitStatus> {
+    let comparison = match baseline {
+        Some(path) => Some(baseline::compare_with_baseline(record, path)?),
+        None => None,
+    };
+    analyze_with_comparison(record, settings, comparison)
+}
+
+/// [`analyze`] with a comparison made elsewhere (e.g. the A/B trials): acknowledgements are applied first.
+pub fn analyze_with_comparison(
+    record: &mut RunRecord,
+    settings: &Settings,
+    mut comparison: Option<Comparison>,
+) -> Result<ExitStatus> {
+    let today = chrono::Utc::now().date_naive();
+    let expired: Vec<_> = match comparison.as_mut() {
+        Some(c) => {
+            for note in &c.notes {
+                eprintln!("perfgate: {note}");
+            }
+            apply_acknowledgements(c, &settings.acknowledgements, today).expired
+        }
+        None => settings
+            .acknowledgements
+            .iter()
+            .filter(|a| !a.is_active(today))
+            .cloned()
+            .collect(),
+    };
+    for ack in expired {
+        record.warnings.push(format!(
+            "acknowledgement for {}{} expired on {} ({}): remove it from perfgate.toml or extend `until`",
+            ack.operation,
+            ack.metric.map(|m| format!(" {m}")).unwrap_or_default(),
+            ack.until,
+            ack.reason
+        ));
+    }
     let gates = build_gates(settings)?;
-    let section = analysis::analyze(record, &gates, None, &optimizer_settings(settings));
+    let section = analysis::analyze(record, &gates, comparison, &optimizer_settings(settings));
     let status = if section.status == OverallStatus::Fail {
         ExitStatus::GateFailed
     } else {

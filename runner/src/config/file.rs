@@ -35,6 +35,10 @@ pub struct ConfigFile {
     pub gates: GatesConfig,
     #[serde(default)]
     pub reports: ReportsConfig,
+    /// `[[acknowledge]]`: known regressions that warn instead of failing until a date
+    /// (`operation`, optional `metric`, `reason`, `until = "YYYY-MM-DD"`).
+    #[serde(default)]
+    pub acknowledge: Vec<Spanned<perfgate_reports::analysis::Acknowledgement>>,
 }
 
 /// `[reports]`: the reports branch (`perfgate publish`, `history`, `fetch-baseline`).

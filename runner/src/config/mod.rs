@@ -121,8 +121,12 @@ pub struct Settings {
     pub gates: GateSettings,
     /// Prometheus push/live endpoint and trace propagation.
     pub monitoring: MonitoringSettings,
+    /// `[[acknowledge]]` entries, applied to every comparison of `perfgate run`.
+    pub acknowledgements: Vec<perfgate_reports::analysis::Acknowledgement>,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
+    /// This process runs one shard of a sharded run (`--shard i/N`); see [`Settings::apply_shard`].
+    pub shard: Option<perfgate_reports::record::Shard>,
 }
 
 /// Where metrics go besides the textfile, and whether requests carry the run's trace context.
@@ -283,6 +287,28 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 }
 
 /// Where in the file a spanned value is, for messages about values that parsed but are invalid.
+/// The `[[acknowledge]]` entries; an empty `operation` or `reason` is an error naming file:line:key.
+fn resolve_acknowledgements(
+    cfg: &ConfigFile,
+    name: &str,
+    text: &str,
+) -> Result<Vec<perfgate_reports::analysis::Acknowledgement>> {
+    let mut out = Vec::with_capacity(cfg.acknowledge.len());
+    for spanned in &cfg.acknowledge {
+        let ack = spanned.get_ref();
+        for (key, value) in [("operation", &ack.operation), ("reason", &ack.reason)] {
+            if value.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "{}: key `acknowledge.{key}`: must not be empty",
+                    at(name, text, spanned)
+                )));
+            }
+        }
+        out.push(ack.clone());
+    }
+    Ok(out)
+}
+
 fn at<T>(name: &str, text: &str, v: &Spanned<T>) -> String {
     let (line, col) = line_col(text, v.span().start);
     format!("{name}:{line}:{col}")
@@ -628,6 +654,7 @@ impl Settings {
             warmup_iterations,
             max_seconds_per_operation: cfg.benchmark.max_seconds_per_operation.unwrap_or(120.0),
         };
+        let acknowledgements = resolve_acknowledgements(cfg, &name, text)?;
         let suite = cfg.suite.clone().unwrap_or_else(|| "default".into());
         let mut settings = Settings {
             source: path.map(Path::to_path_buf),
@@ -646,10 +673,43 @@ impl Settings {
             enable_tracing,
             gates,
             monitoring: resolve_monitoring(cfg, env, flags)?,
+            acknowledgements,
             digest: String::new(),
+            shard: None,
         };
         settings.digest = settings.compute_digest();
         Ok(settings)
+    }
+
+    /// Narrows the settings to shard `index` of `total` (1-based): load users, target rate, stress
+    /// concurrency and benchmark iterations are divided, so N shards together generate the configured load
+    /// and `perfgate merge` adds them back up. The digest is unchanged: shards of one config are comparable.
+    pub fn apply_shard(&mut self, index: u32, total: u32) -> Result<()> {
+        if total == 0 || index == 0 || index > total {
+            return Err(Error::Usage(format!(
+                "--shard {index}/{total}: expected I/N with 1 <= I <= N"
+            )));
+        }
+        let share = |n: u64| -> u64 {
+            let (base, rest) = (n / u64::from(total), n % u64::from(total));
+            base + u64::from(u64::from(index) <= rest)
+        };
+        let users = share(u64::from(self.load.users)) as u32;
+        if users == 0 {
+            return Err(Error::Usage(format!(
+                "--shard {index}/{total}: load.concurrent_users ({}) is smaller than the number of shards",
+                self.load.users
+            )));
+        }
+        self.load.users = users;
+        self.load.target_rps = self.load.target_rps.map(|r| r / f64::from(total));
+        let per = |c: u32| (c.div_ceil(total)).max(1);
+        self.stress.start_concurrency = per(self.stress.start_concurrency);
+        self.stress.max_concurrency = per(self.stress.max_concurrency);
+        self.stress.step_size = per(self.stress.step_size);
+        self.benchmark.iterations = share(self.benchmark.iterations).max(1);
+        self.shard = Some(perfgate_reports::record::Shard { index, total });
+        Ok(())
     }
 
     /// A digest of what makes two runs comparable: operations and schedule settings (not output paths).
@@ -781,12 +841,7 @@ fn resolve_mcp(
 }
 
 /// The MCP request of an operation, if it is one (`tool`, `resource`, `prompt` or `list_tools = true`).
-fn mcp_call(
-    op: &OperationConfig,
-    where_: &str,
-    name: &str,
-    text: &str,
-) -> Result<Option<McpCall>> {
+fn mcp_call(op: &OperationConfig, where_: &str, name: &str, text: &str) -> Result<Option<McpCall>> {
     let kinds = [
         op.tool.is_some(),
         op.resource.is_some(),
@@ -896,6 +951,23 @@ concurrent_users = 4
         let s = resolve(BASIC, &env, flags).unwrap();
         assert_eq!(s.load.duration, Duration::from_secs(3));
         assert_eq!(s.load.users, 2);
+    }
+
+    #[test]
+    fn shards_divide_the_load_and_add_up() {
+        let base = resolve(BASIC, &[], Overrides::default()).unwrap();
+        let mut users = 0;
+        for i in 1..=3 {
+            let mut s = base.clone();
+            s.apply_shard(i, 3).unwrap();
+            users += s.load.users;
+            assert_eq!(s.digest, base.digest);
+            assert_eq!(s.shard.unwrap().index, i);
+        }
+        assert_eq!(users, base.load.users);
+        let mut s = base.clone();
+        assert!(s.apply_shard(5, 5).is_err(), "4 users cannot feed 5 shards");
+        assert!(s.apply_shard(0, 2).is_err());
     }
 
     #[test]
@@ -1024,5 +1096,112 @@ concurrent_users = 4
         };
         let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
         assert!(err.contains("--metrics-addr"), "{err}");
+    }
+
+    const MCP: &str = r#"
+[mcp]
+command = "my-server"
+args = ["--stdio"]
+env = { TOKEN = "${TOKEN}" }
+session = "shared"
+
+[[operations]]
+name = "t"
+tool = "search"
+arguments = { q = "x", limit = 3 }
+
+[[operations]]
+name = "r"
+resource = "file:///a"
+
+[[operations]]
+name = "p"
+prompt = "summary"
+arguments = { topic = "y" }
+
+[[operations]]
+name = "l"
+list_tools = true
+
+[gates.operations]
+"mcp.initialize" = ["p95 < 100ms"]
+"#;
+
+    #[test]
+    fn mcp_section_and_operations_resolve() {
+        let s = resolve(MCP, &[("TOKEN", "s3cret")], Overrides::default()).unwrap();
+        let m = s.mcp.as_ref().unwrap();
+        assert_eq!(m.session, SessionMode::Shared);
+        match &m.endpoint {
+            Endpoint::Stdio(c) => {
+                assert_eq!(c.command, "my-server");
+                assert_eq!(c.env["TOKEN"], "s3cret");
+            }
+            other => panic!("{other:?}"),
+        }
+        let kinds: Vec<&OperationKind> = s.operations.iter().map(|o| &o.kind).collect();
+        match kinds[0] {
+            OperationKind::Mcp(McpCall::Tool { name, arguments }) => {
+                assert_eq!(name, "search");
+                assert_eq!(arguments.as_ref().unwrap()["limit"], 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            kinds[1],
+            &OperationKind::Mcp(McpCall::Resource {
+                uri: "file:///a".into()
+            })
+        );
+        assert!(matches!(
+            kinds[2],
+            OperationKind::Mcp(McpCall::Prompt { .. })
+        ));
+        assert_eq!(kinds[3], &OperationKind::Mcp(McpCall::ListTools));
+        // The digest does not depend on environment values (secrets).
+        let other = resolve(MCP, &[("TOKEN", "other")], Overrides::default()).unwrap();
+        assert_eq!(s.digest, other.digest);
+    }
+
+    #[test]
+    fn mcp_errors_name_file_line_and_key() {
+        let err = |text: &str| {
+            resolve(text, &[], Overrides::default())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&MCP.replace("session = \"shared\"", "session = \"pooled\""));
+        assert!(
+            e.starts_with("perfgate.toml:6:") && e.contains("mcp.session"),
+            "{e}"
+        );
+        let e = err(&MCP.replace("args = [", "url = \"http://127.0.0.1:1/mcp\"\nargs = ["));
+        assert!(e.contains("not both"), "{e}");
+        let e = err("[[operations]]\nname = \"t\"\ntool = \"x\"\n");
+        assert!(
+            e.starts_with("perfgate.toml:1:") && e.contains("no [mcp] section"),
+            "{e}"
+        );
+        let e = err(&MCP.replace("resource = \"file:///a\"", "resource = \"a\"\ntool = \"b\""));
+        assert!(e.contains("only one of"), "{e}");
+        let e = err(&MCP.replace("arguments = { q = \"x\", limit = 3 }", "arguments = [1, 2]"));
+        assert!(
+            e.contains("operations.arguments") && e.contains("perfgate.toml:11:"),
+            "{e}"
+        );
+        let e = parse_str("[mcp]\ncomand = \"x\"\n", "perfgate.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("perfgate.toml:2:") && e.contains("mcp.comand"),
+            "{e}"
+        );
+        let e = err("[mcp]\nurl = \"ftp://x/mcp\"\n");
+        assert!(e.contains("mcp.url"), "{e}");
+        let e = err(&MCP.replace(
+            "[gates.operations]\n\"mcp.initialize\"",
+            "[gates.operations]\n\"mcp.init\"",
+        ));
+        assert!(e.contains("no operation named `mcp.init`"), "{e}");
     }
 }

@@ -88,6 +88,12 @@ impl SideOps {
     }
 }
 
+/// The operation mix of a phase: weights, and the side operation of each operation.
+struct Mix {
+    weights: Vec<u32>,
+    sides: SideOps,
+}
+
 /// What a phase measured.
 #[derive(Debug)]
 pub struct PhaseOutcome {
@@ -109,7 +115,7 @@ enum WorkerMsg {
         interval: IntervalStats,
     },
     Done {
-        stats: PhaseStats,
+        stats: Box<PhaseStats>,
         prepare: OpStats,
         leftover: IntervalStats,
         late: u64,
@@ -137,15 +143,17 @@ pub fn run_phase<T: Target>(
     mut on_tick: impl FnMut(&TimelinePoint, &IntervalStats),
 ) -> PhaseOutcome {
     let ops = target.operations().len();
-    let sides = Arc::new(SideOps::of_target(&**target));
     let users = plan.users.max(1);
     let workers = workers.clamp(1, users as usize);
     let total_weight: u32 = plan.weights.iter().sum();
-    let weights: Arc<[u32]> = if total_weight == 0 {
-        vec![1; ops].into()
-    } else {
-        plan.weights.clone().into()
-    };
+    let mix = Arc::new(Mix {
+        weights: if total_weight == 0 {
+            vec![1; ops]
+        } else {
+            plan.weights.clone()
+        },
+        sides: SideOps::of_target(&**target),
+    });
     // A small delay so every worker's runtime is up before the clock starts.
     let phase_start = Instant::now() + Duration::from_millis(20);
     let measure_start = phase_start + plan.warmup;
@@ -158,8 +166,7 @@ pub fn run_phase<T: Target>(
         let target = Arc::clone(target);
         let tx = tx.clone();
         let plan = plan.clone();
-        let weights = Arc::clone(&weights);
-        let sides = Arc::clone(&sides);
+        let mix = Arc::clone(&mix);
         // Users of this worker: global indices w, w + workers, …
         let my_users: Vec<u32> = (w as u32..users).step_by(workers).collect();
         handles.push(std::thread::spawn(move || {
@@ -186,8 +193,7 @@ pub fn run_phase<T: Target>(
                         workers,
                         users,
                     },
-                    weights,
-                    sides,
+                    mix,
                     my_users,
                     ops,
                     tx,
@@ -202,7 +208,7 @@ pub fn run_phase<T: Target>(
     let mut pending: Vec<Option<(usize, IntervalStats)>> = (0..n_seconds).map(|_| None).collect();
     let mut next_emit = 0u32;
     let mut timeline = Vec::with_capacity(n_seconds as usize);
-    let mut merged = PhaseStats::with_side(ops, sides.names.len());
+    let mut merged = PhaseStats::with_side(ops, mix.sides.names.len());
     let mut prepare = OpStats::default();
     let mut leftover = IntervalStats::new(ops);
     let mut late = 0;
@@ -284,7 +290,7 @@ pub fn run_phase<T: Target>(
     }
     PhaseOutcome {
         stats: merged,
-        side_names: sides.names.clone(),
+        side_names: mix.sides.names.clone(),
         timeline,
         measured: plan.duration,
         late_starts: late,
@@ -323,14 +329,13 @@ async fn worker<T: Target>(
     target: Arc<T>,
     plan: PhasePlan,
     timing: WorkerTiming,
-    weights: Arc<[u32]>,
-    sides: Arc<SideOps>,
+    mix: Arc<Mix>,
     my_users: Vec<u32>,
     ops: usize,
     tx: mpsc::Sender<WorkerMsg>,
 ) {
     let state = Rc::new(WorkerState {
-        stats: RefCell::new(PhaseStats::with_side(ops, sides.names.len())),
+        stats: RefCell::new(PhaseStats::with_side(ops, mix.sides.names.len())),
         prepare: RefCell::new(OpStats::default()),
         interval: RefCell::new(IntervalStats::new(ops)),
         active: Cell::new(0),
@@ -370,8 +375,7 @@ async fn worker<T: Target>(
     for u in my_users {
         let target = Arc::clone(&target);
         let state = Rc::clone(&state);
-        let weights = Arc::clone(&weights);
-        let sides = Arc::clone(&sides);
+        let mix = Arc::clone(&mix);
         let plan = plan.clone();
         tasks.push(tokio::task::spawn_local(async move {
             let mut rng = SmallRng::seed_from_u64(
@@ -385,17 +389,14 @@ async fn worker<T: Target>(
                         Duration::ZERO
                     };
                     closed_user(
-                        &*target, &state, &timing, offset, think_time, &weights, &sides, &mut rng,
+                        &*target, &state, &timing, offset, think_time, &mix, &mut rng,
                     )
                     .await
                 }
                 Model::Open { target_rps } => {
                     let per_worker = (target_rps / timing.workers as f64).max(1e-9);
                     let interval = Duration::from_secs_f64(1.0 / per_worker);
-                    open_user(
-                        &*target, &state, &timing, interval, &weights, &sides, &mut rng,
-                    )
-                    .await
+                    open_user(&*target, &state, &timing, interval, &mix, &mut rng).await
                 }
             }
         }));
@@ -419,7 +420,7 @@ async fn worker<T: Target>(
     let prepare = state.prepare.borrow().clone();
     let leftover = state.interval.borrow().clone();
     let _ = tx.send(WorkerMsg::Done {
-        stats,
+        stats: Box::new(stats),
         prepare,
         leftover,
         late: state.late.get(),
@@ -574,8 +575,7 @@ async fn closed_user<T: Target>(
     timing: &WorkerTiming,
     offset: Duration,
     think_time: Duration,
-    weights: &[u32],
-    sides: &SideOps,
+    mix: &Mix,
     rng: &mut SmallRng,
 ) {
     tokio::time::sleep_until(TokioInstant::from_std(timing.phase_start + offset)).await;
@@ -587,10 +587,10 @@ async fn closed_user<T: Target>(
         if t0 >= timing.end {
             break;
         }
-        let op = pick(weights, rng);
+        let op = pick(&mix.weights, rng);
         let measured = t0 >= timing.measure_start;
         if let Some(s) = ensure_session(target, state, &mut session, op, None, measured).await {
-            match setup_recorded(target, state, sides, s, op).await {
+            match setup_recorded(target, state, &mix.sides, s, op).await {
                 Ok(_) => {
                     let t1 = Instant::now();
                     let outcome = call_with_timeout(target, s, op).await;
@@ -617,8 +617,7 @@ async fn open_user<T: Target>(
     state: &WorkerState,
     timing: &WorkerTiming,
     interval: Duration,
-    weights: &[u32],
-    sides: &SideOps,
+    mix: &Mix,
     rng: &mut SmallRng,
 ) {
     let mut session: Option<T::Session> = open_session(target, state).await.ok();
@@ -644,17 +643,22 @@ async fn open_user<T: Target>(
             state.late.set(state.late.get() + 1);
         }
         state.active.set(state.active.get() + 1);
-        let op = pick(weights, rng);
+        let op = pick(&mix.weights, rng);
         if let Some(s) =
             ensure_session(target, state, &mut session, op, Some(intended), measured).await
         {
-            match setup_recorded(target, state, sides, s, op).await {
+            match setup_recorded(target, state, &mix.sides, s, op).await {
                 Ok(setup) => {
                     let outcome = call_with_timeout(target, s, op).await;
                     if measured {
                         // From the intended start: time spent waiting for a free user counts; the
                         // setup's own time (recorded apart) does not.
-                        record(state, op, intended.elapsed().saturating_sub(setup), &outcome);
+                        record(
+                            state,
+                            op,
+                            intended.elapsed().saturating_sub(setup),
+                            &outcome,
+                        );
                     }
                 }
                 Err((took, e)) => {
@@ -665,5 +669,92 @@ async fn open_user<T: Target>(
             }
         }
         state.active.set(state.active.get() - 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::OperationSpec;
+
+    /// One operation whose every call needs a 30 ms setup (like an MCP session in `churn` mode) and whose
+    /// call itself does nothing; every third setup fails.
+    struct SetupEveryCall {
+        specs: Vec<OperationSpec>,
+        setups: std::sync::atomic::AtomicU64,
+    }
+
+    impl Target for SetupEveryCall {
+        type Session = ();
+
+        fn operations(&self) -> &[OperationSpec] {
+            &self.specs
+        }
+
+        async fn prepare(&self) -> Result<(), CallError> {
+            Ok(())
+        }
+
+        async fn call(&self, _: &mut (), _: usize) -> Outcome {
+            Ok(())
+        }
+
+        fn setup_operation(&self, _: usize) -> Option<&str> {
+            Some("x.setup")
+        }
+
+        async fn setup(&self, _: &mut (), _: usize) -> Option<SetupDone> {
+            let t0 = Instant::now();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let n = self
+                .setups
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(SetupDone {
+                took: t0.elapsed(),
+                outcome: if n % 3 == 2 {
+                    Err(CallError::new(ErrorKind::Connect, "refused"))
+                } else {
+                    Ok(())
+                },
+            })
+        }
+    }
+
+    #[test]
+    fn setup_is_recorded_apart_and_a_failed_setup_fails_the_call() {
+        let target = Arc::new(SetupEveryCall {
+            specs: vec![OperationSpec {
+                name: "op".into(),
+                weight: 1,
+            }],
+            setups: Default::default(),
+        });
+        let plan = PhasePlan {
+            users: 1,
+            ramp_up: Duration::ZERO,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(700),
+            model: Model::Closed {
+                think_time: Duration::ZERO,
+            },
+            weights: vec![1],
+            grace: Duration::from_secs(1),
+            seed: 1,
+        };
+        let out = run_phase(&target, &plan, 1, |_, _| {});
+        assert_eq!(out.side_names, vec!["x.setup".to_string()]);
+        let op = &out.stats.ops[0];
+        let side = &out.stats.side[0];
+        assert!(side.total() >= 6, "{} setups", side.total());
+        // Every call had a setup; failed setups failed their call (with the setup's error kind).
+        assert_eq!(op.total(), side.total());
+        assert_eq!(op.failed, side.failed);
+        assert!(op.errors.iter().any(|(k, _)| k == "connect"));
+        // The 30 ms are in the side operation, not in the successful calls.
+        let call_p50 = op.histogram.quantile_ms(0.5);
+        let setup_p50 = side.histogram.quantile_ms(0.5);
+        assert!(setup_p50 >= 29.0, "setup p50 {setup_p50}");
+        assert!(call_p50 < 29.0, "call p50 {call_p50}");
+        assert_eq!(out.stats.overall().total(), op.total());
     }
 }

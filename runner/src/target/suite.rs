@@ -16,7 +16,8 @@ use std::time::Duration;
 pub enum Part {
     Http(HttpTarget),
     Command(CommandTarget),
-    Mcp(McpTarget),
+    /// Boxed: an MCP target holds its session state and is much larger than the others.
+    Mcp(Box<McpTarget>),
 }
 
 /// A part's per-user session.
@@ -101,6 +102,14 @@ impl SuiteTarget {
             }
         }
         Ok(())
+    }
+
+    /// The processes behind an MCP stdio part (one per session), for the sampler when no pid is known.
+    pub fn processes(&self) -> Option<crate::system::ProcessSet> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Mcp(m) => m.processes(),
+            _ => None,
+        })
     }
 
     /// Ends what the parts keep open across phases (the MCP shared session and its server), so that its

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
+use crate::system::ProcessSet;
+
 /// How much of a server's stderr is kept.
 pub const STDERR_TAIL_BYTES: usize = 4096;
 
@@ -68,15 +70,20 @@ impl StderrTail {
 #[derive(Debug)]
 pub struct ServerProcess {
     pid: u32,
+    /// The set the sampler follows: the pid is in it while the process runs.
+    set: Option<ProcessSet>,
     child: Mutex<Option<Child>>,
     status: Mutex<Option<ExitStatus>>,
     stderr: Arc<StderrTail>,
 }
 
 impl ServerProcess {
-    /// Spawns `cmd` with piped stdin/stdout (the MCP transport) and stderr (drained into the tail). Must be
-    /// called inside a tokio runtime.
-    pub fn spawn(cmd: &StdioCommand) -> std::io::Result<(ServerProcess, ChildStdout, ChildStdin)> {
+    /// Spawns `cmd` with piped stdin/stdout (the MCP transport) and stderr (drained into the tail), and adds
+    /// it to `set` until it is reaped. Must be called inside a tokio runtime.
+    pub fn spawn(
+        cmd: &StdioCommand,
+        set: Option<&ProcessSet>,
+    ) -> std::io::Result<(ServerProcess, ChildStdout, ChildStdin)> {
         let mut command = tokio::process::Command::new(&cmd.command);
         command
             .args(&cmd.args)
@@ -93,7 +100,9 @@ impl ServerProcess {
         let pid = child.id().unwrap_or(0);
         let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
             let _ = child.start_kill();
-            return Err(std::io::Error::other("the server's stdio pipes are missing"));
+            return Err(std::io::Error::other(
+                "the server's stdio pipes are missing",
+            ));
         };
         let stderr = Arc::new(StderrTail::default());
         if let Some(mut pipe) = child.stderr.take() {
@@ -108,9 +117,13 @@ impl ServerProcess {
                 }
             });
         }
+        if let Some(s) = set {
+            s.add(pid);
+        }
         Ok((
             ServerProcess {
                 pid,
+                set: set.cloned(),
                 child: Mutex::new(Some(child)),
                 status: Mutex::new(None),
                 stderr,
@@ -137,6 +150,9 @@ impl ServerProcess {
         let status = child.as_mut().and_then(|c| c.try_wait().ok().flatten())?;
         *child = None;
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+        if let Some(s) = &self.set {
+            s.remove(self.pid);
+        }
         Some(status)
     }
 
@@ -227,12 +243,15 @@ mod tests {
                 env: BTreeMap::new(),
                 cwd: None,
             };
-            let (p, _out, _in) = ServerProcess::spawn(&cmd).unwrap();
+            let set = ProcessSet::default();
+            let (p, _out, _in) = ServerProcess::spawn(&cmd, Some(&set)).unwrap();
+            assert_eq!(set.pids(), vec![p.pid()]);
             tokio::time::sleep(Duration::from_millis(100)).await;
             assert!(p.try_status().is_none());
             assert_eq!(p.stderr_tail(), "oops");
             let pid = p.pid();
             drop(p);
+            assert!(set.pids().is_empty());
             pid
         });
         // Reaped: no /proc entry left (not even a zombie).
@@ -252,7 +271,7 @@ mod tests {
                 env: BTreeMap::new(),
                 cwd: None,
             };
-            let (p, _out, _in) = ServerProcess::spawn(&cmd).unwrap();
+            let (p, _out, _in) = ServerProcess::spawn(&cmd, None).unwrap();
             let status = p.wait_exit(Duration::from_secs(5)).await.unwrap();
             assert_eq!(describe_status(&status), "exit status 3");
             assert_eq!(p.try_status(), Some(status));
