@@ -1,5 +1,6 @@
 //! The library API and the CLI on the same loopback service: their run records have the same schema and
-//! pass the same readers (the record parser, the renderers, the comparison).
+//! pass the same readers (the record parser, the renderers, the comparison); and the library's
+//! `enable_tracing` exports the run's spans over OTLP as the CLI does.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use perfgate::reports::analysis::{compare_runs, CompareSettings};
 use perfgate::reports::render::{render_optimization_report, render_text_summary};
 use perfgate::reports::RunRecord;
 use perfgate::{BenchmarkConfig, LoadTestConfig, Operation, StressConfig, Suite};
+use perfgate_e2e::observability::OtlpReceiver;
 use perfgate_e2e::{perfgate, read_run_record, write_config, Behavior, TestServer};
 use serde_json::Value;
 
@@ -243,5 +245,90 @@ step_warmup_seconds = 0
     assert!(
         (2.0..4.0).contains(&pa) && (2.0..4.0).contains(&pc),
         "api {pa} ms, cli {pc} ms"
+    );
+}
+
+#[test]
+fn enable_tracing_exports_the_runs_spans_over_otlp_like_the_cli() {
+    let _serial = perfgate_e2e::timing_lock();
+    let receiver = OtlpReceiver::start();
+    // The OTLP exporter reads the standard variable; no other test of this binary runs meanwhile (the lock).
+    std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url());
+    let run = Suite::new("traced")
+        .operation(Operation::new("work", async || {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            Ok::<(), String>(())
+        }))
+        .benchmark(BenchmarkConfig {
+            iterations: 5,
+            warmup_iterations: 0,
+            enable_tracing: true,
+            ..Default::default()
+        })
+        .load(LoadTestConfig {
+            duration_seconds: 0.3,
+            concurrent_users: 2,
+            ..Default::default()
+        })
+        .run_blocking();
+    std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
+    let run = run.unwrap();
+    assert!(
+        run.record().warnings.is_empty(),
+        "{:?}",
+        run.record().warnings
+    );
+
+    use prost::Message as _;
+    let bodies = receiver.received();
+    assert_eq!(bodies.len(), 1, "one export request for the whole run");
+    let req = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+        bodies[0].as_ref(),
+    )
+    .expect("an OTLP protobuf request");
+    let mut names: Vec<String> = req
+        .resource_spans
+        .iter()
+        .flat_map(|rs| rs.scope_spans.iter())
+        .flat_map(|ss| ss.spans.iter().map(|s| s.name.clone()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "performance.benchmark.work",
+            "performance.load.work",
+            "performance.run"
+        ]
+    );
+}
+
+#[test]
+fn an_unreachable_collector_is_a_warning_not_an_error() {
+    let _serial = perfgate_e2e::timing_lock();
+    let port = perfgate_e2e::observability::free_port();
+    std::env::set_var(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        format!("http://127.0.0.1:{port}"),
+    );
+    std::env::set_var("OTEL_EXPORTER_OTLP_TIMEOUT", "500");
+    let run = perfgate::blocking::benchmark(
+        Operation::new("work", async || Ok::<(), String>(())),
+        BenchmarkConfig {
+            iterations: 3,
+            enable_tracing: true,
+            ..Default::default()
+        },
+    );
+    std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
+    std::env::remove_var("OTEL_EXPORTER_OTLP_TIMEOUT");
+    let run = run.expect("the run itself succeeds");
+    assert!(
+        run.record()
+            .warnings
+            .iter()
+            .any(|w| w.contains("could not export traces")),
+        "{:?}",
+        run.record().warnings
     );
 }

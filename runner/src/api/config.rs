@@ -48,7 +48,7 @@ pub struct BenchmarkConfig {
     pub request_timeout: f64,
     /// Sample the process's CPU and memory once a second (default true).
     pub collect_system_metrics: bool,
-    /// Emit a `tracing` span per phase (default false; see [`crate::api`]).
+    /// Export the run's spans over OTLP after the run (default false; see [`crate::api`]).
     pub enable_tracing: bool,
 }
 
@@ -120,7 +120,7 @@ pub struct LoadTestConfig {
     pub request_timeout: f64,
     /// Sample the process's CPU and memory once a second (default true).
     pub collect_system_metrics: bool,
-    /// Emit a `tracing` span per phase (default false; see [`crate::api`]).
+    /// Export the run's spans over OTLP after the run (default false; see [`crate::api`]).
     pub enable_tracing: bool,
     /// Pause between a user's calls, milliseconds (closed model; default 0).
     pub think_time_ms: f64,
@@ -212,7 +212,7 @@ pub struct StressConfig {
     pub request_timeout: f64,
     /// Sample the process's CPU and memory once a second (default true).
     pub collect_system_metrics: bool,
-    /// Emit a `tracing` span per step (default false; see [`crate::api`]).
+    /// Export the run's spans over OTLP after the run (default false; see [`crate::api`]).
     pub enable_tracing: bool,
 }
 

@@ -25,11 +25,13 @@
 //! runtime-bound resources (sockets, clients) should be created in the operation or in its per-user
 //! `init` ([`Operation::per_user`]). Each call's future is boxed (one allocation per call).
 //!
-//! **Tracing.** With `enable_tracing`, each phase (a benchmarked operation, the load mix, a stress step)
-//! is a [`tracing`] span named `performance` with `otel.name = "performance.<test_type>.<operation>"` and
-//! the attributes `performance.test_type`, `performance.iterations`, `performance.duration_seconds`,
-//! `performance.memory_delta_mb`, `performance.cpu_delta_percent`; a `tracing-opentelemetry` layer in the
-//! caller's subscriber exports them.
+//! **Tracing.** With `enable_tracing`, the run's spans are exported over OTLP/HTTP exactly as `perfgate run`
+//! exports them ([`crate::monitoring::otel`]): `performance.run` and under it one span per test type and
+//! operation, `performance.<test_type>.<operation>`, with `performance.test_type`,
+//! `performance.iterations`, `performance.duration_seconds`, `performance.memory_delta_mb`,
+//! `performance.cpu_delta_percent` and the results. The endpoint comes from the standard
+//! `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` variables (default `http://localhost:4318`); a collector that
+//! cannot be reached becomes a warning in the record, never an error.
 //!
 //! ```
 //! use std::time::Duration;
@@ -59,7 +61,6 @@ mod panic;
 mod profiler;
 mod resources;
 mod run;
-mod spans;
 mod suite;
 
 pub use closure::ClosureTarget;

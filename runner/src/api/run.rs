@@ -4,8 +4,9 @@
 //! the operations behind a [`ClosureTarget`], runs the engine's schedules (the same `Engine` the CLI runs
 //! over HTTP and command targets), and assembles the same [`RunRecord`]: git and environment detection,
 //! system summary, the warnings every record carries (`run_warnings`: runner saturation, dropped open-model
-//! starts), then the analysis (gates, recommendations, optional baseline comparison) and, when asked, the
-//! same report files (`output::write_run`).
+//! starts), then the analysis (gates, recommendations, optional baseline comparison), the OTLP spans when
+//! tracing is on (`monitoring::otel`, as the CLI), and, when asked, the same report files
+//! (`output::write_run`).
 //!
 //! The engine blocks: it runs its own worker threads and runtimes. The async entry points hand the whole
 //! run to a dedicated thread and await its result over a oneshot channel, so the caller's executor (Tokio
@@ -27,12 +28,13 @@ use sha2::{Digest, Sha256};
 use super::closure::ClosureTarget;
 use super::config::{BenchmarkConfig, LoadTestConfig, StressConfig};
 use super::operation::Operation;
-use super::spans::SpanObserver;
 use crate::commands::pipeline::{new_run_id, run_warnings};
 use crate::engine::events::Observer;
 use crate::engine::Engine;
 use crate::environment::{detect_environment, detect_git};
 use crate::error::{Error, Result};
+use crate::monitoring::otel::{self, PhaseClock};
+use crate::monitoring::traceparent::new_trace_id;
 use crate::output::{self, WrittenFiles};
 use crate::system::{Mark, Sampler};
 use crate::target::Target;
@@ -148,7 +150,8 @@ impl Run {
     }
 
     /// Writes the report files `perfgate run` writes (`run_<ts>.json`, `<type>_results_<ts>.json`,
-    /// `optimization_report_<ts>.md`, `performance_summary_<ts>.txt`) into `dir`, creating it.
+    /// `optimization_report_<ts>.md`, `performance_summary_<ts>.txt`, `metrics_<ts>.prom`) into `dir`,
+    /// creating it.
     ///
     /// ```
     /// # let run = perfgate::Run::analyze(perfgate::profiler().record(), &Default::default(), None);
@@ -280,9 +283,12 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
     for o in job.observers {
         engine.observe(o);
     }
-    if tracing {
-        engine.observe(Box::new(SpanObserver::new()));
-    }
+    // Tracing as in the CLI: phase times observed during the run, spans exported after the analysis.
+    let clock = tracing.then(|| {
+        let clock = PhaseClock::default();
+        engine.observe(Box::new(clock.clone()));
+        clock
+    });
 
     let started_at = Utc::now();
     let benchmark = bench_plan.map(|p| {
@@ -349,6 +355,11 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
         ..OptimizerSettings::default()
     };
     let mut run = Run::analyze_with(record, &job.gates, job.baseline.as_ref(), &optimizer);
+    if let Some(clock) = clock {
+        if let Err(warning) = otel::export(&run.record, &clock.phases(), new_trace_id()) {
+            run.record.warnings.push(warning);
+        }
+    }
     if let Some(dir) = &job.output_dir {
         run.files = output::write_run(
             dir,
