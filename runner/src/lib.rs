@@ -38,6 +38,7 @@ pub mod error;
 pub mod monitoring;
 pub mod output;
 pub mod progress;
+pub mod site_input;
 pub mod reports_branch;
 pub mod service;
 pub mod suite;

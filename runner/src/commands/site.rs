@@ -1,8 +1,10 @@
 //! `perfgate site build` and `perfgate site serve`: the trend site from a reports folder.
 //!
 //! The reports folder is a checkout of the reports branch (`runs/YYYY/MM/<…>.json`, one record per run). This
-//! module reads it, hands the records to `perfgate-web` (which only renders) and writes the returned files,
-//! or serves them from memory on loopback and rebuilds when a run file appears, changes or goes away.
+//! module reads it with the shared history loader, adds the analysis's conclusions ([`crate::site_input`]:
+//! change points, flagged regressions, recommendations), hands both to `perfgate-web` (which only renders)
+//! and writes the returned files, or serves them from memory on loopback and rebuilds when a run file
+//! appears, changes or goes away.
 //!
 //! Memory: a decoded latency histogram takes ~190 KB, so a history of 1,000 runs × 50 operations cannot keep
 //! them all. Histograms are kept for the newest [`HISTOGRAM_RUNS`] runs only (their run pages draw the full
@@ -22,10 +24,12 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use perfgate_reports::RunRecord;
-use perfgate_web::{build_site, SiteFile, SiteInput, SiteOptions};
+use perfgate_web::{build_site, SiteFile, SiteOptions};
 
 use crate::cli::{SiteBuildArgs, SiteServeArgs};
 use crate::error::{Error, ExitStatus, Result};
+use crate::reports_branch::load_history_dir_bounded;
+use crate::site_input::site_input;
 
 /// Newest runs whose histograms are kept for the site.
 pub const HISTOGRAM_RUNS: usize = 20;
@@ -66,15 +70,7 @@ fn options(base_path: &str) -> Result<SiteOptions> {
 pub fn render(reports: &Path, opts: &SiteOptions) -> Result<(Vec<SiteFile>, usize)> {
     let records = load_records(reports)?;
     let n = records.len();
-    let input = SiteInput {
-        records,
-        ..SiteInput::default()
-    };
-    let files = build_site(&input, opts).map_err(|e| match e {
-        perfgate_web::SiteError::BasePath(_) => Error::Usage(format!("--base-path: {e}")),
-        other => Error::Runtime(other.to_string()),
-    })?;
-    Ok((files, n))
+    Ok((render_records(records, opts)?, n))
 }
 
 /// The folder of run files: `DIR/runs` when it exists, else `DIR` itself.
@@ -114,59 +110,27 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Reads every run record under `reports`. Files that are not readable run records are skipped with a
-/// warning naming them; histograms are dropped from all but the newest [`HISTOGRAM_RUNS`] runs.
+/// Reads every run record under `reports` through the shared history loader. Files that are not readable
+/// run records are skipped with a warning naming them; histograms are decoded for the newest
+/// [`HISTOGRAM_RUNS`] runs only.
 pub fn load_records(reports: &Path) -> Result<Vec<RunRecord>> {
-    let dir = runs_dir(reports)?;
-    let mut parsed: Vec<(String, String, serde_json::Value)> = Vec::new();
-    for path in json_files(&dir)? {
-        let shown = path.display().to_string();
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("perfgate: warning: skipping {shown}: {e}");
-                continue;
-            }
-        };
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(v) => {
-                let started = v
-                    .get("started_at")
-                    .and_then(|s| s.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                parsed.push((started, shown, v));
-            }
-            Err(e) => eprintln!("perfgate: warning: skipping {shown}: not valid JSON: {e}"),
-        }
+    runs_dir(reports)?;
+    let history = load_history_dir_bounded(reports, Some(HISTOGRAM_RUNS)).map_err(|e| {
+        Error::Usage(format!("--reports {}: {e}", reports.display()))
+    })?;
+    for s in &history.skipped {
+        eprintln!("perfgate: warning: skipping {}", s.reason);
     }
-    // Newest first (RFC 3339 UTC timestamps sort as text), so the first ones keep their histograms.
-    parsed.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut records = Vec::with_capacity(parsed.len());
-    for (i, (_, shown, mut value)) in parsed.into_iter().enumerate() {
-        if i >= HISTOGRAM_RUNS {
-            strip_histograms(&mut value);
-        }
-        match RunRecord::from_json_value(value, &shown) {
-            Ok(r) => records.push(r),
-            Err(e) => eprintln!("perfgate: warning: skipping {e}"),
-        }
-    }
-    Ok(records)
+    Ok(history.runs.into_iter().map(|r| r.record).collect())
 }
 
-/// Removes every `histogram` member of operation results (anywhere in the record) before decoding.
-fn strip_histograms(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            if map.contains_key("operation_name") {
-                map.remove("histogram");
-            }
-            map.values_mut().for_each(strip_histograms);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_histograms),
-        _ => {}
-    }
+/// Renders the site of `records` with the analysis's change points, regressions and recommendations.
+pub fn render_records(records: Vec<RunRecord>, opts: &SiteOptions) -> Result<Vec<SiteFile>> {
+    let input = site_input(records);
+    build_site(&input, opts).map_err(|e| match e {
+        perfgate_web::SiteError::BasePath(_) => Error::Usage(format!("--base-path: {e}")),
+        other => Error::Runtime(other.to_string()),
+    })
 }
 
 /// Writes the site's files under `out` (existing files are replaced; others are left alone, so a site can

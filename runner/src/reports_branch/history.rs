@@ -63,6 +63,15 @@ pub fn load_history(repo: &Path, rev: &str) -> Result<History, BranchError> {
 /// Every `*.json` file under `dir/runs` (or under `dir` when it has no `runs/` folder), with paths relative
 /// to `dir`. Unreadable files are named in `skipped`.
 pub fn load_history_dir(dir: &Path) -> Result<History, BranchError> {
+    load_history_dir_bounded(dir, None)
+}
+
+/// [`load_history_dir`], decoding latency histograms only for the newest `histogram_runs` runs (see
+/// [`History::from_files_bounded`]); `None` keeps them all.
+pub fn load_history_dir_bounded(
+    dir: &Path,
+    histogram_runs: Option<usize>,
+) -> Result<History, BranchError> {
     if !dir.is_dir() {
         return Err(BranchError::Io {
             path: dir.display().to_string(),
@@ -77,7 +86,7 @@ pub fn load_history_dir(dir: &Path) -> Result<History, BranchError> {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     collect_json(dir, &root, &mut files, &mut unreadable);
-    let mut history = History::from_files(files);
+    let mut history = History::from_files_bounded(files, histogram_runs);
     history.skipped.extend(unreadable);
     history.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(history)

@@ -23,5 +23,8 @@ pub mod remote;
 pub use derived::{DerivedFile, SiteHook};
 pub use error::BranchError;
 pub use fetch_baseline::{fetch_baseline, Baseline, FetchBaselineOptions};
-pub use history::{fetch_reports_branch, load_history, load_history_dir, resolve_reports_rev};
+pub use history::{
+    fetch_reports_branch, load_history, load_history_dir, load_history_dir_bounded,
+    resolve_reports_rev,
+};
 pub use publish::{publish, regenerate, LocalBranch, PublishOptions, PublishOutcome};
