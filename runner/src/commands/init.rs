@@ -218,7 +218,9 @@ mod tests {
         let cfg = crate::config::parse_str(&http, "perfgate.toml").unwrap();
         let s = crate::config::Settings::resolve(
             Some((&cfg, std::path::Path::new("perfgate.toml"), &http)),
-            &[("MCP_TOKEN".to_string(), "t0k".to_string())].into_iter().collect(),
+            &[("MCP_TOKEN".to_string(), "t0k".to_string())]
+                .into_iter()
+                .collect(),
             &Default::default(),
         )
         .unwrap();

@@ -9,9 +9,9 @@ use std::time::Duration;
 use crate::cli::{LoadArgs, TestTypeArg};
 use crate::commands::pipeline::{execute, print_finished, ExecOptions};
 use crate::config::{self, McpSettings, OperationKind, OperationSettings, Overrides, Settings};
+use crate::error::{Error, ExitStatus, Result};
 use crate::target::mcp::process::StdioCommand;
 use crate::target::mcp::{Endpoint, McpCall, SessionMode};
-use crate::error::{Error, ExitStatus, Result};
 
 pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
     let env = config::process_env();

@@ -23,12 +23,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use perfgate_reports::RunRecord;
+use perfgate_reports::{History, RunRecord};
 use perfgate_web::{build_site, SiteFile, SiteOptions};
 
 use crate::cli::{SiteBuildArgs, SiteServeArgs};
 use crate::error::{Error, ExitStatus, Result};
-use crate::reports_branch::load_history_dir_bounded;
+use crate::reports_branch::{load_history_dir_bounded, DerivedFile, SiteHook};
 use crate::site_input::site_input;
 
 /// Newest runs whose histograms are kept for the site.
@@ -73,6 +73,24 @@ pub fn render(reports: &Path, opts: &SiteOptions) -> Result<(Vec<SiteFile>, usiz
     Ok((render_records(records, opts)?, n))
 }
 
+/// The hook through which `perfgate publish` writes the site at the root of the reports branch, beside
+/// `runs/`, so GitHub Pages can serve the branch as it is (`.nojekyll`, `index.html` at the root, relative
+/// links). The history it is given has histograms for the newest runs only (see
+/// [`crate::reports_branch::PublishOptions::histogram_runs`]).
+pub fn publish_hook() -> Arc<dyn SiteHook> {
+    Arc::new(|history: &History| {
+        let records: Vec<RunRecord> = history.runs.iter().map(|r| r.record.clone()).collect();
+        let files = render_records(records, &SiteOptions::default()).map_err(|e| e.to_string())?;
+        Ok(files
+            .into_iter()
+            .map(|f| DerivedFile {
+                path: f.path,
+                bytes: f.bytes,
+            })
+            .collect())
+    })
+}
+
 /// The folder of run files: `DIR/runs` when it exists, else `DIR` itself.
 fn runs_dir(reports: &Path) -> Result<PathBuf> {
     if !reports.is_dir() {
@@ -115,9 +133,8 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// [`HISTOGRAM_RUNS`] runs only.
 pub fn load_records(reports: &Path) -> Result<Vec<RunRecord>> {
     runs_dir(reports)?;
-    let history = load_history_dir_bounded(reports, Some(HISTOGRAM_RUNS)).map_err(|e| {
-        Error::Usage(format!("--reports {}: {e}", reports.display()))
-    })?;
+    let history = load_history_dir_bounded(reports, Some(HISTOGRAM_RUNS))
+        .map_err(|e| Error::Usage(format!("--reports {}: {e}", reports.display())))?;
     for s in &history.skipped {
         eprintln!("perfgate: warning: skipping {}", s.reason);
     }

@@ -781,12 +781,7 @@ fn resolve_mcp(
 }
 
 /// The MCP request of an operation, if it is one (`tool`, `resource`, `prompt` or `list_tools = true`).
-fn mcp_call(
-    op: &OperationConfig,
-    where_: &str,
-    name: &str,
-    text: &str,
-) -> Result<Option<McpCall>> {
+fn mcp_call(op: &OperationConfig, where_: &str, name: &str, text: &str) -> Result<Option<McpCall>> {
     let kinds = [
         op.tool.is_some(),
         op.resource.is_some(),

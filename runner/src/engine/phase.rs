@@ -654,7 +654,12 @@ async fn open_user<T: Target>(
                     if measured {
                         // From the intended start: time spent waiting for a free user counts; the
                         // setup's own time (recorded apart) does not.
-                        record(state, op, intended.elapsed().saturating_sub(setup), &outcome);
+                        record(
+                            state,
+                            op,
+                            intended.elapsed().saturating_sub(setup),
+                            &outcome,
+                        );
                     }
                 }
                 Err((took, e)) => {

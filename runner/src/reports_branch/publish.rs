@@ -49,6 +49,9 @@ pub struct PublishOptions {
     pub retention: RetentionPolicy,
     /// Regenerates the site (or any other derived files) from the history; `None` writes `index.json` only.
     pub site: Option<Arc<dyn SiteHook>>,
+    /// Latency histograms are decoded for the newest this many runs only (the history a hook sees); `None`
+    /// decodes them all. A decoded histogram takes ~190 KB, so a long history must bound them.
+    pub histogram_runs: Option<usize>,
     pub max_attempts: u32,
     /// Pause before the second attempt; it doubles per attempt up to `max_backoff`, with jitter.
     pub base_backoff: Duration,
@@ -67,6 +70,7 @@ impl PublishOptions {
             message: None,
             retention: RetentionPolicy::default(),
             site: None,
+            histogram_runs: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             base_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
@@ -484,7 +488,7 @@ fn build_commit(
     if let Some((run, _)) = new_run {
         files.push((run.path.clone(), run.bytes.clone()));
     }
-    let history = History::from_files(files);
+    let history = History::from_files_bounded(files, opts.histogram_runs);
 
     // Derived files.
     let mut derived: Vec<(String, Vec<u8>)> = vec![(

@@ -141,10 +141,7 @@ impl Connection {
 
     /// Closes the session (stdio: closes the server's stdin and lets it exit) and reaps the process.
     async fn close(mut self) {
-        let _ = self
-            .client
-            .close_with_timeout(Duration::from_secs(2))
-            .await;
+        let _ = self.client.close_with_timeout(Duration::from_secs(2)).await;
         if let Some(p) = &self.process {
             if p.wait_exit(Duration::from_secs(2)).await.is_none() {
                 p.kill_and_reap();
@@ -311,11 +308,7 @@ impl McpTarget {
     /// Ends the shared session (closing a stdio server's stdin so it exits on its own) and stops its thread.
     /// Called once after the run; later calls would open a new session.
     pub fn shutdown(&self) {
-        let host = self
-            .host
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let host = self.host.lock().unwrap_or_else(|p| p.into_inner()).take();
         let conn = self.shared.try_lock().ok().and_then(|mut s| s.take());
         if let (Some(conn), Some(host)) = (conn, host.as_ref()) {
             if let Some(p) = &conn.process {
@@ -330,7 +323,6 @@ impl McpTarget {
         }
         drop(host);
     }
-
 }
 
 impl Core {
@@ -390,7 +382,9 @@ impl Core {
                 let http = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
-                    .map_err(|e| CallError::new(ErrorKind::Other("http_client".into()), e.to_string()))?;
+                    .map_err(|e| {
+                        CallError::new(ErrorKind::Other("http_client".into()), e.to_string())
+                    })?;
                 let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                     .custom_headers(map)
                     .max_concurrent_requests(1024);
@@ -450,7 +444,9 @@ impl McpTarget {
         };
         // The session's tasks (and a stdio server's pipes) live on the host runtime.
         let core = Arc::clone(&self.core);
-        let conn = handle.spawn(async move { core.timed_connect().await }).await;
+        let conn = handle
+            .spawn(async move { core.timed_connect().await })
+            .await;
         let (conn, took) = match conn {
             Ok((Ok(c), took)) => (Arc::new(c), took),
             Ok((Err(e), _)) => return Err(e),
@@ -643,12 +639,11 @@ fn init_error(
             ErrorKind::JsonRpc(i64::from(data.code.0)),
             format!("initialize: {}", truncate(&data.message, 200)),
         ),
-        ClientInitializeError::TransportError { .. } | ClientInitializeError::ConnectionClosed(_) => {
-            CallError::new(
-                ErrorKind::Connect,
-                format!("initialize: {}", truncate(&e.to_string(), 200)),
-            )
-        }
+        ClientInitializeError::TransportError { .. }
+        | ClientInitializeError::ConnectionClosed(_) => CallError::new(
+            ErrorKind::Connect,
+            format!("initialize: {}", truncate(&e.to_string(), 200)),
+        ),
         other => CallError::new(
             ErrorKind::Other("mcp_initialize".into()),
             truncate(&other.to_string(), 200),
@@ -698,7 +693,8 @@ impl Target for McpTarget {
     }
 
     async fn setup(&self, session: &mut McpSession, _op: usize) -> Option<SetupDone> {
-        let open = |session: &mut McpSession, (r, took): (Result<Connection, CallError>, Duration)| {
+        let open = |session: &mut McpSession,
+                    (r, took): (Result<Connection, CallError>, Duration)| {
             let outcome = r.map(|c| session.conn = Some(Arc::new(c)));
             Some(SetupDone { took, outcome })
         };
@@ -819,7 +815,11 @@ mod tests {
 
     #[test]
     fn session_modes_round_trip() {
-        for m in [SessionMode::PerUser, SessionMode::Shared, SessionMode::Churn] {
+        for m in [
+            SessionMode::PerUser,
+            SessionMode::Shared,
+            SessionMode::Churn,
+        ] {
             assert_eq!(SessionMode::parse(m.as_str()), Some(m));
         }
         assert_eq!(SessionMode::parse("pooled"), None);

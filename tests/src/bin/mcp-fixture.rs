@@ -25,7 +25,7 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock, GetPromptResult, PromptMessage, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Role, ResourceContents, ServerCapabilities,
+    ReadResourceResponse, ReadResourceResult, ResourceContents, Role, ServerCapabilities,
     ServerConfig,
 };
 use rmcp::service::RequestContext;
@@ -145,20 +145,30 @@ impl Fixture {
     #[tool(description = "Crashes the server on its N-th call (--crash-after)")]
     async fn crash(&self) -> Result<CallToolResult, ErrorData> {
         let _g = InFlight::enter(&self.shared);
-        let n = self.shared.counters.crash_calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = self
+            .shared
+            .counters
+            .crash_calls
+            .fetch_add(1, Ordering::SeqCst)
+            + 1;
         if n >= self.shared.crash_after {
             eprintln!("mcp-fixture: crashing on purpose after {n} calls");
             self.shared.write_stats();
             std::process::exit(3);
         }
-        Ok(CallToolResult::success(vec![ContentBlock::text("still alive")]))
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            "still alive",
+        )]))
     }
 
     #[tool(description = "Never answers; ends when the client cancels it")]
     async fn hang(&self, context: RequestContext<RoleServer>) -> Result<CallToolResult, ErrorData> {
         let _g = InFlight::enter(&self.shared);
         context.ct.cancelled().await;
-        self.shared.counters.cancelled.fetch_add(1, Ordering::SeqCst);
+        self.shared
+            .counters
+            .cancelled
+            .fetch_add(1, Ordering::SeqCst);
         self.shared.write_stats();
         Err(ErrorData::internal_error("cancelled", None))
     }

@@ -93,7 +93,9 @@ impl ServerProcess {
         let pid = child.id().unwrap_or(0);
         let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
             let _ = child.start_kill();
-            return Err(std::io::Error::other("the server's stdio pipes are missing"));
+            return Err(std::io::Error::other(
+                "the server's stdio pipes are missing",
+            ));
         };
         let stderr = Arc::new(StderrTail::default());
         if let Some(mut pipe) = child.stderr.take() {
