@@ -411,6 +411,121 @@ mod tests {
         assert!(!with_hist(oldest));
     }
 
+    /// 30 runs of 3 operations with steady figures (±1 % noise); `step-op`'s latency steps up 20 % from run 15.
+    fn history_with_step() -> Vec<RunRecord> {
+        let mut records = history(&SampleSpec {
+            runs: 30,
+            operations: 3,
+            histogram_runs: 0,
+            hostile: false,
+            compare: false,
+        })
+        .records;
+        records.sort_by_key(|r| r.started_at);
+        for (i, r) in records.iter_mut().enumerate() {
+            r.analysis = None;
+            let mut ops: Vec<&mut perfgate_reports::record::OperationResult> = Vec::new();
+            if let Some(b) = r.benchmark.as_mut() {
+                ops.extend(b.operations.iter_mut());
+            }
+            if let Some(l) = r.load.as_mut() {
+                ops.extend(l.operations.iter_mut());
+                ops.push(&mut l.overall);
+            }
+            if let Some(s) = r.stress.as_mut() {
+                s.steps.clear();
+            }
+            for (j, op) in ops.into_iter().enumerate() {
+                if j == 0 {
+                    op.operation_name = "step-op".into();
+                }
+                let noise = 1.0 + 0.005 * (((i * 7 + j * 3) % 5) as f64 - 2.0);
+                let step = if j == 0 && i >= 15 { 1.2 } else { 1.0 };
+                let base = 20.0 * (j + 1) as f64 * noise * step;
+                let l = &mut op.latency_ms;
+                (
+                    l.min, l.p50, l.p90, l.p95, l.p99, l.p999, l.max, l.avg, l.stddev,
+                ) = (
+                    base * 0.2,
+                    base * 0.5,
+                    base * 0.9,
+                    base,
+                    base * 1.3,
+                    base * 1.5,
+                    base * 2.0,
+                    base * 0.6,
+                    base * 0.1,
+                );
+                op.throughput_rps = 100.0 * noise;
+                op.memory_usage_mb = 50.0 * noise;
+                op.cpu_usage_percent = 10.0 * noise;
+                op.failed_requests = 0;
+                op.successful_requests = op.total_requests;
+                op.success_rate_percent = 100.0;
+                op.errors.clear();
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn a_20_percent_step_is_marked_on_its_operation_page_and_listed_first_on_the_index() {
+        let records = history_with_step();
+        let step_run = records[15].clone();
+        let input = site_input(records.clone());
+        let cps: Vec<_> = input
+            .change_points
+            .iter()
+            .filter(|c| c.metric == "p95")
+            .collect();
+        assert!(
+            cps.iter()
+                .all(|c| c.key.operation == "step-op" && c.run_id == step_run.run_id),
+            "p95 change points: {cps:?}"
+        );
+        let cp = cps.first().expect("the step is found");
+        assert!((cp.magnitude_percent - 20.0).abs() < 3.0, "{cp:?}");
+
+        let files = render_records(records, &SiteOptions::default()).unwrap();
+        let page = |path: &str| -> String {
+            let f = files.iter().find(|f| f.path == path).expect(path);
+            String::from_utf8(f.bytes.clone()).unwrap()
+        };
+        let op_path = perfgate_web::paths::operation_page(&cp.key, 1);
+        let op_page = page(&op_path);
+        let marker = format!("change point: {}", cp.label);
+        assert!(
+            op_page.contains(&marker),
+            "no marker {marker:?} on {op_path}"
+        );
+        assert!(
+            op_page.contains(&format!("at {}", step_run.sha7())),
+            "the marker names the step's commit"
+        );
+        let run_href = perfgate_web::paths::link(
+            &op_path,
+            &perfgate_web::paths::run_page(&step_run.run_id, None),
+        );
+        assert!(
+            op_page.contains(&run_href),
+            "the marker links to {run_href}"
+        );
+
+        let index = page("index.html");
+        let first_op_link = index.find("href=\"ops/").expect("operation links");
+        let step_link = index
+            .find(&format!("href=\"{}\"", op_path))
+            .expect("the step operation is linked");
+        assert_eq!(
+            first_op_link, step_link,
+            "the changed operation comes first"
+        );
+        let operations = index
+            .find("<h2>Operations</h2>")
+            .expect("operations heading");
+        assert!(step_link < operations, "listed above the operations table");
+    }
+
     #[test]
     fn build_writes_pages_and_rejects_a_missing_reports_dir() {
         let dir = tempfile::tempdir().unwrap();
