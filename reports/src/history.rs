@@ -194,6 +194,80 @@ impl History {
         Self::from_parts(runs, skipped)
     }
 
+    /// Like [`History::from_files`], but decodes latency histograms only for the newest `histogram_runs` runs
+    /// (by `started_at`); older runs keep their summary percentiles and lose `histogram`. A decoded histogram
+    /// takes ~190 KB, so a history of 1,000 runs × 50 operations cannot keep them all; the newest runs' pages
+    /// are the ones that draw full distributions. `None` keeps every histogram.
+    pub fn from_files_bounded<I>(files: I, histogram_runs: Option<usize>) -> History
+    where
+        I: IntoIterator<Item = (String, Vec<u8>)>,
+    {
+        let Some(keep) = histogram_runs else {
+            return Self::from_files(files);
+        };
+        let mut files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        // Parse to JSON values first (a histogram is a compact string there), rank by start time, strip the
+        // histograms of all but the newest `keep`, then decode.
+        let mut values: Vec<(String, Result<serde_json::Value, Vec<u8>>)> = files
+            .into_iter()
+            .map(|(path, bytes)| {
+                let v = serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|_| bytes);
+                (path, v)
+            })
+            .collect();
+        let mut ranked: Vec<(String, usize)> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, v))| {
+                let started = v.as_ref().ok()?.get("started_at")?.as_str()?.to_string();
+                Some((started, i))
+            })
+            .collect();
+        // Newest first (RFC 3339 UTC timestamps sort as text); files without a start time keep nothing.
+        ranked.sort_by(|a, b| b.cmp(a));
+        let mut strip = vec![true; values.len()];
+        for (_, i) in ranked.into_iter().take(keep) {
+            strip[i] = false;
+        }
+        let mut runs = Vec::with_capacity(values.len());
+        let mut skipped = Vec::new();
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (i, (path, value)) in values.drain(..).enumerate() {
+            let decoded = match value {
+                Ok(mut v) => {
+                    if strip[i] {
+                        strip_histograms(&mut v);
+                    }
+                    RunRecord::from_json_value(v, &path)
+                }
+                // Not JSON: let the record parser name the error the same way `from_files` does.
+                Err(bytes) => RunRecord::from_json_slice(&bytes, &path),
+            };
+            match decoded {
+                Ok(record) => {
+                    if let Some(first) = seen.get(&record.run_id) {
+                        skipped.push(Skipped {
+                            reason: format!(
+                                "{path}: run id \"{}\" already read from {first}; this copy is ignored",
+                                record.run_id
+                            ),
+                            path,
+                        });
+                        continue;
+                    }
+                    seen.insert(record.run_id.clone(), path.clone());
+                    runs.push(LoadedRun { path, record });
+                }
+                Err(err) => skipped.push(Skipped {
+                    path,
+                    reason: err.to_string(),
+                }),
+            }
+        }
+        Self::from_parts(runs, skipped)
+    }
+
     /// Builds a history from records that are already parsed (e.g. a run that is being published and the
     /// runs already on the branch). Duplicate run ids keep the first occurrence.
     pub fn from_runs(runs: Vec<LoadedRun>) -> History {
@@ -517,6 +591,49 @@ mod tests {
             b.operations[0].histogram = None;
         }
         assert_eq!(light.runs[0].record, without);
+    }
+
+    #[test]
+    fn bounded_load_keeps_histograms_of_the_newest_runs_only() {
+        let mut files = Vec::new();
+        for day in 1..=5 {
+            let mut rec = record_at(
+                &format!("r{day}"),
+                &format!("2026-11-0{day}T10:00:00Z"),
+                "main",
+                "fp1",
+            );
+            with_op(&mut rec, "get", 20.0, 100.0, 100, 0);
+            let mut h = crate::histogram::LatencyHistogram::new();
+            h.record_us_n(20_000, 100);
+            if let Some(b) = rec.benchmark.as_mut() {
+                b.operations[0].histogram = Some(h);
+            }
+            files.push(file(&rec));
+        }
+        files.push(("runs/2026/11/broken.json".to_string(), b"{ nope".to_vec()));
+        let with_hist = |h: &History| -> Vec<String> {
+            h.runs
+                .iter()
+                .filter(|r| r.record.operations().any(|(_, o)| o.histogram.is_some()))
+                .map(|r| r.record.run_id.clone())
+                .collect()
+        };
+        let all = History::from_files(files.clone());
+        assert_eq!(with_hist(&all).len(), 5, "the fixture has histograms");
+        let bounded = History::from_files_bounded(files.clone(), Some(2));
+        assert_eq!(with_hist(&bounded), ["r4", "r5"]);
+        assert_eq!(bounded.runs.len(), 5);
+        assert_eq!(bounded.skipped, all.skipped);
+        // Apart from histograms, the runs are the same.
+        let p95 = |h: &History| -> Vec<f64> {
+            h.runs
+                .iter()
+                .flat_map(|r| r.record.operations().map(|(_, o)| o.latency_ms.p95))
+                .collect()
+        };
+        assert_eq!(p95(&bounded), p95(&all));
+        assert_eq!(History::from_files_bounded(files, None), all);
     }
 
     #[test]

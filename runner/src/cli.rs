@@ -381,6 +381,12 @@ pub struct PublishArgs {
     /// Give up after this many attempts when concurrent publishers keep winning
     #[arg(long, value_name = "N", default_value_t = crate::reports_branch::publish::DEFAULT_MAX_ATTEMPTS)]
     pub max_attempts: u32,
+    /// Where GitHub Pages serves the branch [default: /REPO/ from GITHUB_REPOSITORY, else /]
+    #[arg(long, value_name = "PATH")]
+    pub site_base_path: Option<String>,
+    /// Write run files and index.json only, not the trend site
+    #[arg(long)]
+    pub no_site: bool,
     /// Print the outcome as JSON on stdout
     #[arg(long)]
     pub json: bool,

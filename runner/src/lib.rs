@@ -41,6 +41,7 @@ pub mod output;
 pub mod progress;
 pub mod reports_branch;
 pub mod service;
+pub mod site_input;
 pub mod suite;
 pub mod system;
 pub mod target;

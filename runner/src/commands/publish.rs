@@ -22,6 +22,17 @@ pub fn run(args: &PublishArgs) -> Result<ExitStatus> {
     opts.remote = (!args.no_push).then_some(remote.clone());
     opts.message = args.message.clone();
     opts.max_attempts = args.max_attempts;
+    // The trend site is regenerated at the branch root on every publish (GitHub Pages serves it as is).
+    if !args.no_site {
+        let base_path = args.site_base_path.clone().unwrap_or_else(|| {
+            std::env::var("GITHUB_REPOSITORY")
+                .ok()
+                .and_then(|r| r.split_once('/').map(|(_, name)| format!("/{name}/")))
+                .unwrap_or_else(|| "/".to_string())
+        });
+        opts.site = Some(super::site::publish_hook(&base_path)?);
+        opts.histogram_runs = Some(super::site::HISTOGRAM_RUNS);
+    }
     opts.retention = RetentionPolicy {
         max_runs: args.max_runs.or(reports.and_then(|r| r.max_runs)),
         max_age_days: args.max_age_days.or(reports.and_then(|r| r.max_age_days)),

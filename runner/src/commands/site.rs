@@ -1,8 +1,10 @@
 //! `perfgate site build` and `perfgate site serve`: the trend site from a reports folder.
 //!
 //! The reports folder is a checkout of the reports branch (`runs/YYYY/MM/<…>.json`, one record per run). This
-//! module reads it, hands the records to `perfgate-web` (which only renders) and writes the returned files,
-//! or serves them from memory on loopback and rebuilds when a run file appears, changes or goes away.
+//! module reads it with the shared history loader, adds the analysis's conclusions ([`crate::site_input`]:
+//! change points, flagged regressions, recommendations), hands both to `perfgate-web` (which only renders)
+//! and writes the returned files, or serves them from memory on loopback and rebuilds when a run file
+//! appears, changes or goes away.
 //!
 //! Memory: a decoded latency histogram takes ~190 KB, so a history of 1,000 runs × 50 operations cannot keep
 //! them all. Histograms are kept for the newest [`HISTOGRAM_RUNS`] runs only (their run pages draw the full
@@ -21,11 +23,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use perfgate_reports::RunRecord;
-use perfgate_web::{build_site, SiteFile, SiteInput, SiteOptions};
+use perfgate_reports::{History, RunRecord};
+use perfgate_web::{build_site, SiteFile, SiteOptions};
 
 use crate::cli::{SiteBuildArgs, SiteServeArgs};
 use crate::error::{Error, ExitStatus, Result};
+use crate::reports_branch::{load_history_dir_bounded, DerivedFile, SiteHook};
+use crate::site_input::site_input;
 
 /// Newest runs whose histograms are kept for the site.
 pub const HISTOGRAM_RUNS: usize = 20;
@@ -66,15 +70,28 @@ fn options(base_path: &str) -> Result<SiteOptions> {
 pub fn render(reports: &Path, opts: &SiteOptions) -> Result<(Vec<SiteFile>, usize)> {
     let records = load_records(reports)?;
     let n = records.len();
-    let input = SiteInput {
-        records,
-        ..SiteInput::default()
-    };
-    let files = build_site(&input, opts).map_err(|e| match e {
-        perfgate_web::SiteError::BasePath(_) => Error::Usage(format!("--base-path: {e}")),
-        other => Error::Runtime(other.to_string()),
-    })?;
-    Ok((files, n))
+    Ok((render_records(records, opts)?, n))
+}
+
+/// The hook through which `perfgate publish` (and the Action) writes the site at the root of the reports
+/// branch, beside `runs/`, so GitHub Pages can serve the branch as it is (`.nojekyll`, `index.html` at the
+/// root, relative links). It renders from the runs on the branch's new tip on every publish (after a lost
+/// push race too). The history it is given has histograms for the newest runs only (see
+/// [`crate::reports_branch::PublishOptions::histogram_runs`]). `base_path` is where Pages serves the branch
+/// (`/repo/`); it is used only where a page cannot be relative (the 404 page).
+pub fn publish_hook(base_path: &str) -> Result<Arc<dyn SiteHook>> {
+    let opts = options(base_path)?;
+    Ok(Arc::new(move |history: &History| {
+        let records: Vec<RunRecord> = history.runs.iter().map(|r| r.record.clone()).collect();
+        let files = render_records(records, &opts).map_err(|e| e.to_string())?;
+        Ok(files
+            .into_iter()
+            .map(|f| DerivedFile {
+                path: f.path,
+                bytes: f.bytes,
+            })
+            .collect())
+    }))
 }
 
 /// The folder of run files: `DIR/runs` when it exists, else `DIR` itself.
@@ -114,59 +131,26 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Reads every run record under `reports`. Files that are not readable run records are skipped with a
-/// warning naming them; histograms are dropped from all but the newest [`HISTOGRAM_RUNS`] runs.
+/// Reads every run record under `reports` through the shared history loader. Files that are not readable
+/// run records are skipped with a warning naming them; histograms are decoded for the newest
+/// [`HISTOGRAM_RUNS`] runs only.
 pub fn load_records(reports: &Path) -> Result<Vec<RunRecord>> {
-    let dir = runs_dir(reports)?;
-    let mut parsed: Vec<(String, String, serde_json::Value)> = Vec::new();
-    for path in json_files(&dir)? {
-        let shown = path.display().to_string();
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("perfgate: warning: skipping {shown}: {e}");
-                continue;
-            }
-        };
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(v) => {
-                let started = v
-                    .get("started_at")
-                    .and_then(|s| s.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                parsed.push((started, shown, v));
-            }
-            Err(e) => eprintln!("perfgate: warning: skipping {shown}: not valid JSON: {e}"),
-        }
+    runs_dir(reports)?;
+    let history = load_history_dir_bounded(reports, Some(HISTOGRAM_RUNS))
+        .map_err(|e| Error::Usage(format!("--reports {}: {e}", reports.display())))?;
+    for s in &history.skipped {
+        eprintln!("perfgate: warning: skipping {}", s.reason);
     }
-    // Newest first (RFC 3339 UTC timestamps sort as text), so the first ones keep their histograms.
-    parsed.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut records = Vec::with_capacity(parsed.len());
-    for (i, (_, shown, mut value)) in parsed.into_iter().enumerate() {
-        if i >= HISTOGRAM_RUNS {
-            strip_histograms(&mut value);
-        }
-        match RunRecord::from_json_value(value, &shown) {
-            Ok(r) => records.push(r),
-            Err(e) => eprintln!("perfgate: warning: skipping {e}"),
-        }
-    }
-    Ok(records)
+    Ok(history.runs.into_iter().map(|r| r.record).collect())
 }
 
-/// Removes every `histogram` member of operation results (anywhere in the record) before decoding.
-fn strip_histograms(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            if map.contains_key("operation_name") {
-                map.remove("histogram");
-            }
-            map.values_mut().for_each(strip_histograms);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_histograms),
-        _ => {}
-    }
+/// Renders the site of `records` with the analysis's change points, regressions and recommendations.
+pub fn render_records(records: Vec<RunRecord>, opts: &SiteOptions) -> Result<Vec<SiteFile>> {
+    let input = site_input(records);
+    build_site(&input, opts).map_err(|e| match e {
+        perfgate_web::SiteError::BasePath(_) => Error::Usage(format!("--base-path: {e}")),
+        other => Error::Runtime(other.to_string()),
+    })
 }
 
 /// Writes the site's files under `out` (existing files are replaced; others are left alone, so a site can
@@ -387,53 +371,6 @@ fn respond(site: &RwLock<SiteMap>, req: &Request<Incoming>) -> Response<Full<Byt
     r
 }
 
-/// The site as the publisher's [`SiteHook`](crate::reports_branch::SiteHook): rendered into the reports
-/// branch from the runs on its new tip on every publish (after a lost push race too), with histograms kept
-/// for the newest [`HISTOGRAM_RUNS`] runs as `site build` does. `base_path` is where GitHub Pages serves the
-/// branch (`/repo/`).
-pub fn publish_hook(base_path: &str) -> Result<Arc<dyn crate::reports_branch::SiteHook>> {
-    let opts = options(base_path)?;
-    Ok(Arc::new(
-        move |history: &perfgate_reports::History| -> std::result::Result<Vec<crate::reports_branch::DerivedFile>, String> {
-            // Newest first, so the first ones keep their histograms.
-            let mut records: Vec<RunRecord> = history.runs.iter().rev().map(|r| r.record.clone()).collect();
-            for r in records.iter_mut().skip(HISTOGRAM_RUNS) {
-                drop_histograms(r);
-            }
-            let input = SiteInput {
-                records,
-                ..SiteInput::default()
-            };
-            build_site(&input, &opts)
-                .map(|files| {
-                    files
-                        .into_iter()
-                        .map(|f| crate::reports_branch::DerivedFile {
-                            path: f.path,
-                            bytes: f.bytes,
-                        })
-                        .collect()
-                })
-                .map_err(|e| e.to_string())
-        },
-    ))
-}
-
-fn drop_histograms(r: &mut RunRecord) {
-    if let Some(b) = r.benchmark.as_mut() {
-        b.operations.iter_mut().for_each(|o| o.histogram = None);
-    }
-    if let Some(l) = r.load.as_mut() {
-        l.overall.histogram = None;
-        l.operations.iter_mut().for_each(|o| o.histogram = None);
-    }
-    if let Some(s) = r.stress.as_mut() {
-        for step in &mut s.steps {
-            step.operations.iter_mut().for_each(|o| o.histogram = None);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,6 +412,121 @@ mod tests {
         assert!(with_hist(newest));
         let oldest = records.iter().min_by_key(|r| r.started_at).unwrap();
         assert!(!with_hist(oldest));
+    }
+
+    /// 30 runs of 3 operations with steady figures (±1 % noise); `step-op`'s latency steps up 20 % from run 15.
+    fn history_with_step() -> Vec<RunRecord> {
+        let mut records = history(&SampleSpec {
+            runs: 30,
+            operations: 3,
+            histogram_runs: 0,
+            hostile: false,
+            compare: false,
+        })
+        .records;
+        records.sort_by_key(|r| r.started_at);
+        for (i, r) in records.iter_mut().enumerate() {
+            r.analysis = None;
+            let mut ops: Vec<&mut perfgate_reports::record::OperationResult> = Vec::new();
+            if let Some(b) = r.benchmark.as_mut() {
+                ops.extend(b.operations.iter_mut());
+            }
+            if let Some(l) = r.load.as_mut() {
+                ops.extend(l.operations.iter_mut());
+                ops.push(&mut l.overall);
+            }
+            if let Some(s) = r.stress.as_mut() {
+                s.steps.clear();
+            }
+            for (j, op) in ops.into_iter().enumerate() {
+                if j == 0 {
+                    op.operation_name = "step-op".into();
+                }
+                let noise = 1.0 + 0.005 * (((i * 7 + j * 3) % 5) as f64 - 2.0);
+                let step = if j == 0 && i >= 15 { 1.2 } else { 1.0 };
+                let base = 20.0 * (j + 1) as f64 * noise * step;
+                let l = &mut op.latency_ms;
+                (
+                    l.min, l.p50, l.p90, l.p95, l.p99, l.p999, l.max, l.avg, l.stddev,
+                ) = (
+                    base * 0.2,
+                    base * 0.5,
+                    base * 0.9,
+                    base,
+                    base * 1.3,
+                    base * 1.5,
+                    base * 2.0,
+                    base * 0.6,
+                    base * 0.1,
+                );
+                op.throughput_rps = 100.0 * noise;
+                op.memory_usage_mb = 50.0 * noise;
+                op.cpu_usage_percent = 10.0 * noise;
+                op.failed_requests = 0;
+                op.successful_requests = op.total_requests;
+                op.success_rate_percent = 100.0;
+                op.errors.clear();
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn a_20_percent_step_is_marked_on_its_operation_page_and_listed_first_on_the_index() {
+        let records = history_with_step();
+        let step_run = records[15].clone();
+        let input = site_input(records.clone());
+        let cps: Vec<_> = input
+            .change_points
+            .iter()
+            .filter(|c| c.metric == "p95")
+            .collect();
+        assert!(
+            cps.iter()
+                .all(|c| c.key.operation == "step-op" && c.run_id == step_run.run_id),
+            "p95 change points: {cps:?}"
+        );
+        let cp = cps.first().expect("the step is found");
+        assert!((cp.magnitude_percent - 20.0).abs() < 3.0, "{cp:?}");
+
+        let files = render_records(records, &SiteOptions::default()).unwrap();
+        let page = |path: &str| -> String {
+            let f = files.iter().find(|f| f.path == path).expect(path);
+            String::from_utf8(f.bytes.clone()).unwrap()
+        };
+        let op_path = perfgate_web::paths::operation_page(&cp.key, 1);
+        let op_page = page(&op_path);
+        let marker = format!("change point: {}", cp.label);
+        assert!(
+            op_page.contains(&marker),
+            "no marker {marker:?} on {op_path}"
+        );
+        assert!(
+            op_page.contains(&format!("at {}", step_run.sha7())),
+            "the marker names the step's commit"
+        );
+        let run_href = perfgate_web::paths::link(
+            &op_path,
+            &perfgate_web::paths::run_page(&step_run.run_id, None),
+        );
+        assert!(
+            op_page.contains(&run_href),
+            "the marker links to {run_href}"
+        );
+
+        let index = page("index.html");
+        let first_op_link = index.find("href=\"ops/").expect("operation links");
+        let step_link = index
+            .find(&format!("href=\"{}\"", op_path))
+            .expect("the step operation is linked");
+        assert_eq!(
+            first_op_link, step_link,
+            "the changed operation comes first"
+        );
+        let operations = index
+            .find("<h2>Operations</h2>")
+            .expect("operations heading");
+        assert!(step_link < operations, "listed above the operations table");
     }
 
     #[test]

@@ -79,6 +79,30 @@ pub fn load_history_dir(dir: &Path) -> Result<History, BranchError> {
 
 /// [`load_history_dir`], choosing whether to decode the histograms.
 pub fn load_history_dir_with(dir: &Path, histograms: Histograms) -> Result<History, BranchError> {
+    let (files, unreadable) = read_run_files(dir)?;
+    let history = History::from_parsed(files.into_iter().map(|(path, bytes)| {
+        let parsed = parse_run_file(&path, &bytes, histograms);
+        (path, parsed)
+    }));
+    Ok(with_unreadable(history, unreadable))
+}
+
+/// [`load_history_dir`], decoding latency histograms only for the newest `histogram_runs` runs (see
+/// [`History::from_files_bounded`]); `None` keeps them all.
+pub fn load_history_dir_bounded(
+    dir: &Path,
+    histogram_runs: Option<usize>,
+) -> Result<History, BranchError> {
+    let (files, unreadable) = read_run_files(dir)?;
+    let history = History::from_files_bounded(files, histogram_runs);
+    Ok(with_unreadable(history, unreadable))
+}
+
+/// The bytes of every run file under `dir` (see [`load_history_dir`]) and the files that could not be read.
+/// `(path, bytes)` of each readable run file.
+type RunFiles = Vec<(String, Vec<u8>)>;
+
+fn read_run_files(dir: &Path) -> Result<(RunFiles, Vec<Skipped>), BranchError> {
     if !dir.is_dir() {
         return Err(BranchError::Io {
             path: dir.display().to_string(),
@@ -93,13 +117,13 @@ pub fn load_history_dir_with(dir: &Path, histograms: Histograms) -> Result<Histo
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     collect_json(dir, &root, &mut files, &mut unreadable);
-    let mut history = History::from_parsed(files.into_iter().map(|(path, bytes)| {
-        let parsed = parse_run_file(&path, &bytes, histograms);
-        (path, parsed)
-    }));
+    Ok((files, unreadable))
+}
+
+fn with_unreadable(mut history: History, unreadable: Vec<Skipped>) -> History {
     history.skipped.extend(unreadable);
     history.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(history)
+    history
 }
 
 fn collect_json(

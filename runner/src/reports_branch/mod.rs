@@ -24,8 +24,8 @@ pub use derived::{DerivedFile, SiteHook};
 pub use error::BranchError;
 pub use fetch_baseline::{fetch_baseline, Baseline, FetchBaselineOptions};
 pub use history::{
-    fetch_reports_branch, load_history, load_history_dir, load_history_dir_with, load_history_with,
-    resolve_reports_rev,
+    fetch_reports_branch, load_history, load_history_dir, load_history_dir_bounded,
+    load_history_dir_with, load_history_with, resolve_reports_rev,
 };
 pub use perfgate_reports::history::Histograms;
 pub use publish::{publish, regenerate, LocalBranch, PublishOptions, PublishOutcome};

@@ -49,6 +49,9 @@ pub struct PublishOptions {
     pub retention: RetentionPolicy,
     /// Regenerates the site (or any other derived files) from the history; `None` writes `index.json` only.
     pub site: Option<Arc<dyn SiteHook>>,
+    /// Latency histograms are decoded for the newest this many runs only (the history a hook sees); `None`
+    /// decodes them all. A decoded histogram takes ~190 KB, so a long history must bound them.
+    pub histogram_runs: Option<usize>,
     pub max_attempts: u32,
     /// Pause before the second attempt; it doubles per attempt up to `max_backoff`, with jitter.
     pub base_backoff: Duration,
@@ -67,6 +70,7 @@ impl PublishOptions {
             message: None,
             retention: RetentionPolicy::default(),
             site: None,
+            histogram_runs: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             base_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
@@ -463,24 +467,32 @@ fn build_commit(
     let pruned_set: BTreeSet<&str> = pruned.iter().map(String::as_str).collect();
 
     // The history of the resulting tree, read from its run files. Parsed files are cached across attempts,
-    // so a retry after a lost race reads only the files the winner added. Without a site hook nothing needs
-    // the latency histograms, and not decoding them makes reading a run file several times faster.
-    let histograms = if opts.site.is_some() {
-        Histograms::Keep
-    } else {
-        Histograms::Skip
-    };
+    // so a retry after a lost race reads only the files the winner added. Only a site hook needs the latency
+    // histograms, and only for the newest `histogram_runs` runs (run file names start with their timestamp,
+    // so path order is time order); not decoding the rest makes reading a run file several times faster and
+    // keeps a long history's memory bounded.
     let kept: Vec<&TreeEntry> = entries
         .values()
         .filter(|e| is_run_file(&e.path) && !pruned_set.contains(e.path.as_str()))
         .collect();
-    let missing: Vec<&TreeEntry> = kept
+    let decode_from = match (&opts.site, opts.histogram_runs) {
+        (None, _) => usize::MAX,
+        (Some(_), None) => 0,
+        (Some(_), Some(n)) => kept.len().saturating_sub(n),
+    };
+    let missing: Vec<(usize, &TreeEntry)> = kept
         .iter()
-        .filter(|e| !cache.contains_key(&(e.path.clone(), e.id.clone())))
-        .copied()
+        .enumerate()
+        .filter(|(_, e)| !cache.contains_key(&(e.path.clone(), e.id.clone())))
+        .map(|(i, e)| (i, *e))
         .collect();
-    let ids: Vec<String> = missing.iter().map(|e| e.id.clone()).collect();
-    for (e, bytes) in missing.iter().zip(git.read_objects(&ids)?) {
+    let ids: Vec<String> = missing.iter().map(|(_, e)| e.id.clone()).collect();
+    for ((i, e), bytes) in missing.iter().zip(git.read_objects(&ids)?) {
+        let histograms = if *i >= decode_from {
+            Histograms::Keep
+        } else {
+            Histograms::Skip
+        };
         let parsed = parse_run_file(&e.path, &bytes.unwrap_or_default(), histograms);
         cache.insert((e.path.clone(), e.id.clone()), parsed);
     }

@@ -440,7 +440,10 @@ fn publish_run(inputs: &Inputs, ctx: &Context, done: &mut Done) {
         max_age_days: reports.and_then(|r| r.max_age_days),
     };
     match crate::commands::site::publish_hook(&ctx.pages_base_path()) {
-        Ok(hook) => opts.site = Some(hook),
+        Ok(hook) => {
+            opts.site = Some(hook);
+            opts.histogram_runs = Some(crate::commands::site::HISTOGRAM_RUNS);
+        }
         Err(e) => done.notes.push(Note {
             level: Level::Warning,
             text: format!("publishing without the site: {e}"),
