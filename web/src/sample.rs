@@ -275,7 +275,7 @@ fn record(spec: &SampleSpec, names: &[String], run: usize) -> RunRecord {
     let load = (run % 10 == 9 || run + 1 == spec.runs)
         .then(|| load_section(&mut rng, spec, names, run, with_histogram));
     let stress = (run % 25 == 24).then(|| stress_section(&mut rng, spec, names, run));
-    let message = if spec.hostile && run % 3 == 0 {
+    let message = if spec.hostile && run.is_multiple_of(3) {
         format!("</p><img src=x onerror=alert({run})> & \"quoted\" change {run}")
     } else {
         format!("Change number {run}: tune the resource cache")

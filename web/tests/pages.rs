@@ -295,7 +295,7 @@ fn run_pages_show_load_stress_distribution_and_advice() {
     let old = Html::parse_document(page(&files, &paths::run_page("run-00003", None)));
     let caption: String = old
         .select(&sel("figure.chart figcaption"))
-        .last()
+        .next_back()
         .unwrap()
         .text()
         .collect();

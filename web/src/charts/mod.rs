@@ -30,6 +30,22 @@ pub const PALETTE: [RGBColor; 6] = [
     RGBColor(8, 145, 178),  // cyan
 ];
 /// Regressions and breaking points.
+/// A line of a chart: the value of a point, its colour, its stroke width.
+pub type Line<P> = (fn(&P) -> f64, RGBColor, u32);
+
+/// The p50 / p95 / p99 lines every latency chart draws (p95, the gated one, is the thick line).
+pub fn percentile_lines<P>(
+    p50: fn(&P) -> f64,
+    p95: fn(&P) -> f64,
+    p99: fn(&P) -> f64,
+) -> [Line<P>; 3] {
+    [
+        (p50, PALETTE[2], 1),
+        (p95, PALETTE[0], 2),
+        (p99, PALETTE[1], 1),
+    ]
+}
+
 pub const ALERT: RGBColor = RGBColor(220, 38, 38);
 /// Font family: the browser's.
 pub const FONT: &str = "sans-serif";

@@ -100,11 +100,7 @@ pub fn latency_per_second(points: &[Second], label: &str) -> Result<String, Char
             .y_desc("ms")
             .axis_desc_style((FONT, LABEL_SIZE, &FG))
             .draw()?;
-        let lines: [(fn(&Second) -> f64, RGBColor, u32); 3] = [
-            (|p| p.p50, PALETTE[2], 1),
-            (|p| p.p95, PALETTE[0], 2),
-            (|p| p.p99, PALETTE[1], 1),
-        ];
+        let lines = super::percentile_lines::<Second>(|p| p.p50, |p| p.p95, |p| p.p99);
         for (value, color, width) in lines {
             chart.draw_series(LineSeries::new(
                 points.iter().map(|p| (p.second, value(p))),

@@ -108,11 +108,7 @@ pub fn latency_trend(
             band.extend(points.iter().rev().map(|p| (p.time, p.p50)));
             chart.draw_series(std::iter::once(Polygon::new(band, PALETTE[0].mix(0.15))))?;
         }
-        let lines: [(fn(&TrendPoint) -> f64, RGBColor, u32); 3] = [
-            (|p| p.p50, PALETTE[2], 1),
-            (|p| p.p95, PALETTE[0], 2),
-            (|p| p.p99, PALETTE[1], 1),
-        ];
+        let lines = super::percentile_lines::<TrendPoint>(|p| p.p50, |p| p.p95, |p| p.p99);
         for (value, color, width) in lines {
             chart.draw_series(LineSeries::new(
                 points.iter().map(|p| (p.time, value(p))),

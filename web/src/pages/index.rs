@@ -36,7 +36,7 @@ where
     let mut v: Vec<(&T, i64)> = items
         .map(|t| (t, model.run_index(run_id(t)).map_or(-1, |i| i as i64)))
         .collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|b| std::cmp::Reverse(b.1));
     v.into_iter().take(n).map(|(t, _)| t).collect()
 }
 

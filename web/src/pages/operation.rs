@@ -48,6 +48,14 @@ struct Charts {
     shown: usize,
 }
 
+/// A metric chart of the operation page: title, unit, the value of a point, palette index.
+type MetricSpec = (
+    &'static str,
+    &'static str,
+    fn(&crate::model::Point) -> f64,
+    usize,
+);
+
 fn charts(
     ctx: &Ctx<'_>,
     model: &Model<'_>,
@@ -125,7 +133,7 @@ fn charts(
             })
             .collect()
     };
-    let specs: [(&str, &str, fn(&crate::model::Point) -> f64, usize); 4] = [
+    let specs: [MetricSpec; 4] = [
         ("Throughput", "rps", |p| p.rps, 0),
         ("Error rate", "%", |p| p.error_percent, 1),
         ("Memory", "MB", |p| p.memory_mb, 3),
