@@ -12,7 +12,7 @@
 //!
 //! The same engine, records and reports are available from Rust code ([`api`], re-exported here):
 //! [`benchmark`], [`load_test`] and [`stress_test`] an async closure ([`Operation`]), run a whole
-//! [`Suite`] like `perfgate run`, or [`profiler`] blocks of code. See `LIBRARY.md` and the crate's
+//! [`Suite`] like `perfgate run`, or [`profiler`] blocks of code. See the README's "Use perfgate from Rust code" and the crate's
 //! `examples/`.
 //!
 //! ```

@@ -1,5 +1,5 @@
 //! Monitoring integration: a run's numbers in Prometheus and its phases in a tracing backend, so perf runs
-//! sit on the same dashboards as production. See `runner/MONITORING.md` for users.
+//! sit on the same dashboards as production. The README's "Monitoring" section is the user guide.
 //!
 //! - the textfile `metrics_<ts>.prom` is written with the other reports ([`crate::output`]);
 //! - [`push`]: the finished run PUT to a Pushgateway (`--pushgateway`);
