@@ -200,6 +200,66 @@ fn check_same(
     Ok(())
 }
 
+/// Combines the interleaved trials of one side of an A/B run (`[baseline]`) into the sections one run of
+/// that side would have written. Unlike shards, trials ran one after another on the same machine: counts and
+/// histograms add up as for shards, but a throughput is the mean of the trials' throughputs (not their sum),
+/// the load's users and target rate are one trial's, its duration is the sum, and the timelines are laid end
+/// to end.
+pub fn merge_trials(
+    trials: &[&RunRecord],
+    warnings: &mut Vec<String>,
+) -> (Option<BenchmarkSection>, Option<LoadSection>) {
+    let mean_rps = |ops: &mut [OperationResult], parts: &[&[OperationResult]]| {
+        for op in ops.iter_mut() {
+            let rates: Vec<f64> = parts
+                .iter()
+                .filter_map(|list| list.iter().find(|o| o.operation_name == op.operation_name))
+                .map(|o| o.throughput_rps)
+                .collect();
+            if !rates.is_empty() {
+                op.throughput_rps = round3(rates.iter().sum::<f64>() / rates.len() as f64);
+            }
+        }
+    };
+    let mut benchmark = merge_benchmark(trials, warnings);
+    if let Some(b) = benchmark.as_mut() {
+        let parts: Vec<&[OperationResult]> = trials
+            .iter()
+            .filter_map(|r| r.benchmark.as_ref())
+            .map(|b| b.operations.as_slice())
+            .collect();
+        mean_rps(&mut b.operations, &parts);
+    }
+    let mut load = merge_load(trials, warnings);
+    if let Some(l) = load.as_mut() {
+        let sections: Vec<&LoadSection> = trials.iter().filter_map(|r| r.load.as_ref()).collect();
+        let parts: Vec<&[OperationResult]> =
+            sections.iter().map(|s| s.operations.as_slice()).collect();
+        mean_rps(&mut l.operations, &parts);
+        let overall: Vec<&[OperationResult]> = sections
+            .iter()
+            .map(|s| std::slice::from_ref(&s.overall))
+            .collect();
+        mean_rps(std::slice::from_mut(&mut l.overall), &overall);
+        if let Some(first) = sections.first() {
+            l.concurrent_users = first.concurrent_users;
+            l.target_rps = first.target_rps;
+        }
+        l.duration_seconds = round3(sections.iter().map(|s| s.duration_seconds).sum());
+        let mut timeline = Vec::new();
+        let mut offset = 0;
+        for s in &sections {
+            timeline.extend(s.timeline.iter().map(|p| TimelinePoint {
+                second: p.second + offset,
+                ..p.clone()
+            }));
+            offset += s.timeline.iter().map(|p| p.second + 1).max().unwrap_or(0);
+        }
+        l.timeline = timeline;
+    }
+    (benchmark, load)
+}
+
 /// Merges the results of one operation from several shards.
 pub fn merge_operation(parts: &[&OperationResult], warnings: &mut Vec<String>) -> OperationResult {
     let Some(first) = parts.first() else {
@@ -701,6 +761,34 @@ mod tests {
         assert_eq!(m.error_samples, ["timed out", "refused"]);
         assert_eq!(m.total_requests, 400);
         assert_eq!(m.failed_requests, 2 + 6);
+    }
+
+    #[test]
+    fn trials_add_requests_but_average_throughput_and_lay_timelines_end_to_end() {
+        let all = latencies(3_000);
+        let trials: Vec<RunRecord> = all
+            .chunks(1_000)
+            .map(|c| load_record("t", vec![op_over("search", c, 10.0)], None))
+            .collect();
+        let refs: Vec<&RunRecord> = trials.iter().collect();
+        let (benchmark, load) = merge_trials(&refs, &mut Vec::new());
+        assert!(benchmark.is_none());
+        let load = load.expect("load section");
+        let op = &load.operations[0];
+        assert_eq!(op.total_requests, 3_000);
+        // One trial's rate, not three trials' summed (they ran one after another).
+        assert_eq!(
+            op.throughput_rps,
+            trials[0].load.as_ref().unwrap().operations[0].throughput_rps
+        );
+        assert_eq!(load.overall.total_requests, 3_000);
+        assert_eq!(load.concurrent_users, 10);
+        assert_eq!(load.duration_seconds, 180.0);
+        // Percentiles of all requests, from the added histograms.
+        let whole = op_over("search", &all, 30.0);
+        assert_eq!(op.latency_ms.p99, whole.latency_ms.p99);
+        let seconds: Vec<u32> = load.timeline.iter().map(|p| p.second).collect();
+        assert_eq!(seconds, (0..9).collect::<Vec<_>>());
     }
 
     fn shard(i: u32, n: u32) -> RunRecord {

@@ -360,7 +360,8 @@ pub struct LoadSection {
     pub ramp_up_seconds: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_rps: Option<f64>,
-    /// Open model: requests that started later than intended by more than 1 ms (the generator fell behind).
+    /// Open model: requests that started more than 2 ms (the timer's slack) after their intended time: the
+    /// generator fell behind.
     #[serde(default)]
     pub late_starts: u64,
     /// Open model: intended requests that never started (all users busy until the end).

@@ -573,3 +573,94 @@ fn run_with_a_baseline_folder_uses_the_same_machines_history() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("lonely"), "{}", stderr(&out));
 }
+
+/// `[baseline]`: the A/B interleaved mode against two real loopback servers, base at 5 ms and head at
+/// `head_ms`.
+fn ab_run(dir: &Path, head_ms: u64, out_name: &str) -> (std::process::Output, Value) {
+    let server = |ms| {
+        perfgate_e2e::TestServer::start(perfgate_e2e::Behavior {
+            delay: std::time::Duration::from_millis(ms),
+            ..Default::default()
+        })
+    };
+    let (base, head) = (server(5), server(head_ms));
+    let extra = format!(
+        "[baseline]\nbase_url = \"{}\"\ntrials = 6\ntrial_iterations = 15\n",
+        base.url()
+    );
+    perfgate_e2e::write_config(dir, &run_config(&head.url(), &extra));
+    let out = perfgate(
+        dir,
+        &["run", "--test-type", "benchmark", "--output-dir", out_name],
+    );
+    let rec = perfgate_e2e::read_run_record(&dir.join(out_name));
+    // Both builds served every trial: 6 trials × (2 warm-up + 15) requests each.
+    assert_eq!(
+        base.stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        6 * 17
+    );
+    assert_eq!(
+        head.stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        6 * 17
+    );
+    (out, rec)
+}
+
+#[test]
+fn ab_mode_interleaves_trials_and_judges_the_head_build_against_the_base_build() {
+    let _serial = perfgate_e2e::timing_lock();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Head 60 % slower than base: regressed, judged from trials, exit 1.
+    let (out, rec) = ab_run(dir.path(), 8, "slow");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let row = comparison_row(&rec, "p50");
+    assert_eq!(row["verdict"], "regressed", "{rec:#}");
+    assert_eq!(row["noise_source"], "trials", "{row:#}");
+    assert_eq!(row["baseline_runs"], 6, "{row:#}");
+    assert!(row["p_value"].as_f64().unwrap() <= 0.05, "{row:#}");
+    let err = stderr(&out);
+    assert!(err.contains("A/B trial 6/6 on the base build"), "{err}");
+    // The run's own section is the head's six trials combined.
+    let get = &rec["benchmark"]["operations"][0];
+    assert_eq!(get["total_requests"], 90, "{get:#}");
+    assert!(get["latency_ms"]["p50"].as_f64().unwrap() >= 8.0, "{get:#}");
+    let targets = rec["targets"].as_array().unwrap();
+    assert!(
+        targets
+            .iter()
+            .any(|t| t["name"].as_str().unwrap().ends_with("(base)")),
+        "{targets:?}"
+    );
+
+    // Same speed on both sides: nothing regressed, exit 0.
+    let (out, rec) = ab_run(dir.path(), 5, "same");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_ne!(
+        comparison_row(&rec, "p50")["verdict"],
+        "regressed",
+        "{rec:#}"
+    );
+}
+
+#[test]
+fn ab_mode_config_errors_name_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = run_config(
+        "http://127.0.0.1:9",
+        "[baseline]\nbase_url = \"http://127.0.0.1:9\"\ntrials = 2\n",
+    );
+    perfgate_e2e::write_config(dir.path(), &cfg);
+    let out = perfgate(dir.path(), &["run", "--test-type", "benchmark"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = cfg.lines().position(|l| l.starts_with("trials")).unwrap() + 1;
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("perfgate.toml:{line}:")) && err.contains("baseline.trials"),
+        "{err}"
+    );
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand; [`pipeline`] is the run → record → reports flow they share.
 
+pub mod ab;
 pub mod action;
 pub mod analyze;
 pub mod baseline;

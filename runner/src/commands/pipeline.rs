@@ -96,17 +96,48 @@ pub fn execute(
         engine.observe(o);
     }
 
+    let mut base_warnings: Vec<String> = Vec::new();
+    let mut base_targets = Vec::new();
     let started_at = Utc::now();
-    let benchmark = test_type
-        .runs_benchmark()
-        .then(|| engine.benchmark(&settings.benchmark));
-    let load = test_type.runs_load().then(|| engine.load(&settings.load));
+    let ab = match &settings.baseline {
+        Some(ab) if test_type.runs_benchmark() || test_type.runs_load() => {
+            if opts.baseline.is_some() {
+                eprintln!(
+                    "perfgate: [baseline] is set: the run is judged by its A/B trials, not by --baseline"
+                );
+            }
+            Some(crate::commands::ab::run_trials(
+                settings,
+                ab,
+                &mut engine,
+                test_type.runs_benchmark(),
+                test_type.runs_load(),
+                opts.workers,
+                opts.quiet,
+            )?)
+        }
+        _ => None,
+    };
+    let (benchmark, load, ab_comparison) = match ab {
+        Some(ab) => {
+            base_warnings.extend(ab.warnings);
+            base_targets = ab.base_targets;
+            (ab.benchmark, ab.load, Some(ab.comparison))
+        }
+        None => (
+            test_type
+                .runs_benchmark()
+                .then(|| engine.benchmark(&settings.benchmark)),
+            test_type.runs_load().then(|| engine.load(&settings.load)),
+            None,
+        ),
+    };
     let stress = test_type
         .runs_stress()
         .then(|| engine.stress(&settings.stress));
     let finished_at = Utc::now();
 
-    let mut warnings = Vec::new();
+    let mut warnings = base_warnings;
     let mut system = sampler
         .as_ref()
         .map(|s| s.summary_since(crate::system::Mark::start(), engine.workers()))
@@ -152,7 +183,7 @@ pub fn execute(
         stress,
         analysis: None,
         system,
-        targets: target.describe(),
+        targets: target.describe().into_iter().chain(base_targets).collect(),
         warnings,
     };
     drop(engine);
@@ -160,11 +191,14 @@ pub fn execute(
         s.stop();
     }
 
-    let analysis = crate::commands::run::analyze_with_baseline(
-        &mut record,
-        settings,
-        opts.baseline.as_deref(),
-    )?;
+    let analysis = match ab_comparison {
+        Some(c) => crate::commands::run::analyze_with_comparison(&mut record, settings, Some(c))?,
+        None => crate::commands::run::analyze_with_baseline(
+            &mut record,
+            settings,
+            opts.baseline.as_deref(),
+        )?,
+    };
     monitoring.finish(&mut record);
     let summary_text = perfgate_reports::render::text_summary::render(&record);
     let report_md = perfgate_reports::render::optimization_report::render(
@@ -185,7 +219,7 @@ pub fn execute(
 }
 
 /// Opens one session before the run: a target that cannot be reached at all ends the command with exit 3.
-fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()> {
+pub(crate) fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -35,6 +35,8 @@ pub struct ConfigFile {
     pub gates: GatesConfig,
     #[serde(default)]
     pub reports: ReportsConfig,
+    /// `[baseline]`: the A/B interleaved mode (the base build of the service beside the head build).
+    pub baseline: Option<Spanned<BaselineConfig>>,
     /// `[[acknowledge]]`: known regressions that warn instead of failing until a date
     /// (`operation`, optional `metric`, `reason`, `until = "YYYY-MM-DD"`).
     #[serde(default)]
@@ -53,6 +55,23 @@ pub struct ReportsConfig {
     pub max_runs: Option<usize>,
     /// Prune run files older than this many days on publish.
     pub max_age_days: Option<u32>,
+}
+
+/// `[baseline]`: A/B interleaved mode. The base build of the service runs beside the head build, and short
+/// trials alternate between them (A B, B A, A B, …) so the machine's drift hits both alike.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    /// The base build's URL: the A side of every HTTP operation (same paths, headers and bodies).
+    pub base_url: Spanned<String>,
+    /// Starts the base build before the trials (same keys as `[service]`).
+    pub service: Option<ServiceConfig>,
+    /// Trials per side (6).
+    pub trials: Option<Spanned<u32>>,
+    /// Seconds of each load trial (default: the load duration / trials, at least 2).
+    pub trial_duration_seconds: Option<f64>,
+    /// Iterations of each benchmark trial (default: the iterations / trials, at least 10).
+    pub trial_iterations: Option<u64>,
 }
 
 /// `[target]`: where HTTP operations go.

@@ -88,6 +88,21 @@ pub struct ServiceSettings {
     pub stop_timeout: Duration,
 }
 
+/// A resolved `[baseline]`: the A/B interleaved mode.
+#[derive(Clone, Debug)]
+pub struct AbSettings {
+    /// Where the base build answers (the A side of every HTTP operation).
+    pub base_url: String,
+    /// The base build, when perfgate starts it.
+    pub service: Option<ServiceSettings>,
+    /// Trials per side.
+    pub trials: u32,
+    /// One benchmark trial.
+    pub benchmark: BenchmarkPlan,
+    /// One load trial.
+    pub load: LoadPlan,
+}
+
 /// Gate expressions as written (parsed by the analysis).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GateSettings {
@@ -123,6 +138,8 @@ pub struct Settings {
     pub monitoring: MonitoringSettings,
     /// `[[acknowledge]]` entries, applied to every comparison of `perfgate run`.
     pub acknowledgements: Vec<perfgate_reports::analysis::Acknowledgement>,
+    /// `[baseline]`: run A/B interleaved trials against a base build instead of comparing with history.
+    pub baseline: Option<AbSettings>,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
     /// This process runs one shard of a sharded run (`--shard i/N`); see [`Settings::apply_shard`].
@@ -312,6 +329,103 @@ fn resolve_acknowledgements(
 fn at<T>(name: &str, text: &str, v: &Spanned<T>) -> String {
     let (line, col) = line_col(text, v.span().start);
     format!("{name}:{line}:{col}")
+}
+
+fn resolve_service(
+    s: &file::ServiceConfig,
+    env: &BTreeMap<String, String>,
+    output_dir: &Path,
+    default_log: &str,
+) -> ServiceSettings {
+    ServiceSettings {
+        command: s.command.get_ref().clone(),
+        cwd: s.cwd.as_ref().map(PathBuf::from),
+        env: s
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), expand(v, env)))
+            .collect(),
+        ready_url: s.ready_url.clone(),
+        ready_tcp: s.ready_tcp.clone(),
+        ready_timeout: secs(s.ready_timeout_seconds.unwrap_or(30.0)),
+        log_file: s
+            .log_file
+            .as_ref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| output_dir.join(default_log)),
+        stop_timeout: secs(s.stop_timeout_seconds.unwrap_or(10.0)),
+    }
+}
+
+/// `[baseline]`: checks it and sizes one trial of each kind from the run's plans.
+#[allow(clippy::too_many_arguments)]
+fn resolve_baseline(
+    b: &Spanned<file::BaselineConfig>,
+    name: &str,
+    text: &str,
+    env: &BTreeMap<String, String>,
+    output_dir: &Path,
+    operations: &[OperationSettings],
+    benchmark: &BenchmarkPlan,
+    load: &LoadPlan,
+) -> Result<AbSettings> {
+    let cfg = b.get_ref();
+    let url = cfg.base_url.get_ref().trim().to_string();
+    let url_ok = url
+        .parse::<hyper::Uri>()
+        .ok()
+        .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
+    if !url_ok {
+        return Err(Error::Config(format!(
+            "{}: key `baseline.base_url`: `{url}` is not an http:// URL",
+            at(name, text, &cfg.base_url)
+        )));
+    }
+    if let Some(op) = operations
+        .iter()
+        .find(|o| !matches!(o.kind, OperationKind::Http { .. }))
+    {
+        return Err(Error::Config(format!(
+            "{}: key `baseline`: the A/B mode compares two HTTP services, but operation `{}` is not an HTTP \
+             request",
+            at(name, text, b),
+            op.name
+        )));
+    }
+    let trials = match &cfg.trials {
+        Some(t) if *t.get_ref() < 3 || *t.get_ref() > 50 => {
+            return Err(Error::Config(format!(
+                "{}: key `baseline.trials`: {} trials a side cannot be judged; use 3 to 50 (6 is the default)",
+                at(name, text, t),
+                t.get_ref()
+            )))
+        }
+        Some(t) => *t.get_ref(),
+        None => 6,
+    };
+    let per_trial_seconds = cfg
+        .trial_duration_seconds
+        .map(secs)
+        .unwrap_or_else(|| (load.duration / trials).max(Duration::from_secs(2)));
+    let per_trial_iterations = cfg
+        .trial_iterations
+        .unwrap_or_else(|| (benchmark.iterations / u64::from(trials)).max(10));
+    Ok(AbSettings {
+        base_url: url,
+        service: cfg
+            .service
+            .as_ref()
+            .map(|s| resolve_service(s, env, output_dir, "service-base.log")),
+        trials,
+        benchmark: BenchmarkPlan {
+            iterations: per_trial_iterations,
+            ..benchmark.clone()
+        },
+        load: LoadPlan {
+            duration: per_trial_seconds,
+            ..load.clone()
+        },
+    })
 }
 
 /// Reads a `PERFORMANCE_*` variable, naming it on a bad value.
@@ -598,24 +712,10 @@ impl Settings {
             .clone()
             .or_else(|| cfg.output_dir.as_ref().map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT_DIR));
-        let service = cfg.service.as_ref().map(|s| ServiceSettings {
-            command: s.command.get_ref().clone(),
-            cwd: s.cwd.as_ref().map(PathBuf::from),
-            env: s
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), expand(v, env)))
-                .collect(),
-            ready_url: s.ready_url.clone(),
-            ready_tcp: s.ready_tcp.clone(),
-            ready_timeout: secs(s.ready_timeout_seconds.unwrap_or(30.0)),
-            log_file: s
-                .log_file
-                .as_ref()
-                .map(PathBuf::from)
-                .unwrap_or_else(|| output_dir.join("service.log")),
-            stop_timeout: secs(s.stop_timeout_seconds.unwrap_or(10.0)),
-        });
+        let service = cfg
+            .service
+            .as_ref()
+            .map(|s| resolve_service(s, env, &output_dir, "service.log"));
         if let (Some(s), Some(svc)) = (&service, cfg.service.as_ref()) {
             if s.ready_url.is_none() && s.ready_tcp.is_none() && base_url.is_none() {
                 return Err(Error::Config(format!(
@@ -655,6 +755,19 @@ impl Settings {
             max_seconds_per_operation: cfg.benchmark.max_seconds_per_operation.unwrap_or(120.0),
         };
         let acknowledgements = resolve_acknowledgements(cfg, &name, text)?;
+        let baseline = match &cfg.baseline {
+            Some(b) => Some(resolve_baseline(
+                b,
+                &name,
+                text,
+                env,
+                &output_dir,
+                &operations,
+                &benchmark,
+                &load,
+            )?),
+            None => None,
+        };
         let suite = cfg.suite.clone().unwrap_or_else(|| "default".into());
         let mut settings = Settings {
             source: path.map(Path::to_path_buf),
@@ -674,6 +787,7 @@ impl Settings {
             gates,
             monitoring: resolve_monitoring(cfg, env, flags)?,
             acknowledgements,
+            baseline,
             digest: String::new(),
             shard: None,
         };
