@@ -128,7 +128,7 @@ fn publish_writes_the_site_at_the_branch_root_and_leaves_the_checkout_alone() {
     assert_eq!(op_pages.len(), 2, "one page per operation: {op_pages:?}");
     for id in ["run0001", "run0002"] {
         assert!(
-            files.iter().any(|p| p == &format!("runs/{id}.html")),
+            files.iter().any(|p| p == &format!("run/{id}.html")),
             "run page of {id} missing: {files:?}"
         );
         assert!(
@@ -191,6 +191,6 @@ fn publish_time_with_200_runs_on_the_branch() {
     let ms = t.elapsed().as_millis();
     let files = branch_files(&remote);
     let pages = files.iter().filter(|p| p.ends_with(".html")).count();
-    assert!(files.iter().any(|p| p == "runs/run0200.html"));
+    assert!(files.iter().any(|p| p == "run/run0200.html"));
     eprintln!("publish with 200 runs on the branch: {ms} ms, {pages} html files on the branch");
 }

@@ -315,7 +315,7 @@ fn site_serve_answers_on_loopback_and_rebuilds_when_a_run_arrives() {
         index.contains("3 runs from"),
         "index counts the three good runs"
     );
-    assert_eq!(get(&base, "runs/run-00002.html").0, 200);
+    assert_eq!(get(&base, "run/run-00002.html").0, 200);
     let (status, body) = get(&base, "no/such/page.html");
     assert_eq!(status, 404);
     assert!(body.contains("Page not found"));
@@ -337,7 +337,7 @@ fn site_serve_answers_on_loopback_and_rebuilds_when_a_run_arrives() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert_eq!(get(&base, &format!("runs/{}.html", last.run_id)).0, 200);
+    assert_eq!(get(&base, &format!("run/{}.html", last.run_id)).0, 200);
 
     let _ = served.0.kill();
     let _ = served.0.wait();

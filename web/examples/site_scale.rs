@@ -49,8 +49,8 @@ fn main() -> std::process::ExitCode {
     for kind in [
         "index.html",
         "ops/",
-        "runs/run-",
-        "runs/index",
+        "run/run-",
+        "run/index",
         "compare.html",
     ] {
         let of_kind: Vec<_> = files.iter().filter(|f| f.path.starts_with(kind)).collect();

@@ -11,7 +11,7 @@
 //! returns [`SiteFile`]s; the caller (`perfgate site build`, `perfgate publish`) writes them.
 //!
 //! Pages: `index.html` (attention first, then every operation), `ops/<op>.html` (trend and runs of one
-//! operation, paginated as `-p2`, …), `runs/<run>.html` (one run), `runs/index.html` (all runs, paginated),
+//! operation, paginated as `-p2`, …), `run/<run>.html` (one run), `run/index.html` (all runs, paginated),
 //! `compare.html` (a PR run against its baseline), `404.html`.
 
 pub mod charts;

@@ -79,15 +79,15 @@ pub fn run_page(run_id: &str, shard: Option<(u32, u32)>) -> String {
     if let Some((i, n)) = shard {
         name.push_str(&format!("-shard{i}of{n}"));
     }
-    format!("runs/{name}.html")
+    format!("run/{name}.html")
 }
 
 /// The list of all runs, page `page` (1-based).
 pub fn runs_list_page(page: usize) -> String {
     if page <= 1 {
-        "runs/index.html".to_string()
+        "run/index.html".to_string()
     } else {
-        format!("runs/index-p{page}.html")
+        format!("run/index-p{page}.html")
     }
 }
 
@@ -145,18 +145,18 @@ mod tests {
     fn run_ids_are_used_when_safe_and_hashed_otherwise() {
         assert_eq!(
             run_page("20261127T1000-abc", None),
-            "runs/20261127T1000-abc.html"
+            "run/20261127T1000-abc.html"
         );
-        assert_eq!(run_page("r1", Some((2, 4))), "runs/r1-shard2of4.html");
+        assert_eq!(run_page("r1", Some((2, 4))), "run/r1-shard2of4.html");
         let odd = run_page("../x\"<y>", None);
-        assert!(odd.starts_with("runs/x-y-") && !odd.contains(".."), "{odd}");
+        assert!(odd.starts_with("run/x-y-") && !odd.contains(".."), "{odd}");
     }
 
     #[test]
     fn links_are_relative_to_the_page() {
         assert_eq!(link("index.html", "ops/a.html"), "ops/a.html");
-        assert_eq!(link("ops/a.html", "runs/r.html"), "../runs/r.html");
-        assert_eq!(link("runs/r.html", CSS), "../site.css");
+        assert_eq!(link("ops/a.html", "run/r.html"), "../run/r.html");
+        assert_eq!(link("run/r.html", CSS), "../site.css");
     }
 
     #[test]

@@ -12,7 +12,10 @@
 //! * throughput: the standard error of the per-second rates of the load timeline (benchmarks: the mean's);
 //! * the error rate: the binomial standard error `√(p(1−p)/n)`, in percentage points.
 //!
-//! The two runs' errors combine as `z·√(e_base² + e_head²)`. Sampling error inside a run underestimates the
+//! Under "no change" both runs sample one distribution, so the wider of the two estimates stands for both:
+//! the floor is `z·√2·max(e_base, e_head)`. A percentile with fewer than [`MIN_TAIL_SAMPLES`] requests above
+//! it in either run (p99 of 30 requests is the slowest one) is not judged at all: the row says how many
+//! requests it would take. Sampling error inside a run underestimates the
 //! drift between runs on a shared machine; that is why the threshold still applies, and why history or the A/B
 //! mode give better floors. Memory and CPU have no sampling model here: only the threshold judges them unless
 //! a floor is supplied.
@@ -393,7 +396,11 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
                     _ => (None, NoiseSource::None),
                 },
             };
-            if let Some(row) = make_row(
+            let thin = match (b, h, source) {
+                (Some(b), Some(h), NoiseSource::WithinRun) => thin_tail(metric, b, h),
+                _ => None,
+            };
+            if let Some(mut row) = make_row(
                 series,
                 bv,
                 hv,
@@ -403,6 +410,10 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
                 source,
                 settings,
             ) {
+                if let Some(note) = thin {
+                    row.verdict = Verdict::Unchanged;
+                    row.note = Some(note);
+                }
                 rows.push(row);
             }
         }
@@ -505,8 +516,43 @@ pub fn within_run_noise(
         relative_se(metric, base, base_rec)?,
         relative_se(metric, head, head_rec)?,
     );
-    let v = z * (a * a + b * b).sqrt() * 100.0;
+    // Under "no change" both runs sample one distribution: the wider of the two estimates is the better
+    // estimate of that distribution's spread for both (a tight base run must not make one slow request in
+    // the head run look like a regression).
+    let e = a.max(b);
+    let v = z * (2.0 * e * e).sqrt() * 100.0;
     v.is_finite().then_some(v)
+}
+
+/// Fewer requests above a percentile than this, and two single runs cannot judge it: the order-statistic
+/// interval needs a few samples in the tail, and below that one slow request moves p99 by any amount.
+pub const MIN_TAIL_SAMPLES: f64 = 5.0;
+
+/// When either run has too few requests to judge `metric` (a high percentile) against the other, the note
+/// that says so and how many requests it would take.
+fn thin_tail(metric: Metric, base: &OperationResult, head: &OperationResult) -> Option<String> {
+    let q = quantile_of(metric)?;
+    let n = base.total_requests.min(head.total_requests);
+    if n as f64 * (1.0 - q) >= MIN_TAIL_SAMPLES {
+        return None;
+    }
+    let needed = (MIN_TAIL_SAMPLES / (1.0 - q)).ceil();
+    Some(format!(
+        "{n} requests are too few to compare {} of two single runs (needs {needed:.0}); more iterations, \
+         history or the A/B mode can judge it",
+        metric.label()
+    ))
+}
+
+fn quantile_of(metric: Metric) -> Option<f64> {
+    match metric {
+        Metric::P50 => Some(0.50),
+        Metric::P90 => Some(0.90),
+        Metric::P95 => Some(0.95),
+        Metric::P99 => Some(0.99),
+        Metric::P999 => Some(0.999),
+        _ => None,
+    }
 }
 
 /// The relative standard error of one result's metric (a fraction), when a sampling model exists.
@@ -515,15 +561,7 @@ fn relative_se(metric: Metric, op: &OperationResult, rec: &RunRecord) -> Option<
     if n < 2.0 {
         return None;
     }
-    let q = match metric {
-        Metric::P50 => Some(0.50),
-        Metric::P90 => Some(0.90),
-        Metric::P95 => Some(0.95),
-        Metric::P99 => Some(0.99),
-        Metric::P999 => Some(0.999),
-        _ => None,
-    };
-    if let Some(q) = q {
+    if let Some(q) = quantile_of(metric) {
         let h = op.histogram.as_ref()?;
         let n = h.count() as f64;
         if n < 2.0 {
@@ -574,6 +612,34 @@ mod tests {
 
     fn settings() -> CompareSettings {
         CompareSettings::default()
+    }
+
+    #[test]
+    fn one_slow_request_among_thirty_is_not_a_p99_regression() {
+        let run = |tail_us: u64| {
+            let mut h = LatencyHistogram::new();
+            for i in 0..29 {
+                h.record_us(11_200 + i * 3);
+            }
+            h.record_us(tail_us);
+            let mut o = op("get", 11.3, 88.0, 30, 0);
+            o.latency_ms = h.summary();
+            o.histogram = Some(h);
+            record_with(vec![o])
+        };
+        let (base, head) = (run(11_300), run(12_900));
+        let c = compare_runs(&base, &head, &settings());
+        let p99 = c.row(TestType::Benchmark, "get", Metric::P99).unwrap();
+        assert!(p99.change_percent.unwrap() > 10.0, "{p99:?}");
+        assert_eq!(p99.verdict, Verdict::Unchanged, "{p99:?}");
+        assert!(
+            p99.note.as_deref().unwrap().contains("needs 500"),
+            "{p99:?}"
+        );
+        // p50 has 15 requests on either side: it is judged (and unchanged).
+        let p50 = c.row(TestType::Benchmark, "get", Metric::P50).unwrap();
+        assert!(p50.note.is_none(), "{p50:?}");
+        assert_eq!(p50.noise_source, NoiseSource::WithinRun);
     }
 
     #[test]

@@ -541,7 +541,7 @@ mod tests {
         };
         assert_eq!(build(&args).unwrap(), ExitStatus::Pass);
         assert!(out.join("index.html").is_file());
-        assert!(out.join("runs/run-00003.html").is_file());
+        assert!(out.join("run/run-00003.html").is_file());
         let not_found = std::fs::read_to_string(out.join("404.html")).unwrap();
         assert!(not_found.contains("href=\"/repo/\""), "{not_found}");
 
