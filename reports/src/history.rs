@@ -230,10 +230,7 @@ impl History {
         for (_, i) in ranked.into_iter().take(keep) {
             strip[i] = false;
         }
-        let mut runs = Vec::with_capacity(values.len());
-        let mut skipped = Vec::new();
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for (i, (path, value)) in values.drain(..).enumerate() {
+        let parsed = values.drain(..).enumerate().map(|(i, (path, value))| {
             let decoded = match value {
                 Ok(mut v) => {
                     if strip[i] {
@@ -244,28 +241,13 @@ impl History {
                 // Not JSON: let the record parser name the error the same way `from_files` does.
                 Err(bytes) => RunRecord::from_json_slice(&bytes, &path),
             };
-            match decoded {
-                Ok(record) => {
-                    if let Some(first) = seen.get(&record.run_id) {
-                        skipped.push(Skipped {
-                            reason: format!(
-                                "{path}: run id \"{}\" already read from {first}; this copy is ignored",
-                                record.run_id
-                            ),
-                            path,
-                        });
-                        continue;
-                    }
-                    seen.insert(record.run_id.clone(), path.clone());
-                    runs.push(LoadedRun { path, record });
-                }
-                Err(err) => skipped.push(Skipped {
-                    path,
-                    reason: err.to_string(),
-                }),
-            }
-        }
-        Self::from_parts(runs, skipped)
+            let decoded = decoded.map_err(|err| Skipped {
+                path: path.clone(),
+                reason: err.to_string(),
+            });
+            (path, decoded)
+        });
+        Self::from_parsed(parsed.collect::<Vec<_>>())
     }
 
     /// Builds a history from records that are already parsed (e.g. a run that is being published and the

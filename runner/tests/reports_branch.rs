@@ -1,7 +1,6 @@
 //! The reports branch against real git: bare remotes on disk, real clones, concurrent publishers.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
@@ -12,57 +11,9 @@ use perfgate::reports_branch::{
 use perfgate_reports::retention::RetentionPolicy;
 use perfgate_reports::{History, Index, RunRecord};
 
-/// Runs git in `dir` with a fixed identity and no user/system config, like a fresh CI machine.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} in {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-}
-
-/// A bare remote with `main` holding one commit.
-fn bare_remote(root: &Path) -> PathBuf {
-    let remote = root.join("remote.git");
-    git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-    let seed = root.join("seed");
-    git(
-        root,
-        &["clone", "-q", remote.to_str().expect("utf-8 path"), "seed"],
-    );
-    std::fs::write(seed.join("README.md"), "service\n").expect("write");
-    git(&seed, &["add", "README.md"]);
-    git(&seed, &["commit", "-q", "-m", "init"]);
-    git(&seed, &["push", "-q", "origin", "HEAD:main"]);
-    remote
-}
-
-fn clone(remote: &Path, dest: &Path) -> PathBuf {
-    git(
-        dest.parent().expect("parent"),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().expect("utf-8"),
-            dest.to_str().expect("utf-8"),
-        ],
-    );
-    dest.to_path_buf()
-}
+#[path = "../../tests/src/git.rs"]
+mod git_support;
+use git_support::{bare_remote, clone_into, git};
 
 fn record(id: &str, time: &str, branch: &str, fp: &str) -> RunRecord {
     let v = serde_json::json!({
@@ -116,7 +67,7 @@ fn checkout_state(repo: &Path) -> (String, String, Vec<u8>, String, String) {
 fn first_publish_creates_an_orphan_branch_second_adds_a_file_checkout_untouched() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
     // A user mid-work: a staged change, an unstaged change, an untracked file.
     std::fs::write(repo.join("staged.txt"), "staged\n").expect("write");
     git(&repo, &["add", "staged.txt"]);
@@ -190,7 +141,7 @@ fn eight_concurrent_publishers_in_separate_clones_all_land() {
     let remote = bare_remote(tmp.path());
     let n = 8;
     let clones: Vec<PathBuf> = (0..n)
-        .map(|i| clone(&remote, &tmp.path().join(format!("job{i}"))))
+        .map(|i| clone_into(&remote, &tmp.path().join(format!("job{i}"))))
         .collect();
     let barrier = Arc::new(Barrier::new(n));
     let started = Instant::now();
@@ -244,7 +195,7 @@ fn eight_concurrent_publishers_in_separate_clones_all_land() {
 fn concurrent_publishers_sharing_one_clone_all_land() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
     let n = 3;
     let barrier = Arc::new(Barrier::new(n));
     let handles: Vec<_> = (0..n)
@@ -282,8 +233,8 @@ fn commit_raw_files(remote: &Path, work: &Path, files: &[(&str, &[u8])]) {
 fn corrupt_and_future_version_files_are_skipped_and_named() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
-    let other = clone(&remote, &tmp.path().join("other"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
+    let other = clone_into(&remote, &tmp.path().join("other"));
     publish(
         &record("ok1", "2026-11-01T10:00:00Z", "main", "fp"),
         &opts(&repo),
@@ -341,7 +292,7 @@ fn corrupt_and_future_version_files_are_skipped_and_named() {
 fn retention_prunes_old_runs_and_regenerates_the_index() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
     let mut o = opts(&repo);
     o.retention = RetentionPolicy {
         max_runs: Some(3),
@@ -395,8 +346,8 @@ fn retention_prunes_old_runs_and_regenerates_the_index() {
 fn site_hook_files_are_written_replaced_and_stale_ones_removed_user_files_kept() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
-    let other = clone(&remote, &tmp.path().join("other"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
+    let other = clone_into(&remote, &tmp.path().join("other"));
     let mut o = opts(&repo);
     o.site = Some(Arc::new(|h: &History| {
         let mut files = vec![DerivedFile {
@@ -450,7 +401,7 @@ fn site_hook_files_are_written_replaced_and_stale_ones_removed_user_files_kept()
 fn refusals_are_clear_and_push_nothing() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
     let mut shard = record("sh", "2026-11-01T10:00:00Z", "main", "fp");
     shard.shard = Some(perfgate_reports::record::Shard { index: 2, total: 4 });
     let err = publish(&shard, &opts(&repo)).unwrap_err();
@@ -478,7 +429,7 @@ fn refusals_are_clear_and_push_nothing() {
 fn a_declined_push_fails_at_once_and_credentials_never_show() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
     let hook = remote.join("hooks/pre-receive");
     std::fs::write(&hook, "#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n").expect("hook");
     #[cfg(unix)]
@@ -515,7 +466,7 @@ fn a_declined_push_fails_at_once_and_credentials_never_show() {
 fn local_only_publishing_and_checked_out_branch() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let repo = clone(&remote, &tmp.path().join("work"));
+    let repo = clone_into(&remote, &tmp.path().join("work"));
     let mut o = opts(&repo);
     o.remote = None;
     let out =
@@ -559,7 +510,7 @@ fn local_only_publishing_and_checked_out_branch() {
 fn fetch_baseline_selects_the_base_branch_runs_on_the_same_machine_from_a_shallow_clone() {
     let tmp = tempfile::tempdir().expect("tmp");
     let remote = bare_remote(tmp.path());
-    let publisher = clone(&remote, &tmp.path().join("nightly"));
+    let publisher = clone_into(&remote, &tmp.path().join("nightly"));
     for (id, day, branch, fp) in [
         ("m1", 1, "main", "fp1"),
         ("m2", 2, "main", "fp2"),
@@ -620,7 +571,7 @@ fn fetch_baseline_selects_the_base_branch_runs_on_the_same_machine_from_a_shallo
     // No reports branch yet: an empty baseline, not an error.
     let empty_remote_root = tempfile::tempdir().expect("tmp");
     let empty_remote = bare_remote(empty_remote_root.path());
-    let fresh = clone(&empty_remote, &empty_remote_root.path().join("fresh"));
+    let fresh = clone_into(&empty_remote, &empty_remote_root.path().join("fresh"));
     let b = fetch_baseline(&FetchBaselineOptions::new(&fresh, "main")).expect("empty baseline");
     assert!(b.commit.is_none() && b.history.runs.is_empty());
 }

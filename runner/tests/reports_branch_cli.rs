@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use perfgate_reports::Index;
 
+#[path = "../../tests/src/git.rs"]
+mod git_support;
+use git_support::{bare_remote, clone_into, git};
+
 fn perfgate_cmd(home: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
     cmd.args(args)
@@ -34,26 +38,6 @@ fn perfgate(home: &Path, args: &[&str]) -> Output {
     out
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-}
-
 struct Setup {
     _tmp: tempfile::TempDir,
     root: PathBuf,
@@ -66,32 +50,13 @@ fn setup() -> Setup {
     let root = tmp.path().to_path_buf();
     let home = root.join("home");
     std::fs::create_dir(&home).expect("home");
-    let remote = root.join("remote.git");
-    git(&root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-    let seed = clone_into(&remote, &root.join("seed"));
-    std::fs::write(seed.join("README.md"), "service\n").expect("write");
-    git(&seed, &["add", "README.md"]);
-    git(&seed, &["commit", "-q", "-m", "init"]);
-    git(&seed, &["push", "-q", "origin", "HEAD:main"]);
+    let remote = bare_remote(&root);
     Setup {
         _tmp: tmp,
         root,
         remote,
         home,
     }
-}
-
-fn clone_into(remote: &Path, dest: &Path) -> PathBuf {
-    git(
-        dest.parent().expect("parent"),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().expect("utf-8"),
-            dest.to_str().expect("utf-8"),
-        ],
-    );
-    dest.to_path_buf()
 }
 
 /// Writes a run record file and returns its path.

@@ -7,36 +7,14 @@ use std::time::Instant;
 
 use perfgate_reports::RunRecord;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+#[path = "../../tests/src/git.rs"]
+mod git_support;
+use git_support::{bare_remote, clone_into, git};
 
 /// A bare remote with one commit on main, and a clone of it.
 fn remote_and_clone(root: &Path) -> (PathBuf, PathBuf) {
-    let remote = root.join("remote.git");
-    git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-    let work = root.join("work");
-    git(root, &["clone", "-q", "remote.git", "work"]);
-    std::fs::write(work.join("README.md"), "service\n").expect("write");
-    git(&work, &["add", "README.md"]);
-    git(&work, &["commit", "-q", "-m", "init"]);
-    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let remote = bare_remote(root);
+    let work = clone_into(&remote, &root.join("work"));
     (remote, work)
 }
 

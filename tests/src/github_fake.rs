@@ -8,17 +8,13 @@
 //! for the first N requests.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 /// How the fake misbehaves.
@@ -77,16 +73,12 @@ struct State {
 pub struct FakeGitHub {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::loopback::LoopbackServer,
 }
 
 impl FakeGitHub {
     /// Serves repository `owner/repo`, accepting only `Authorization: Bearer <token>`.
     pub fn start(owner_repo: &str, token: &str, mode: Mode) -> FakeGitHub {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
         let state = Arc::new(Mutex::new(State {
             mode,
             failures_served: 0,
@@ -98,20 +90,17 @@ impl FakeGitHub {
             requests: Vec::new(),
             max_per_page: 100,
         }));
-        let (tx, rx) = tokio::sync::oneshot::channel();
         let s = Arc::clone(&state);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(serve(listener, s, addr, rx));
+        let server = crate::loopback::LoopbackServer::start(move |addr| {
+            move |req| {
+                let state = Arc::clone(&s);
+                async move { handle(req, &state, addr).await }
+            }
         });
         FakeGitHub {
-            addr,
+            addr: server.addr,
             state,
-            stop: Some(tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -169,42 +158,6 @@ impl FakeGitHub {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    state: Arc<Mutex<State>>,
-    addr: SocketAddr,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let state = Arc::clone(&state);
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(handle(req, &state, addr).await) }
-                    });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
-                });
-            }
-        }
     }
 }
 

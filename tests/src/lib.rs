@@ -5,6 +5,8 @@
 //! rate, a one-time stall, a capacity limit, dying at a set time) is what the tests assert against.
 
 pub mod cdp;
+pub mod git;
+pub mod loopback;
 pub mod observability;
 
 use std::convert::Infallible;
@@ -291,58 +293,35 @@ pub fn write_config(dir: &Path, text: &str) -> PathBuf {
 pub struct StaticServer {
     pub addr: SocketAddr,
     requested: Arc<std::sync::Mutex<Vec<String>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: loopback::LoopbackServer,
 }
 
 impl StaticServer {
     pub fn start(files: std::collections::BTreeMap<String, Vec<u8>>) -> StaticServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
         let requested = Arc::new(std::sync::Mutex::new(Vec::new()));
         let files = Arc::new(files);
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-        let req_log = Arc::clone(&requested);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => return,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let files = Arc::clone(&files);
-                            let log = Arc::clone(&req_log);
-                            tokio::spawn(async move {
-                                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                                    let path = req.uri().path().to_string();
-                                    log.lock().unwrap_or_else(|e| e.into_inner()).push(path.clone());
-                                    let resp = match files.get(&path) {
-                                        Some(bytes) => Response::new(Full::new(Bytes::from(bytes.clone()))),
-                                        None => Response::builder()
-                                            .status(StatusCode::NOT_FOUND)
-                                            .body(Full::new(Bytes::from_static(b"Not Found")))
-                                            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
-                                    };
-                                    async move { Ok::<_, Infallible>(resp) }
-                                });
-                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
-                            });
-                        }
+        let log = Arc::clone(&requested);
+        let server = loopback::LoopbackServer::start(move |_| {
+            move |req: hyper::Request<hyper::body::Incoming>| {
+                let path = req.uri().path().to_string();
+                log.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(path.clone());
+                let resp = match files.get(&path) {
+                    Some(bytes) => Response::new(Full::new(Bytes::from(bytes.clone()))),
+                    None => {
+                        let mut r = Response::new(Full::new(Bytes::from_static(b"Not Found")));
+                        *r.status_mut() = StatusCode::NOT_FOUND;
+                        r
                     }
-                }
-            });
+                };
+                async move { resp }
+            }
         });
         StaticServer {
-            addr,
+            addr: server.addr,
             requested,
-            stop: Some(tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -356,16 +335,5 @@ impl StaticServer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

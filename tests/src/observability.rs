@@ -6,7 +6,6 @@
 //! receiver is a hyper server that keeps the raw bodies POSTed to `/v1/traces` and answers 200 with an empty
 //! `ExportTraceServiceResponse` (an empty protobuf message is zero bytes), as a collector does.
 
-use std::convert::Infallible;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -16,10 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
@@ -108,64 +104,45 @@ impl Drop for Pushgateway {
 pub struct OtlpReceiver {
     pub addr: SocketAddr,
     pub bodies: Arc<Mutex<Vec<Bytes>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::loopback::LoopbackServer,
 }
 
 impl OtlpReceiver {
     pub fn start() -> OtlpReceiver {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
         let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let kept = Arc::clone(&bodies);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    tokio::select! {
-                        _ = &mut rx => return,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let kept = Arc::clone(&kept);
-                            tokio::spawn(async move {
-                                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                                    let kept = Arc::clone(&kept);
-                                    async move {
-                                        let ok = req.method() == hyper::Method::POST && req.uri().path() == "/v1/traces";
-                                        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                                        let status = if ok {
-                                            kept.lock().unwrap_or_else(|e| e.into_inner()).push(body);
-                                            StatusCode::OK
-                                        } else {
-                                            StatusCode::NOT_FOUND
-                                        };
-                                        let mut r = Response::new(Full::new(Bytes::new()));
-                                        *r.status_mut() = status;
-                                        r.headers_mut().insert(
-                                            hyper::header::CONTENT_TYPE,
-                                            hyper::header::HeaderValue::from_static("application/x-protobuf"),
-                                        );
-                                        Ok::<_, Infallible>(r)
-                                    }
-                                });
-                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
-                            });
-                        }
-                    }
+        let server = crate::loopback::LoopbackServer::start(move |_| {
+            move |req: hyper::Request<hyper::body::Incoming>| {
+                let kept = Arc::clone(&kept);
+                async move {
+                    let ok =
+                        req.method() == hyper::Method::POST && req.uri().path() == "/v1/traces";
+                    let body = req
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    let status = if ok {
+                        kept.lock().unwrap_or_else(|e| e.into_inner()).push(body);
+                        StatusCode::OK
+                    } else {
+                        StatusCode::NOT_FOUND
+                    };
+                    let mut r = Response::new(Full::new(Bytes::new()));
+                    *r.status_mut() = status;
+                    r.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/x-protobuf"),
+                    );
+                    r
                 }
-            });
+            }
         });
         OtlpReceiver {
-            addr,
+            addr: server.addr,
             bodies,
-            stop: Some(tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -179,16 +156,5 @@ impl OtlpReceiver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-}
-
-impl Drop for OtlpReceiver {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

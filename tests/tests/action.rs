@@ -11,33 +11,13 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use perfgate::github::workflow::parse_outputs;
+use perfgate_e2e::git::git;
 use perfgate_e2e::github_fake::{FakeGitHub, Mode};
 use perfgate_e2e::{perfgate_env, Behavior, TestServer};
 
 const TOKEN: &str = "ghs_e2eSECRETtoken0123456789abcdefXYZ";
 const REPO: &str = "octo/service";
 const MARKER: &str = "<!-- perfgate:comment suite=api -->";
-
-/// Runs git with a fixed identity and no user or system config.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-}
 
 /// The suite: one HTTP operation, and a command operation that dumps its environment (to prove the token
 /// is not inherited by anything perfgate starts).

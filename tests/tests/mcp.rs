@@ -391,7 +391,10 @@ fn stdio_server_crash_mid_run_ends_with_a_clear_record_and_no_zombie() {
 
     let rec = read_run_record(&dir.path().join("out"));
     let crash = op(&rec, "load", "crash");
-    assert_eq!(count(&crash, "successful_requests"), 29, "{crash:#}");
+    // The 30th call kills the server; with two users the 29th may still be in flight on the shared session
+    // (the server handles requests concurrently) and die with it.
+    let ok = count(&crash, "successful_requests");
+    assert!((28..=29).contains(&ok), "{ok} successful: {crash:#}");
     assert!(count(&crash["errors"], "mcp_closed") >= 1, "{crash:#}");
     let warnings = rec["warnings"].to_string();
     assert!(

@@ -687,11 +687,25 @@ mod tests {
     use super::*;
     use crate::target::OperationSpec;
 
-    /// One operation whose every call needs a 30 ms setup (like an MCP session in `churn` mode) and whose
-    /// call itself does nothing; every third setup fails.
+    /// One operation whose call does nothing. With `with_setup`, every call needs a 30 ms setup first (like
+    /// an MCP session in `churn` mode), and every third setup fails.
     struct SetupEveryCall {
         specs: Vec<OperationSpec>,
         setups: std::sync::atomic::AtomicU64,
+        with_setup: bool,
+    }
+
+    impl SetupEveryCall {
+        fn new() -> Self {
+            SetupEveryCall {
+                specs: vec![OperationSpec {
+                    name: "op".into(),
+                    weight: 1,
+                }],
+                setups: Default::default(),
+                with_setup: true,
+            }
+        }
     }
 
     impl Target for SetupEveryCall {
@@ -710,10 +724,13 @@ mod tests {
         }
 
         fn setup_operation(&self, _: usize) -> Option<&str> {
-            Some("x.setup")
+            self.with_setup.then_some("x.setup")
         }
 
         async fn setup(&self, _: &mut (), _: usize) -> Option<SetupDone> {
+            if !self.with_setup {
+                return None;
+            }
             let t0 = Instant::now();
             tokio::time::sleep(Duration::from_millis(30)).await;
             let n = self
@@ -732,13 +749,7 @@ mod tests {
 
     #[test]
     fn setup_is_recorded_apart_and_a_failed_setup_fails_the_call() {
-        let target = Arc::new(SetupEveryCall {
-            specs: vec![OperationSpec {
-                name: "op".into(),
-                weight: 1,
-            }],
-            setups: Default::default(),
-        });
+        let target = Arc::new(SetupEveryCall::new());
         let plan = PhasePlan {
             users: 1,
             ramp_up: Duration::ZERO,
@@ -768,34 +779,11 @@ mod tests {
         assert_eq!(out.stats.overall().total(), op.total());
     }
 
-    /// Answers at once.
-    struct Instant0 {
-        specs: Vec<OperationSpec>,
-    }
-
-    impl Target for Instant0 {
-        type Session = ();
-
-        fn operations(&self) -> &[OperationSpec] {
-            &self.specs
-        }
-
-        async fn prepare(&self) -> Result<(), CallError> {
-            Ok(())
-        }
-
-        async fn call(&self, _: &mut (), _: usize) -> Outcome {
-            Ok(())
-        }
-    }
-
     #[test]
     fn open_model_on_time_starts_do_not_carry_the_timer_resolution() {
-        let target = Arc::new(Instant0 {
-            specs: vec![OperationSpec {
-                name: "op".into(),
-                weight: 1,
-            }],
+        let target = Arc::new(SetupEveryCall {
+            with_setup: false,
+            ..SetupEveryCall::new()
         });
         let plan = PhasePlan {
             users: 4,
