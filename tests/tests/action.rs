@@ -622,3 +622,52 @@ fn bad_inputs_stop_the_step_before_anything_runs_and_name_the_input() {
         "nothing was run"
     );
 }
+
+#[test]
+fn with_a_baseline_section_the_pull_request_is_judged_by_ab_trials_not_the_reports_branch() {
+    let base = TestServer::start(delay(5));
+    let head = TestServer::start(delay(9));
+    let fake = FakeGitHub::start(REPO, TOKEN, Mode::Normal);
+    let mut w = World::new(&base.url());
+    // The pull request's config runs its build (head) beside the base build, in interleaved trials.
+    let ab_config = format!(
+        "suite = \"api\"\noutput_dir = \"perf-out\"\n[target]\nbase_url = \"{}\"\n\n\
+         [[operations]]\nname = \"search\"\npath = \"/search\"\n\n\
+         [benchmark]\niterations = 60\nwarmup_iterations = 2\n\n\
+         [baseline]\nbase_url = \"{}\"\ntrials = 6\n",
+        head.url(),
+        base.url()
+    );
+    std::fs::write(w.work.join("perfgate.toml"), ab_config).expect("config");
+    let run = w.pr(
+        11,
+        REPO,
+        &[
+            ("GITHUB_API_URL", fake.url()),
+            ("INPUT_FAIL_ON", "regression".into()),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(run.output("regressions").parse::<usize>().expect("count") >= 1);
+    // No reports branch exists, and none was needed: the comparison is the trials'.
+    assert!(w.remote_runs().is_empty());
+    let record_path = run.output("run-record");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.work.join(&record_path)).expect("record"))
+            .expect("json");
+    let rows = record["analysis"]["comparison"]["rows"]
+        .as_array()
+        .expect("a comparison");
+    let p50 = rows
+        .iter()
+        .find(|r| r["operation"] == "search" && r["metric"] == "p50")
+        .expect("p50 row");
+    assert_eq!(p50["noise_source"], "trials", "{p50:#}");
+    assert_eq!(p50["verdict"], "regressed", "{p50:#}");
+    let comment = &fake.comments(11)[0];
+    assert!(!comment.body.contains("no baseline"), "{}", comment.body);
+    // Each build served 6 trials of 2 warm-up + 10 iterations (60 / 6).
+    let served = |s: &TestServer| s.stats.requests.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!((served(&base), served(&head)), (72, 72));
+}

@@ -198,14 +198,20 @@ fn run_suite(
         .as_ref()
         .map(|p| p.base_ref.clone())
         .or_else(|| record.git.branch.clone());
-    let (comparison, baseline_note) = match &base_branch {
-        Some(b) => {
+    // With `[baseline]` the run was judged by its A/B trials against the base build: keep that comparison.
+    let trials = settings
+        .baseline
+        .as_ref()
+        .and_then(|_| record.analysis.as_ref()?.comparison.clone());
+    let (comparison, baseline_note) = match (&base_branch, trials) {
+        (_, Some(c)) => (Some(c), None),
+        (Some(b), None) => {
             match judge::compare_with_branch(Path::new("."), &record, &inputs.reports_branch, b) {
                 Ok(c) => (Some(c), None),
                 Err(why) => (None, Some(why)),
             }
         }
-        None => (
+        (None, None) => (
             None,
             Some("no baseline: the branch of this run is not known".to_string()),
         ),
