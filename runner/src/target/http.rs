@@ -1,24 +1,24 @@
-//! HTTP/1.1 target on hyper 1: one keep-alive connection per virtual user.
+//! HTTP/1.1 target: one keep-alive connection per virtual user.
 //!
-//! Requests are pre-built into parts at construction (method, URI, headers, body bytes), so a call clones a
-//! few reference-counted values and never formats anything. The response body is read to the end and
-//! dropped frame by frame (nothing is buffered). A connection that the server closed is re-opened on the
-//! next call; the cost of that reconnect is part of that call's latency, as it would be for a real client.
+//! Each operation's request is serialized to bytes once, at construction (request line, `Host`, headers,
+//! `Content-Length`, body), so a call writes one buffer and formats nothing; only a `traceparent` header,
+//! when propagation is on, is spliced in per request. The response is parsed as it streams in and its body
+//! discarded (nothing is buffered) by [`wire::Conn`]. A connection that the server closed is re-opened on
+//! the next call; the cost of that reconnect is part of that call's latency, as it would be for a real
+//! client.
+
+mod wire;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE, HOST};
-use hyper::{Method, Request, StatusCode, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Method, StatusCode, Uri};
 use tokio::net::TcpStream;
 
 use super::{CallError, ErrorKind, OperationSpec, Outcome, Target};
 use crate::monitoring::traceparent::TraceParent;
 
-static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 use perfgate_reports::record::TargetInfo;
 
 /// Which statuses count as success.
@@ -64,13 +64,65 @@ pub enum HttpConfigError {
 
 #[derive(Debug)]
 struct PreparedOp {
-    method: Method,
-    uri: Uri,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Request line and headers, each line ending in CRLF, without the blank line.
+    head: Vec<u8>,
     body: Bytes,
-    content_type: Option<HeaderValue>,
+    /// `head`, the blank line and `body`: what is written when nothing is added per request.
+    whole: Vec<u8>,
+    is_head: bool,
     expect: ExpectStatus,
     timeout: Option<Duration>,
+}
+
+impl PreparedOp {
+    fn new(
+        method: &Method,
+        uri: &Uri,
+        host: &HeaderValue,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+        content_type: Option<HeaderValue>,
+    ) -> PreparedOp {
+        let target = uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut head = Vec::with_capacity(128 + target.len());
+        head.extend_from_slice(method.as_str().as_bytes());
+        head.push(b' ');
+        head.extend_from_slice(target.as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        let mut line = |name: &[u8], value: &[u8]| {
+            head.extend_from_slice(name);
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value);
+            head.extend_from_slice(b"\r\n");
+        };
+        line(b"host", host.as_bytes());
+        for (k, v) in headers {
+            line(k.as_str().as_bytes(), v.as_bytes());
+        }
+        if let Some(ct) = &content_type {
+            line(b"content-type", ct.as_bytes());
+        }
+        let sends_length = !body.is_empty()
+            || !matches!(
+                *method,
+                Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+            );
+        if sends_length {
+            line(b"content-length", body.len().to_string().as_bytes());
+        }
+        let mut whole = Vec::with_capacity(head.len() + 2 + body.len());
+        whole.extend_from_slice(&head);
+        whole.extend_from_slice(b"\r\n");
+        whole.extend_from_slice(&body);
+        PreparedOp {
+            head,
+            body,
+            whole,
+            is_head: *method == Method::HEAD,
+            expect: ExpectStatus::Success,
+            timeout: None,
+        }
+    }
 }
 
 /// An HTTP service at one base URL.
@@ -78,7 +130,6 @@ struct PreparedOp {
 pub struct HttpTarget {
     base_url: String,
     authority: String,
-    host_header: HeaderValue,
     specs: Vec<OperationSpec>,
     ops: Vec<PreparedOp>,
     pid: Option<u32>,
@@ -131,19 +182,21 @@ impl HttpTarget {
                 weight: op.weight,
             });
             ops.push(PreparedOp {
-                method: op.method,
-                uri: path_uri,
-                headers: op.headers,
-                body,
-                content_type,
                 expect: op.expect,
                 timeout: op.timeout,
+                ..PreparedOp::new(
+                    &op.method,
+                    &path_uri,
+                    &host_header,
+                    &op.headers,
+                    body,
+                    content_type,
+                )
             });
         }
         Ok(Self {
             base_url: base_url.to_string(),
             authority,
-            host_header,
             specs,
             ops,
             pid: None,
@@ -168,24 +221,20 @@ impl HttpTarget {
         &self.authority
     }
 
-    async fn connect(&self) -> Result<http1::SendRequest<Full<Bytes>>, CallError> {
+    async fn connect(&self) -> Result<wire::Conn, CallError> {
         let stream = TcpStream::connect(&self.authority)
             .await
             .map_err(|e| CallError::new(ErrorKind::Connect, format!("{}: {e}", self.authority)))?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-        tokio::task::spawn_local(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+        Ok(wire::Conn::new(stream))
     }
 }
 
-/// One user's connection (re-opened when the server closes it).
+/// One user's connection (re-opened when the server closes it), and a buffer for requests that get a
+/// per-request header.
 pub struct HttpSession {
-    sender: Option<http1::SendRequest<Full<Bytes>>>,
+    conn: Option<wire::Conn>,
+    scratch: Vec<u8>,
 }
 
 impl Target for HttpTarget {
@@ -197,57 +246,48 @@ impl Target for HttpTarget {
 
     async fn prepare(&self) -> Result<HttpSession, CallError> {
         Ok(HttpSession {
-            sender: Some(self.connect().await?),
+            conn: Some(self.connect().await?),
+            scratch: Vec::new(),
         })
     }
 
     async fn call(&self, session: &mut HttpSession, op: usize) -> Outcome {
         let prepared = &self.ops[op];
-        let mut sender = match session.sender.take() {
-            Some(s) if !s.is_closed() => s,
-            _ => self.connect().await?,
+        let mut conn = match session.conn.take() {
+            Some(c) => c,
+            None => self.connect().await?,
         };
-        if sender.ready().await.is_err() {
-            sender = self.connect().await?;
-        }
-        let mut builder = Request::builder()
-            .method(prepared.method.clone())
-            .uri(prepared.uri.clone())
-            .header(HOST, self.host_header.clone());
-        for (k, v) in &prepared.headers {
-            builder = builder.header(k, v);
-        }
-        if let Some(ct) = &prepared.content_type {
-            builder = builder.header(CONTENT_TYPE, ct.clone());
-        }
-        if let Some(tp) = &self.traceparent {
-            if let Some(v) = tp.next_header() {
-                builder = builder.header(&TRACEPARENT, v);
+        let request: &[u8] = match self.traceparent.as_ref().and_then(TraceParent::next_header) {
+            Some(tp) => {
+                let buf = &mut session.scratch;
+                buf.clear();
+                buf.extend_from_slice(&prepared.head);
+                buf.extend_from_slice(b"traceparent: ");
+                buf.extend_from_slice(tp.as_bytes());
+                buf.extend_from_slice(b"\r\n\r\n");
+                buf.extend_from_slice(&prepared.body);
+                buf
             }
-        }
-        let request = builder
-            .body(Full::new(prepared.body.clone()))
-            .map_err(|e| CallError::new(ErrorKind::Other("request".into()), e.to_string()))?;
-        let response = match sender.send_request(request).await {
-            Ok(r) => r,
-            Err(e) => {
+            None => &prepared.whole,
+        };
+        let answer = conn
+            .round_trip(request, prepared.is_head)
+            .await
+            .map_err(|e| {
                 // The connection is unusable; the next call reconnects.
-                let kind = if e.is_canceled() || e.is_incomplete_message() {
-                    ErrorKind::Connect
-                } else {
-                    ErrorKind::Io
+                let kind = match &e {
+                    wire::WireError::Closed(_) => ErrorKind::Connect,
+                    wire::WireError::Io(io) if is_connection_lost(io) => ErrorKind::Connect,
+                    wire::WireError::Io(_) => ErrorKind::Io,
+                    wire::WireError::Invalid(_) => ErrorKind::Other("protocol".into()),
                 };
-                return Err(CallError::new(kind, e.to_string()));
-            }
-        };
-        let status = response.status();
-        let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
-            if let Err(e) = frame {
-                return Err(CallError::new(ErrorKind::Io, e.to_string()));
-            }
+                CallError::new(kind, e.to_string())
+            })?;
+        if answer.reusable {
+            session.conn = Some(conn);
         }
-        session.sender = Some(sender);
+        let status = StatusCode::from_u16(answer.status)
+            .map_err(|_| CallError::new(ErrorKind::Other("protocol".into()), "bad status code"))?;
         if prepared.expect.accepts(status) {
             Ok(())
         } else {
@@ -278,4 +318,13 @@ impl Target for HttpTarget {
     fn process_id(&self) -> Option<u32> {
         self.pid
     }
+}
+
+/// The server went away under the connection (reset, closed pipe): a connection failure, not a protocol one.
+fn is_connection_lost(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof
+    )
 }
