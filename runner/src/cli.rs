@@ -467,6 +467,13 @@ pub struct MergeArgs {
     /// Run id of the merged record [default: the shards' common run id]
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
+    /// Judge the merged run with this config's gates, acknowledgements and recommendations
+    /// [default: ./perfgate.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Compare the merged run with a baseline: a run record, or a folder of run records (history)
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// Formats `perfgate export` writes.

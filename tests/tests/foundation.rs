@@ -569,4 +569,39 @@ fn shards_split_the_load_and_merge_back_losslessly() {
     );
     assert_eq!(merged["run_id"], "matrix-7");
     assert!(merged.get("shard").is_none() || merged["shard"].is_null());
+    // The merged run is judged again with the suite's perfgate.toml (each shard saw half the load).
+    assert_eq!(
+        merged["analysis"]["status"], "pass",
+        "{:#}",
+        merged["analysis"]
+    );
+
+    // A gate the whole run misses fails the merge (exit 1), named in the output and the record.
+    std::fs::write(
+        dir.path().join("strict.toml"),
+        config(&server.url(), "[gates]\nall = [\"p95 < 1ms\"]"),
+    )
+    .unwrap();
+    let out = perfgate(
+        dir.path(),
+        &[
+            "merge",
+            &a,
+            &b,
+            "-o",
+            "strict.json",
+            "--config",
+            "strict.toml",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("p95 < 1ms"));
+    let strict: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("strict.json")).unwrap()).unwrap();
+    assert_eq!(strict["analysis"]["status"], "fail");
 }

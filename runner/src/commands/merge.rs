@@ -1,5 +1,9 @@
 //! `perfgate merge shard-*.json -o run.json`: one record from the shards of a sharded run
 //! (see [`perfgate_reports::merge`]).
+//!
+//! Each shard judged only its share of the load, so the merged record is judged again: the gates,
+//! acknowledgements and recommendations of the suite's config (`--config`, or `./perfgate.toml`), and a
+//! comparison with `--baseline` when given. The exit status is the merged run's (1 when a gate failed).
 
 use perfgate_reports::merge::{merge_shards, MergeOptions};
 use perfgate_reports::RunRecord;
@@ -15,7 +19,7 @@ pub fn run(args: &MergeArgs) -> Result<ExitStatus> {
             .map_err(|e| Error::Usage(e.to_string()))?;
         shards.push((path.display().to_string(), rec));
     }
-    let merged = merge_shards(
+    let mut merged = merge_shards(
         &shards,
         &MergeOptions {
             allow_partial: args.allow_partial,
@@ -23,6 +27,31 @@ pub fn run(args: &MergeArgs) -> Result<ExitStatus> {
         },
     )
     .map_err(|e| Error::Usage(e.to_string()))?;
+    let default_config = std::path::Path::new("perfgate.toml");
+    let config = args
+        .config
+        .as_deref()
+        .or_else(|| default_config.is_file().then_some(default_config));
+    let env = crate::config::process_env();
+    let settings = match config {
+        Some(path) => Some(crate::commands::run::load_settings(
+            path,
+            &env,
+            crate::config::Overrides::default(),
+        )?),
+        None if args.baseline.is_some() => Some(crate::config::Settings::resolve(
+            None,
+            &env,
+            &crate::config::Overrides::default(),
+        )?),
+        None => None,
+    };
+    let status = match &settings {
+        Some(s) => {
+            crate::commands::run::analyze_with_baseline(&mut merged, s, args.baseline.as_deref())?
+        }
+        None => ExitStatus::Pass,
+    };
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -37,5 +66,11 @@ pub fn run(args: &MergeArgs) -> Result<ExitStatus> {
         args.output.display(),
         merged.run_id
     );
-    Ok(ExitStatus::Pass)
+    match merged.analysis.as_ref() {
+        Some(_) => println!("{}", perfgate_reports::render::text_summary::render(&merged)),
+        None => eprintln!(
+            "perfgate: no perfgate.toml here (and no --config): the merged run was not judged by gates"
+        ),
+    }
+    Ok(status)
 }
