@@ -1,8 +1,10 @@
 //! Scale evidence for the trend site: builds the site of 1,000 runs × 50 operations and prints how long it
 //! took and how heavy the pages are.
 //!
-//! `cargo run --release -p perfgate-web --example site_scale [RUNS] [OPERATIONS] [OUT_DIR]`
-//! (the target is < 5 s for the default size; with OUT_DIR the site is also written there to look at).
+//! `cargo run --release -p perfgate-web --example site_scale [RUNS] [OPERATIONS] [OUT_DIR] [RUNS_DIR]`
+//! (the target is < 5 s for the default size; with OUT_DIR the site is also written there to look at; with
+//! RUNS_DIR the generated history is written there as a reports branch's `runs/YYYY/MM/*.json`, to time
+//! `perfgate site build --reports RUNS_DIR` end to end).
 
 use std::time::Instant;
 
@@ -14,6 +16,7 @@ fn main() -> std::process::ExitCode {
     let runs = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let operations = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
     let out = args.next();
+    let runs_dir = args.next();
 
     let t = Instant::now();
     let spec = SampleSpec {
@@ -69,6 +72,20 @@ fn main() -> std::process::ExitCode {
             f.path,
             f.bytes.len() as f64 / 1e3
         );
+    }
+    if let Some(dir) = runs_dir {
+        for r in &input.records {
+            let path = std::path::Path::new(&dir).join(perfgate_reports::layout::run_file_path(r));
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, r.to_json_pretty()));
+            if let Err(e) = written {
+                eprintln!("site_scale: {}: {e}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+        println!("wrote {} run files under {dir}", input.records.len());
     }
     if let Some(dir) = out {
         for f in &files {

@@ -198,36 +198,43 @@ fn prune(
     mut cps: Vec<usize>,
     s: &ChangePointSettings,
 ) -> Vec<ChangePoint> {
+    // Why candidate `i` fails (its p-value, 1.0 for too small a step), or `None` when it stands. A test
+    // depends only on the candidate and its two neighbours, so after a removal only the two candidates
+    // beside it are tested again (the loop would otherwise be quadratic in t-tests).
+    let fails = |cps: &[usize], i: usize| -> Option<f64> {
+        let a = if i == 0 { 0 } else { cps[i - 1] };
+        let b = cps.get(i + 1).copied().unwrap_or(logs.len());
+        match test_split(logs, a, cps[i], b, s.min_segment.max(1), s.test_span) {
+            Some((p, mag)) => {
+                if mag.abs() < s.min_magnitude_percent {
+                    Some(1.0)
+                } else if p > s.max_p_value {
+                    Some(p)
+                } else {
+                    None
+                }
+            }
+            None => Some(1.0),
+        }
+    };
+    let mut verdicts: Vec<Option<f64>> = (0..cps.len()).map(|i| fails(&cps, i)).collect();
     loop {
         let mut worst: Option<(usize, f64)> = None;
-        for (i, &tau) in cps.iter().enumerate() {
-            let a = if i == 0 { 0 } else { cps[i - 1] };
-            let b = cps.get(i + 1).copied().unwrap_or(logs.len());
-            let fails = match test_split(logs, a, tau, b, s.min_segment.max(1), s.test_span) {
-                Some((p, mag)) => {
-                    if p > s.max_p_value || mag.abs() < s.min_magnitude_percent {
-                        Some(p.max(if mag.abs() < s.min_magnitude_percent {
-                            1.0
-                        } else {
-                            0.0
-                        }))
-                    } else {
-                        None
-                    }
-                }
-                None => Some(1.0),
-            };
-            if let Some(p) = fails {
+        for (i, v) in verdicts.iter().enumerate() {
+            if let Some(p) = *v {
                 if worst.is_none_or(|(_, wp)| p > wp) {
                     worst = Some((i, p));
                 }
             }
         }
-        match worst {
-            Some((i, _)) => {
-                cps.remove(i);
-            }
-            None => break,
+        let Some((i, _)) = worst else { break };
+        cps.remove(i);
+        verdicts.remove(i);
+        if i > 0 {
+            verdicts[i - 1] = fails(&cps, i - 1);
+        }
+        if i < cps.len() {
+            verdicts[i] = fails(&cps, i);
         }
     }
     cps.iter()
