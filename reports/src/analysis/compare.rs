@@ -368,6 +368,7 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
     keys.sort();
     keys.dedup();
     let mut rows = Vec::new();
+    let mut thin_rows: Vec<String> = Vec::new();
     for key in keys {
         let b = b_ops.get(key).copied();
         let h = h_ops.get(key).copied();
@@ -412,11 +413,31 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
             ) {
                 if let Some(note) = thin {
                     row.verdict = Verdict::Unchanged;
+                    row.noise_percent = None;
+                    row.noise_source = NoiseSource::None;
                     row.note = Some(note);
+                    thin_rows.push(format!(
+                        "`{}` {} {}",
+                        row.operation,
+                        row.test_type.as_str(),
+                        row.metric.label()
+                    ));
                 }
                 rows.push(row);
             }
         }
+    }
+    let mut notes = Vec::new();
+    if !thin_rows.is_empty() {
+        let shown: Vec<&str> = thin_rows.iter().take(5).map(String::as_str).collect();
+        let more = thin_rows.len().saturating_sub(shown.len());
+        notes.push(format!(
+            "{} high-percentile row(s) not judged: too few requests above the percentile to compare two single \
+             runs ({}{}); raise the iterations or duration, or judge against history or in the A/B mode",
+            thin_rows.len(),
+            shown.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
     }
     Comparison {
         base: RunRef::of(base),
@@ -424,7 +445,7 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
         method: "two_runs".into(),
         threshold_percent: settings.threshold_percent,
         rows,
-        notes: Vec::new(),
+        notes,
     }
 }
 
@@ -726,7 +747,8 @@ mod tests {
 
     #[test]
     fn within_run_noise_uses_the_histograms() {
-        // Few, widely spread samples: a 30% change of p95 sits inside the sampling error.
+        // Few, widely spread samples: a 30% change of p50 sits inside the sampling error (and p95 of 10
+        // requests is not judged at all).
         let mk = |scale: f64, n: u64| {
             let mut h = LatencyHistogram::new();
             for i in 0..n {
@@ -742,10 +764,12 @@ mod tests {
         let base = record_with(vec![mk(1.0, 10)]);
         let head = record_with(vec![mk(1.3, 10)]);
         let c = compare_runs(&base, &head, &settings());
-        let row = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
+        let row = c.row(TestType::Benchmark, "x", Metric::P50).unwrap();
         assert_eq!(row.noise_source, NoiseSource::WithinRun);
         assert!(row.noise_percent.unwrap() > 30.0, "{row:?}");
         assert_eq!(row.verdict, Verdict::Unchanged);
+        let p95 = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
+        assert!(p95.note.is_some() && p95.noise_percent.is_none(), "{p95:?}");
         // Many samples: the same 30% is far outside the sampling error.
         let base = record_with(vec![mk(1.0, 20_000)]);
         let head = record_with(vec![mk(1.3, 20_000)]);
