@@ -92,16 +92,17 @@ pub fn render(record: &RunRecord) -> String {
                     "  Breaking point: {} users — {}",
                     bp.concurrency, bp.reason
                 );
+                if let Some(c) = s.last_good_concurrency {
+                    let _ = writeln!(out, "  Last good step: {c} users");
+                }
+            }
+            // Every step passed: one line says so (the conclusion already names the highest step).
+            None if !s.conclusion.is_empty() => {
+                let _ = writeln!(out, "  Breaking point: none — {}", s.conclusion);
             }
             None => {
                 let _ = writeln!(out, "  Breaking point: none found");
             }
-        }
-        if let Some(c) = s.last_good_concurrency {
-            let _ = writeln!(out, "  Last good step: {c} users");
-        }
-        if !s.conclusion.is_empty() {
-            let _ = writeln!(out, "  {}", s.conclusion);
         }
     }
     if let Some(a) = &record.analysis {
