@@ -76,6 +76,15 @@ regression = "fail"                  # or "warn"
 # [gates.operations]
 # create_item = ["p95 < 200ms"]
 
+# A/B interleaved mode, for noisy shared CI runners: run the base build beside this one and alternate
+# short trials (base, head; head, base; …), judged by a rank test instead of against history.
+# [baseline]
+# base_url = "http://127.0.0.1:8081"
+# trials = 6
+# [baseline.service]
+# command = "./base/target/release/my-service --port 8081"
+# ready_url = "http://127.0.0.1:8081/health"
+
 [reports]
 # branch = "perf-reports"            # one file per run + index.json + the site (GitHub Pages)
 # remote = "origin"
@@ -183,6 +192,40 @@ mod tests {
         assert_eq!(s.operations.len(), 2);
         assert_eq!(s.load.users, 10);
         assert!(crate::commands::run::build_gates(&s).is_ok());
+    }
+
+    #[test]
+    fn the_templates_baseline_section_is_valid_when_uncommented() {
+        let text: String = TEMPLATE
+            .lines()
+            .map(|l| {
+                let uncommented = l.strip_prefix("# ").unwrap_or(l);
+                if uncommented.starts_with("[baseline")
+                    || uncommented.starts_with("base_url = \"http://127.0.0.1:8081")
+                    || uncommented.starts_with("trials")
+                    || uncommented.starts_with("command = \"./base/")
+                    || uncommented.starts_with("ready_url = \"http://127.0.0.1:8081")
+                {
+                    uncommented.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let cfg = crate::config::parse_str(&text, "perfgate.toml").unwrap();
+        let s = crate::config::Settings::resolve(
+            Some((&cfg, std::path::Path::new("perfgate.toml"), &text)),
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap();
+        let ab = s.baseline.expect("[baseline]");
+        assert_eq!(
+            (ab.base_url.as_str(), ab.trials),
+            ("http://127.0.0.1:8081", 6)
+        );
+        assert!(ab.service.is_some());
     }
 
     #[test]
