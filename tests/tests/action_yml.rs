@@ -665,10 +665,14 @@ fn the_install_step_asks_for_exactly_the_assets_the_release_workflow_builds() {
 
 #[test]
 fn example_workflows_ask_for_the_least_permissions_they_need() {
-    let expect: [(&str, &[(&str, &str)]); 3] = [
+    let expect: [(&str, &[(&str, &str)]); 4] = [
         ("examples/workflows/nightly.yml", &[("contents", "write")]),
         (
             "examples/workflows/pull-request.yml",
+            &[("contents", "read")],
+        ),
+        (
+            "examples/workflows/pull-request-ab.yml",
             &[("contents", "read")],
         ),
         (
