@@ -625,6 +625,12 @@ fn ab_mode_interleaves_trials_and_judges_the_head_build_against_the_base_build()
     assert!(row["p_value"].as_f64().unwrap() <= 0.05, "{row:#}");
     let err = stderr(&out);
     assert!(err.contains("A/B trial 6/6 on the base build"), "{err}");
+    let labels = &rec["analysis"]["comparison"];
+    assert_eq!(
+        labels["base"]["label"], "base build (6 trials)",
+        "{labels:#}"
+    );
+    assert_eq!(labels["method"], "trials");
     // The run's own section is the head's six trials combined.
     let get = &rec["benchmark"]["operations"][0];
     assert_eq!(get["total_requests"], 90, "{get:#}");

@@ -194,7 +194,10 @@ pub fn compare_trials(base: &[RunRecord], head: &[RunRecord], s: &TrialSettings)
     let side = |recs: &[RunRecord], what: &str| match recs.first() {
         Some(r) => {
             let mut rr = RunRef::of(r);
-            rr.label = format!("{what} ({} trials, {})", recs.len(), rr.label);
+            rr.label = match &rr.sha {
+                Some(_) => format!("{what} build at {} ({} trials)", r.sha7(), recs.len()),
+                None => format!("{what} build ({} trials)", recs.len()),
+            };
             rr.runs = recs.len();
             rr
         }
@@ -264,7 +267,7 @@ mod tests {
         );
         assert_eq!(c.method, "trials");
         assert!(
-            c.base.label.starts_with("base (6 trials"),
+            c.base.label.starts_with("base build") && c.base.label.ends_with("(6 trials)"),
             "{}",
             c.base.label
         );

@@ -82,6 +82,9 @@ pub fn run_trials(
         base.observe(p);
     }
 
+    // The head build is this checkout; the base build's commit is not known here.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+    let head_git = crate::environment::detect_git(&cwd, &crate::config::process_env());
     let mut records: Vec<(Side, RunRecord)> = Vec::new();
     for i in 0..ab.trials {
         let order = if i % 2 == 0 {
@@ -108,7 +111,11 @@ pub fn run_trials(
             };
             let b = benchmark.then(|| engine.benchmark(&ab.benchmark));
             let l = load.then(|| engine.load(&ab.load));
-            records.push((side, trial_record(settings, side, i, started_at, b, l)));
+            let mut rec = trial_record(settings, side, i, started_at, b, l);
+            if side == Side::Head {
+                rec.git = head_git.clone();
+            }
+            records.push((side, rec));
         }
     }
 
@@ -180,10 +187,7 @@ fn trial_record(
         test_type: "trial".to_string(),
         started_at,
         finished_at: Utc::now(),
-        git: GitInfo {
-            branch: Some(name.to_string()),
-            ..GitInfo::default()
-        },
+        git: GitInfo::default(),
         environment: Environment::default(),
         config_digest: settings.digest.clone(),
         shard: None,
