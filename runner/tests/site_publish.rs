@@ -49,6 +49,10 @@ fn record(i: usize, op_names: &[&str]) -> RunRecord {
 }
 
 fn publish(work: &Path, rec: &RunRecord) {
+    publish_with(work, rec, &[]);
+}
+
+fn publish_with(work: &Path, rec: &RunRecord, args: &[&str]) {
     let file = work
         .parent()
         .expect("parent")
@@ -59,6 +63,7 @@ fn publish(work: &Path, rec: &RunRecord) {
         .arg(&file)
         .arg("--repo")
         .arg(work)
+        .args(args)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "Test")
         .env("GIT_AUTHOR_EMAIL", "test@example.com")
@@ -79,6 +84,26 @@ fn branch_files(remote: &Path) -> Vec<String> {
         .lines()
         .map(String::from)
         .collect()
+}
+
+#[test]
+fn no_site_publishes_run_files_and_the_index_only_and_the_base_path_reaches_the_404_page() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (remote, work) = remote_and_clone(tmp.path());
+    publish_with(&work, &record(1, &["search"]), &["--no-site"]);
+    let files = branch_files(&remote);
+    assert!(files.iter().any(|p| p == "index.json"), "{files:?}");
+    assert!(
+        !files.iter().any(|p| p.ends_with(".html")),
+        "--no-site wrote pages: {files:?}"
+    );
+    publish_with(
+        &work,
+        &record(2, &["search"]),
+        &["--site-base-path", "/service/"],
+    );
+    let not_found = git(&remote, &["show", "perf-reports:404.html"]);
+    assert!(not_found.contains("/service/"), "{not_found}");
 }
 
 #[test]
