@@ -115,6 +115,10 @@ pub struct SiteBuildArgs {
     /// URL path the site is served under, e.g. /repo/ for https://org.github.io/repo/ (used by 404.html)
     #[arg(long, value_name = "PATH", default_value = "/")]
     pub base_path: String,
+    /// The compare page shows this run's comparison (e.g. a pull request's record from the Action's report
+    /// directory) [default: the newest run on the branch that has one]
+    #[arg(long, value_name = "RUN.json")]
+    pub compare: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,12 +9,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use perfgate_reports::analysis::compare::ComparisonRow;
+use perfgate_reports::analysis::compare::{ComparisonRow, Verdict};
 use perfgate_reports::analysis::{
-    analyze_history, compare_with_history, ChangePointSettings, HistorySettings,
+    analyze_history, compare_with_history, ChangePointSettings, Comparison, HistorySettings,
 };
+use perfgate_reports::metric::Metric;
+use perfgate_reports::record::TestType;
 use perfgate_reports::RunRecord;
-use perfgate_web::{ChangePoint, FlaggedRegression, OperationKey, Recommendation, SiteInput};
+use perfgate_web::{
+    ChangePoint, CompareRow, FlaggedRegression, OperationKey, Recommendation, SiteInput,
+};
 
 /// Which runs may be compared with each other: same suite, branch and machine.
 type Group = (String, Option<String>, String);
@@ -108,13 +112,94 @@ pub fn site_input(records: Vec<RunRecord>) -> SiteInput {
         }
     }
     let recommendations = records.iter().flat_map(recommendations_of).collect();
+    // The compare page: the newest run that was judged against a baseline (the Action judges every run).
+    let compare = records
+        .iter()
+        .filter_map(|r| Some((r, r.analysis.as_ref()?.comparison.as_ref()?)))
+        .max_by(|a, b| {
+            a.0.started_at
+                .cmp(&b.0.started_at)
+                .then_with(|| a.0.run_id.cmp(&b.0.run_id))
+        })
+        .and_then(|(head, c)| web_comparison(head, c, &records));
     SiteInput {
         records,
         change_points,
         regressions,
-        compare: None,
+        compare,
         recommendations,
     }
+}
+
+/// The compare page's input from a judged run: one row per operation, carrying its most notable metric
+/// (a regression first, then an improvement, else p95). The base is the run the comparison names, or, for a
+/// comparison with a history of runs, the newest run of that history in `records`.
+pub fn web_comparison(
+    head: &RunRecord,
+    c: &Comparison,
+    records: &[RunRecord],
+) -> Option<perfgate_web::Comparison> {
+    let named = c
+        .base
+        .run_id
+        .as_ref()
+        .and_then(|id| records.iter().find(|r| &r.run_id == id));
+    let base = named.or_else(|| {
+        records
+            .iter()
+            .filter(|r| {
+                r.suite == head.suite
+                    && r.run_id != head.run_id
+                    && r.started_at <= head.started_at
+                    && (c.base.branch.is_none() || r.git.branch == c.base.branch)
+            })
+            .max_by_key(|r| r.started_at)
+    })?;
+    let notability = |r: &ComparisonRow| {
+        let rank = match r.verdict {
+            Verdict::Regressed => 0,
+            Verdict::Improved => 1,
+            Verdict::New => 2,
+            Verdict::Missing => 3,
+            Verdict::Unchanged => 4,
+        };
+        (rank, r.metric != Metric::P95)
+    };
+    let mut by_op: BTreeMap<(TestType, &str), &ComparisonRow> = BTreeMap::new();
+    for row in &c.rows {
+        let slot = by_op.entry((row.test_type, &row.operation)).or_insert(row);
+        if notability(row) < notability(slot) {
+            *slot = row;
+        }
+    }
+    let rows = by_op
+        .into_values()
+        .map(|row| CompareRow {
+            key: OperationKey::new(&head.suite, row.test_type, row.operation.clone()),
+            verdict: match row.verdict {
+                Verdict::Regressed => perfgate_web::Verdict::Regressed,
+                Verdict::Improved => perfgate_web::Verdict::Improved,
+                Verdict::Unchanged => perfgate_web::Verdict::Unchanged,
+                Verdict::New => perfgate_web::Verdict::New,
+                Verdict::Missing => perfgate_web::Verdict::Missing,
+            },
+            metric: row.metric.key().to_string(),
+            base_value: row.base,
+            head_value: row.head,
+            delta_percent: row.change_percent,
+            p_value: row.p_value,
+            note: match (&row.acknowledged, &row.note) {
+                (Some(ack), _) => Some(format!("acknowledged until {}: {}", ack.until, ack.reason)),
+                (None, Some(n)) => Some(n.clone()),
+                (None, None) => None,
+            },
+        })
+        .collect();
+    Some(perfgate_web::Comparison {
+        base: base.clone(),
+        head: head.clone(),
+        rows,
+    })
 }
 
 fn flagged(suite: &str, run_id: &str, row: &ComparisonRow) -> FlaggedRegression {

@@ -39,7 +39,32 @@ const POLL: Duration = Duration::from_secs(1);
 /// `perfgate site build`.
 pub fn build(args: &SiteBuildArgs) -> Result<ExitStatus> {
     let t = Instant::now();
-    let (files, runs) = render(&args.reports, &options(&args.base_path)?)?;
+    let records = load_records(&args.reports)?;
+    let runs = records.len();
+    let compare = match &args.compare {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let head = RunRecord::from_json_path_bytes(&bytes, path)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            let judged = head.analysis.as_ref().and_then(|a| a.comparison.as_ref());
+            let c = judged
+                .and_then(|c| crate::site_input::web_comparison(&head, c, &records))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--compare {}: this run has no comparison whose base is in --reports (run it with \
+                         --baseline, or in the Action)",
+                        path.display()
+                    ))
+                })?;
+            Some(c)
+        }
+        None => None,
+    };
+    let mut input = site_input(records);
+    if compare.is_some() {
+        input.compare = compare;
+    }
+    let files = build_input(&input, &options(&args.base_path)?)?;
     write_site(&args.out, &files)?;
     eprintln!(
         "perfgate: site of {runs} runs written to {} ({} files) in {:.2} s",
@@ -146,8 +171,11 @@ pub fn load_records(reports: &Path) -> Result<Vec<RunRecord>> {
 
 /// Renders the site of `records` with the analysis's change points, regressions and recommendations.
 pub fn render_records(records: Vec<RunRecord>, opts: &SiteOptions) -> Result<Vec<SiteFile>> {
-    let input = site_input(records);
-    build_site(&input, opts).map_err(|e| match e {
+    build_input(&site_input(records), opts)
+}
+
+fn build_input(input: &perfgate_web::SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>> {
+    build_site(input, opts).map_err(|e| match e {
         perfgate_web::SiteError::BasePath(_) => Error::Usage(format!("--base-path: {e}")),
         other => Error::Runtime(other.to_string()),
     })
@@ -472,6 +500,46 @@ mod tests {
     }
 
     #[test]
+    fn the_compare_page_shows_the_newest_judged_run_one_row_per_operation() {
+        let mut records = history_with_step();
+        let c = perfgate_reports::analysis::compare_runs(
+            &records[14],
+            &records[15],
+            &Default::default(),
+        );
+        records[15].analysis = Some(perfgate_reports::analysis::AnalysisSection {
+            comparison: Some(c),
+            ..Default::default()
+        });
+        let input = site_input(records.clone());
+        let cmp = input.compare.as_ref().expect("a compare page");
+        assert_eq!(cmp.base.run_id, records[14].run_id);
+        assert_eq!(cmp.head.run_id, records[15].run_id);
+        let step: Vec<_> = cmp
+            .rows
+            .iter()
+            .filter(|r| r.key.operation == "step-op")
+            .collect();
+        assert_eq!(step.len(), 1, "one row for the operation: {step:?}");
+        assert!(step
+            .iter()
+            .all(|r| r.verdict == perfgate_web::Verdict::Regressed && r.metric == "p95"));
+        let keys: std::collections::BTreeSet<_> = cmp.rows.iter().map(|r| &r.key).collect();
+        assert_eq!(keys.len(), cmp.rows.len(), "no operation twice");
+
+        let files = render_records(records, &SiteOptions::default()).unwrap();
+        let page = files
+            .iter()
+            .find(|f| f.path == "compare.html")
+            .expect("compare.html");
+        let html = String::from_utf8_lossy(&page.bytes);
+        assert!(
+            html.contains("step-op") && html.contains("regressed"),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn a_20_percent_step_is_marked_on_its_operation_page_and_listed_first_on_the_index() {
         let records = history_with_step();
         let step_run = records[15].clone();
@@ -535,6 +603,7 @@ mod tests {
         write_runs(dir.path(), 4);
         let out = dir.path().join("site");
         let args = SiteBuildArgs {
+            compare: None,
             reports: dir.path().to_path_buf(),
             out: out.clone(),
             base_path: "repo".into(),
@@ -546,6 +615,7 @@ mod tests {
         assert!(not_found.contains("href=\"/repo/\""), "{not_found}");
 
         let missing = SiteBuildArgs {
+            compare: None,
             reports: dir.path().join("nope"),
             out,
             base_path: "/".into(),
@@ -553,5 +623,43 @@ mod tests {
         let err = build(&missing).unwrap_err();
         assert_eq!(err.exit_status(), ExitStatus::Usage);
         assert!(err.to_string().contains("--reports"), "{err}");
+    }
+
+    #[test]
+    fn build_compare_takes_a_pull_request_run_from_outside_the_branch() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = write_runs(dir.path(), 4);
+        let base = runs.iter().max_by_key(|r| r.started_at).unwrap();
+        let mut pr = base.clone();
+        pr.run_id = "pr-17".into();
+        pr.analysis = None;
+        let pr_file = dir.path().join("pr.json");
+        std::fs::write(&pr_file, pr.to_json_pretty()).unwrap();
+        let args = |compare: &Path| SiteBuildArgs {
+            compare: Some(compare.to_path_buf()),
+            reports: dir.path().to_path_buf(),
+            out: dir.path().join("site"),
+            base_path: "/".into(),
+        };
+        // Not judged: a usage error that says how to get a comparison.
+        let err = build(&args(&pr_file)).unwrap_err();
+        assert_eq!(err.exit_status(), ExitStatus::Usage);
+        assert!(err.to_string().contains("--baseline"), "{err}");
+
+        pr.analysis = Some(perfgate_reports::analysis::AnalysisSection {
+            comparison: Some(perfgate_reports::analysis::compare_runs(
+                base,
+                &pr,
+                &Default::default(),
+            )),
+            ..Default::default()
+        });
+        std::fs::write(&pr_file, pr.to_json_pretty()).unwrap();
+        assert_eq!(build(&args(&pr_file)).unwrap(), ExitStatus::Pass);
+        let html = std::fs::read_to_string(dir.path().join("site/compare.html")).unwrap();
+        assert!(
+            html.contains("pr-17") && html.contains(&base.run_id),
+            "{html}"
+        );
     }
 }
