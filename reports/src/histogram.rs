@@ -375,7 +375,7 @@ mod tests {
     }
 
     fn sample(name: &str) -> String {
-        let path = format!("{}/../../shared/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../tests/fixtures/samples/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 

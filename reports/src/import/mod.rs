@@ -160,7 +160,7 @@ pub(crate) mod test_ctx {
     }
 
     pub fn sample(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../shared/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../tests/fixtures/samples/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 }
