@@ -375,8 +375,8 @@ mod tests {
     }
 
     fn sample(name: &str) -> String {
-        let path = format!("{}/../tests/fixtures/samples/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        String::from_utf8(crate::test_support::sample_bytes(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     #[test]

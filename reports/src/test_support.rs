@@ -84,3 +84,13 @@ pub fn op(name: &str, p50: f64, rps: f64, total: u64, failed: u64) -> OperationR
         ..Default::default()
     }
 }
+
+/// The bytes of a peer's sample file in `tests/fixtures/samples` (oha, k6, BMF, github-action-benchmark,
+/// HdrHistogram); a missing file panics with its path.
+pub fn sample_bytes(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../tests/fixtures/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

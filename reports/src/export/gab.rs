@@ -105,9 +105,8 @@ mod tests {
     }
 
     fn sample(name: &str) -> Value {
-        let path = format!("{}/../tests/fixtures/samples/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+        let bytes = crate::test_support::sample_bytes(name);
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     #[test]

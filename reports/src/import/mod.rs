@@ -159,8 +159,5 @@ pub(crate) mod test_ctx {
         }
     }
 
-    pub fn sample(name: &str) -> Vec<u8> {
-        let path = format!("{}/../tests/fixtures/samples/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    pub use crate::test_support::sample_bytes as sample;
 }
