@@ -300,7 +300,11 @@ pub fn merge_operation(parts: &[&OperationResult], warnings: &mut Vec<String>) -
              (approximate)",
             first.operation_name
         ));
-        (None, weighted_latency(parts))
+        let summaries: Vec<(&LatencyMs, u64)> = parts
+            .iter()
+            .map(|o| (&o.latency_ms, o.total_requests))
+            .collect();
+        (None, weighted_latency(&summaries))
     };
     let weights: Vec<f64> = parts.iter().map(|o| o.total_requests as f64).collect();
     OperationResult {
@@ -330,19 +334,21 @@ pub fn merge_operation(parts: &[&OperationResult], warnings: &mut Vec<String>) -
     }
 }
 
-fn weighted_latency(parts: &[&OperationResult]) -> LatencyMs {
-    let w: Vec<f64> = parts.iter().map(|o| o.total_requests as f64).collect();
+/// Request-weighted means of latency summaries (`(summary, requests)`), for parts without histograms; min
+/// and max are the extremes of the parts that had requests.
+fn weighted_latency(parts: &[(&LatencyMs, u64)]) -> LatencyMs {
+    let w: Vec<f64> = parts.iter().map(|(_, n)| *n as f64).collect();
     let mean = |f: fn(&LatencyMs) -> f64| {
-        weighted(parts.iter().map(|o| f(&o.latency_ms)), &w).map_or(0.0, round3)
+        weighted(parts.iter().map(|(l, _)| f(l)), &w).map_or(0.0, round3)
     };
     LatencyMs {
         min: parts
             .iter()
-            .filter(|o| o.total_requests > 0)
-            .map(|o| o.latency_ms.min)
+            .filter(|(_, n)| *n > 0)
+            .map(|(l, _)| l.min)
             .reduce(f64::min)
             .unwrap_or(0.0),
-        max: parts.iter().map(|o| o.latency_ms.max).fold(0.0, f64::max),
+        max: parts.iter().map(|(l, _)| l.max).fold(0.0, f64::max),
         p50: mean(|l| l.p50),
         p90: mean(|l| l.p90),
         p95: mean(|l| l.p95),
@@ -481,26 +487,11 @@ fn merge_stress(recs: &[&RunRecord], warnings: &mut Vec<String>) -> Option<Stres
         let total: u64 = at.iter().map(|s| s.total_requests).sum();
         let failed: u64 = operations.iter().map(|o| o.failed_requests).sum();
         let latency_ms = step_latency(&operations).unwrap_or_else(|| {
-            let w: Vec<f64> = at.iter().map(|s| s.total_requests as f64).collect();
-            let mean = |f: fn(&LatencyMs) -> f64| {
-                weighted(at.iter().map(|s| f(&s.latency_ms)), &w).map_or(0.0, round3)
-            };
-            LatencyMs {
-                min: at
-                    .iter()
-                    .filter(|s| s.total_requests > 0)
-                    .map(|s| s.latency_ms.min)
-                    .reduce(f64::min)
-                    .unwrap_or(0.0),
-                max: at.iter().map(|s| s.latency_ms.max).fold(0.0, f64::max),
-                p50: mean(|l| l.p50),
-                p90: mean(|l| l.p90),
-                p95: mean(|l| l.p95),
-                p99: mean(|l| l.p99),
-                p999: mean(|l| l.p999),
-                avg: mean(|l| l.avg),
-                stddev: mean(|l| l.stddev),
-            }
+            let summaries: Vec<(&LatencyMs, u64)> = at
+                .iter()
+                .map(|s| (&s.latency_ms, s.total_requests))
+                .collect();
+            weighted_latency(&summaries)
         });
         steps.push(StressStep {
             concurrency: at.iter().map(|s| s.concurrency).sum(),
