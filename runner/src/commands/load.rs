@@ -65,13 +65,11 @@ pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
         .map(|p| p.as_str())
         .unwrap_or("/")
         .to_string();
-    let mut headers = BTreeMap::new();
-    for h in &args.headers {
-        let (k, v) = h
-            .split_once(':')
-            .ok_or_else(|| Error::Usage(format!("-H {h:?}: expected 'Name: value'")))?;
-        headers.insert(k.trim().to_string(), v.trim().to_string());
-    }
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<BTreeMap<_, _>>>()?;
     let mut settings = Settings::resolve(
         None,
         env,
@@ -146,22 +144,16 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             })
         }
         (None, Some(url)) => {
-            let ok = url
-                .parse::<hyper::Uri>()
-                .ok()
-                .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
-            if !ok {
+            if !crate::config::is_http_url(url) {
                 return Err(Error::Usage(format!(
                     "--mcp-url {url:?}: only http://host:port/path URLs are supported"
                 )));
             }
-            let mut headers = Vec::new();
-            for h in &args.headers {
-                let (k, v) = h
-                    .split_once(':')
-                    .ok_or_else(|| Error::Usage(format!("-H {h:?}: expected 'Name: value'")))?;
-                headers.push((k.trim().to_string(), v.trim().to_string()));
-            }
+            let headers = args
+                .headers
+                .iter()
+                .map(|h| parse_header(h))
+                .collect::<Result<Vec<_>>>()?;
             Endpoint::Http {
                 url: url.clone(),
                 headers,
@@ -196,4 +188,12 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
         timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
     });
     Ok(settings)
+}
+
+/// `-H 'Name: value'` as a trimmed pair.
+fn parse_header(h: &str) -> Result<(String, String)> {
+    let (k, v) = h
+        .split_once(':')
+        .ok_or_else(|| Error::Usage(format!("-H {h:?}: expected 'Name: value'")))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
 }

@@ -357,6 +357,13 @@ fn resolve_service(
     }
 }
 
+/// True for an `http://host[:port][/path]` URL: perfgate's clients speak plain HTTP only.
+pub(crate) fn is_http_url(url: &str) -> bool {
+    url.parse::<hyper::Uri>()
+        .ok()
+        .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some())
+}
+
 /// `[baseline]`: checks it and sizes one trial of each kind from the run's plans.
 #[allow(clippy::too_many_arguments)]
 fn resolve_baseline(
@@ -371,11 +378,7 @@ fn resolve_baseline(
 ) -> Result<AbSettings> {
     let cfg = b.get_ref();
     let url = cfg.base_url.get_ref().trim().to_string();
-    let url_ok = url
-        .parse::<hyper::Uri>()
-        .ok()
-        .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
-    if !url_ok {
+    if !is_http_url(&url) {
         return Err(Error::Config(format!(
             "{}: key `baseline.base_url`: `{url}` is not an http:// URL",
             at(name, text, &cfg.base_url)
@@ -927,11 +930,7 @@ fn resolve_mcp(
             })
         }
         (None, Some(url)) => {
-            let ok = url
-                .parse::<hyper::Uri>()
-                .ok()
-                .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some());
-            if !ok {
+            if !is_http_url(url) {
                 return Err(Error::Config(format!(
                     "{where_}: key `mcp.url`: {url:?} is not an http://host:port/path URL"
                 )));
