@@ -153,18 +153,9 @@ pub fn to_text(c: &Comparison) -> String {
         ("verdict", Align::Left),
     ]);
     for r in &c.rows {
-        t.row(vec![
-            r.operation.clone(),
-            r.test_type.to_string(),
-            r.metric.key().into(),
-            value(r, r.base),
-            value(r, r.head),
-            r.change_text(),
-            noise_text(r),
-            r.p_value.map(format_p).unwrap_or_else(|| "—".into()),
-            mdc_text(r),
-            verdict_text(r),
-        ]);
+        let mut cells = vec![r.operation.clone(), r.test_type.to_string()];
+        cells.extend(metric_cells(r));
+        t.row(cells);
     }
     out.push_str(&t.to_text(""));
     if c.rows.iter().any(|r| r.mdc_percent.is_some()) {
@@ -193,19 +184,25 @@ pub fn markdown_rows<'a>(
         ("Verdict", Align::Left),
     ]);
     for r in rows {
-        t.row(vec![
-            op_cell(r),
-            r.metric.key().into(),
-            value(r, r.base),
-            value(r, r.head),
-            r.change_text(),
-            noise_text(r),
-            r.p_value.map(format_p).unwrap_or_else(|| "—".into()),
-            mdc_text(r),
-            verdict_text(r),
-        ]);
+        let mut cells = vec![op_cell(r)];
+        cells.extend(metric_cells(r));
+        t.row(cells);
     }
     t
+}
+
+/// A row's cells from the metric on: metric, base, head, change, noise, p, detects, verdict.
+fn metric_cells(r: &ComparisonRow) -> [String; 8] {
+    [
+        r.metric.key().into(),
+        value(r, r.base),
+        value(r, r.head),
+        r.change_text(),
+        noise_text(r),
+        r.p_value.map(format_p).unwrap_or_else(|| "—".into()),
+        mdc_text(r),
+        verdict_text(r),
+    ]
 }
 
 /// The default operation cell: `` `name` `` and the schedule.
