@@ -48,6 +48,15 @@ enum Side {
     Head,
 }
 
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Base => "base",
+            Side::Head => "head",
+        }
+    }
+}
+
 /// Runs `ab.trials` trials a side, alternating, and judges them. `head` is the run's engine (its target is
 /// the head build); the base build's target, service and sampler are set up and torn down here.
 pub fn run_trials(
@@ -85,7 +94,7 @@ pub fn run_trials(
     // The head build is this checkout; the base build's commit is not known here.
     let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
     let head_git = crate::environment::detect_git(&cwd, &crate::config::process_env());
-    let mut records: Vec<(Side, RunRecord)> = Vec::new();
+    let (mut base_trials, mut head_trials) = (Vec::new(), Vec::new());
     for i in 0..ab.trials {
         let order = if i % 2 == 0 {
             [Side::Base, Side::Head]
@@ -98,10 +107,7 @@ pub fn run_trials(
                     "perfgate: A/B trial {}/{} on the {} build",
                     i + 1,
                     ab.trials,
-                    match side {
-                        Side::Base => "base",
-                        Side::Head => "head",
-                    }
+                    side.name()
                 );
             }
             let started_at = Utc::now();
@@ -112,10 +118,13 @@ pub fn run_trials(
             let b = benchmark.then(|| engine.benchmark(&ab.benchmark));
             let l = load.then(|| engine.load(&ab.load));
             let mut rec = trial_record(settings, side, i, started_at, b, l);
-            if side == Side::Head {
-                rec.git = head_git.clone();
+            match side {
+                Side::Base => base_trials.push(rec),
+                Side::Head => {
+                    rec.git = head_git.clone();
+                    head_trials.push(rec);
+                }
             }
-            records.push((side, rec));
         }
     }
 
@@ -147,14 +156,6 @@ pub fn run_trials(
         s.stop();
     }
 
-    let side = |want: Side| -> Vec<RunRecord> {
-        records
-            .iter()
-            .filter(|(s, _)| *s == want)
-            .map(|(_, r)| r.clone())
-            .collect()
-    };
-    let (base_trials, head_trials) = (side(Side::Base), side(Side::Head));
     let comparison = compare_trials(&base_trials, &head_trials, &TrialSettings::default());
     let head_refs: Vec<&RunRecord> = head_trials.iter().collect();
     let (benchmark, load) = merge_trials(&head_refs, &mut warnings);
@@ -176,10 +177,7 @@ fn trial_record(
     benchmark: Option<BenchmarkSection>,
     load: Option<LoadSection>,
 ) -> RunRecord {
-    let name = match side {
-        Side::Base => "base",
-        Side::Head => "head",
-    };
+    let name = side.name();
     RunRecord {
         schema: SCHEMA.to_string(),
         run_id: format!("{name}-trial-{}", index + 1),
