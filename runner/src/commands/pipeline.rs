@@ -16,6 +16,7 @@ use perfgate_reports::record::{
 use rand::Rng;
 
 use crate::cli::TestTypeArg;
+use crate::commands::ab::AbOutcome;
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::environment::{detect_environment, detect_git};
@@ -96,8 +97,6 @@ pub fn execute(
         engine.observe(o);
     }
 
-    let mut base_warnings: Vec<String> = Vec::new();
-    let mut base_targets = Vec::new();
     let started_at = Utc::now();
     let ab = match &settings.baseline {
         Some(ab) if test_type.runs_benchmark() || test_type.runs_load() => {
@@ -118,18 +117,22 @@ pub fn execute(
         }
         _ => None,
     };
-    let (benchmark, load, ab_comparison) = match ab {
-        Some(ab) => {
-            base_warnings.extend(ab.warnings);
-            base_targets = ab.base_targets;
-            (ab.benchmark, ab.load, Some(ab.comparison))
-        }
+    let (benchmark, load, ab_comparison, mut warnings, base_targets) = match ab {
+        Some(AbOutcome {
+            benchmark,
+            load,
+            comparison,
+            base_targets,
+            warnings,
+        }) => (benchmark, load, Some(comparison), warnings, base_targets),
         None => (
             test_type
                 .runs_benchmark()
                 .then(|| engine.benchmark(&settings.benchmark)),
             test_type.runs_load().then(|| engine.load(&settings.load)),
             None,
+            Vec::new(),
+            Vec::new(),
         ),
     };
     let stress = test_type
@@ -137,7 +140,6 @@ pub fn execute(
         .then(|| engine.stress(&settings.stress));
     let finished_at = Utc::now();
 
-    let mut warnings = base_warnings;
     let mut system = sampler
         .as_ref()
         .map(|s| s.summary_since(crate::system::Mark::start(), engine.workers()))
