@@ -125,8 +125,7 @@ pub struct ServerStats {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub stats: Arc<ServerStats>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _thread: loopback::ServerThread,
 }
 
 impl TestServer {
@@ -149,24 +148,12 @@ impl TestServer {
         TestServer {
             addr,
             stats,
-            stop: Some(tx),
-            thread: Some(thread),
+            _thread: loopback::ServerThread::new(tx, thread),
         }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -17,8 +17,36 @@ use hyper_util::rt::TokioIo;
 /// A running server on 127.0.0.1 and an ephemeral port.
 pub struct LoopbackServer {
     pub addr: SocketAddr,
+    _thread: ServerThread,
+}
+
+/// A server's thread and the sender that tells it to stop; dropping it stops the server and joins the thread.
+pub struct ServerThread {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerThread {
+    pub fn new(
+        stop: tokio::sync::oneshot::Sender<()>,
+        thread: std::thread::JoinHandle<()>,
+    ) -> ServerThread {
+        ServerThread {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl LoopbackServer {
@@ -64,23 +92,11 @@ impl LoopbackServer {
         });
         LoopbackServer {
             addr,
-            stop: Some(tx),
-            thread: Some(thread),
+            _thread: ServerThread::new(tx, thread),
         }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for LoopbackServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
