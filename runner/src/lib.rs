@@ -1,10 +1,12 @@
 //! perfgate: performance testing for services, built for CI.
 //!
-//! This crate is the runner: everything that does I/O. It parses the command line and the config
-//! ([`config`]), starts the service under test ([`service`]), calls it through [`target`]s on the
-//! [`engine`]'s schedules while [`system`] samples CPU and memory, writes what `perfgate-reports` renders
-//! ([`output`]), and hands the run to Prometheus and OpenTelemetry ([`monitoring`]). The logic that decides things (statistics, verdicts, formats) lives in `perfgate-reports`,
-//! which has no I/O.
+//! This crate is the library half of the runner: it reads the config ([`config`]), starts the service under
+//! test ([`service`]), calls it through [`targets`] on the [`engine`]'s schedules while [`system`] samples
+//! CPU and memory, puts the run record together and judges it once ([`session`]: the one run path), writes
+//! what `perfgate-reports` renders ([`output`]), and hands the run to Prometheus and OpenTelemetry
+//! ([`monitoring`]). It does not depend on clap, octocrab or leptos: the `perfgate` command line, the
+//! reports branch, GitHub and the site live in the `perfgate-cli` crate (`runner/cli/`). The logic that
+//! decides things (statistics, verdicts, formats) lives in `perfgate-reports`, which has no I/O.
 //!
 //! Data flows one way: config → engine → run record → analysis → renderers/publishers → site.
 //!
@@ -28,23 +30,17 @@
 //! ```
 
 pub mod api;
-pub mod cli;
-pub mod commands;
 pub mod config;
-pub mod demo;
 pub mod engine;
 pub mod environment;
 pub mod error;
-pub mod github;
 pub mod monitoring;
 pub mod output;
 pub mod progress;
-pub mod reports_branch;
 pub mod service;
-pub mod site_input;
-pub mod suite;
+pub mod session;
 pub mod system;
-pub mod target;
+pub mod targets;
 
 pub use api::blocking;
 pub use api::{

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use perfgate::github::workflow::parse_outputs;
+use perfgate_cli::github::workflow::parse_outputs;
 use perfgate_e2e::git::git;
 use perfgate_e2e::github_fake::{FakeGitHub, Mode};
 use perfgate_e2e::{perfgate_env, Behavior, TestServer};

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use perfgate::commands::action::inputs::{input_var, input_var_portable, INPUT_NAMES};
-use perfgate::commands::action::OUTPUT_NAMES;
-use perfgate::github::workflow::parse_outputs;
+use perfgate_cli::commands::action::inputs::{input_var, input_var_portable, INPUT_NAMES};
+use perfgate_cli::commands::action::OUTPUT_NAMES;
+use perfgate_cli::github::workflow::parse_outputs;
 use perfgate_e2e::github_fake::{FakeGitHub, Mode};
 use perfgate_e2e::{perfgate_bin, write_config, Behavior, StaticServer, TestServer};
 use serde_norway::Value;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use perfgate::github::{sticky, ApiError, GitHub, RetryPolicy, StickyOutcome};
+use perfgate_cli::github::{sticky, ApiError, GitHub, RetryPolicy, StickyOutcome};
 use perfgate_e2e::github_fake::{gap, FakeGitHub, Mode};
 
 const TOKEN: &str = "ghs_FAKEtoken1234567890abcdefABCDEF";

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use perfgate::commands::site::SiteServer;
+use perfgate_cli::commands::site::SiteServer;
 use perfgate_e2e::cdp::{find_chromium, Browser, PageLog};
 use perfgate_reports::record::TestType;
 use perfgate_web::sample::{history, SampleSpec};

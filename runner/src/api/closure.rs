@@ -12,7 +12,7 @@ use perfgate_reports::record::TargetInfo;
 
 use super::operation::{Operation, State};
 use super::panic::catch_unwind;
-use crate::target::{CallError, ErrorKind, OperationSpec, Outcome, Target};
+use crate::targets::{CallError, ErrorKind, OperationSpec, Outcome, Target};
 
 /// A list of [`Operation`]s as one [`Target`].
 ///

@@ -16,7 +16,7 @@
 //!   the rendered summary and report, and the files.
 //!
 //! **One engine.** Operations become a [`ClosureTarget`], an implementation of the same
-//! [`Target`](crate::target::Target) trait as the CLI's HTTP and command targets, and run on the same
+//! [`Target`](crate::targets::Target) trait as the CLI's HTTP and command targets, and run on the same
 //! [`Engine`](crate::engine::Engine): share-nothing worker threads each running a current-thread Tokio
 //! runtime, per-worker HDR histograms merged once (constant memory however long the run), the open model
 //! measured from intended start times (no coordinated omission), the runner's own CPU sampled and a

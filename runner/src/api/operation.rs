@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::error_key::key_of;
-use crate::target::{CallError, ErrorKind, Outcome};
+use crate::targets::{CallError, ErrorKind, Outcome};
 
 /// A future the engine polls on one worker thread (it need not be `Send`).
 pub(crate) type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;

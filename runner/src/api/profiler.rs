@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use perfgate_reports::histogram::{round3, LatencyHistogram};
-use perfgate_reports::record::{BenchmarkSection, OperationResult, RunRecord, TargetInfo, SCHEMA};
+use perfgate_reports::record::{BenchmarkSection, OperationResult, RunRecord, TargetInfo};
 use sha2::{Digest, Sha256};
 
 use super::error_key::key_of;
@@ -519,45 +519,32 @@ impl Profiler {
             );
         }
         let env = crate::config::process_env();
-        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
         let mut h = Sha256::new();
         h.update(format!("profile|{}", self.inner.suite).as_bytes());
         for e in &entries {
             h.update(format!("|{}", e.name).as_bytes());
         }
-        RunRecord {
-            schema: SCHEMA.to_string(),
-            run_id: crate::commands::pipeline::new_run_id(),
-            suite: self.inner.suite.clone(),
-            test_type: "benchmark".into(),
-            started_at: self.inner.started_at,
-            finished_at: Utc::now(),
-            git: crate::environment::detect_git(&cwd, &env),
-            environment: crate::environment::detect_environment(&env),
-            config_digest: hex::encode(&h.finalize()[..8]),
-            shard: None,
-            benchmark: Some(BenchmarkSection {
-                iterations: stats
-                    .iter()
-                    .map(|s| s.result.total_requests)
-                    .max()
-                    .unwrap_or(0),
-                warmup_iterations: 0,
-                operations: stats.into_iter().map(|s| s.result).collect(),
-                system: Default::default(),
-            }),
-            load: None,
-            stress: None,
-            analysis: None,
+        let benchmark = BenchmarkSection {
+            iterations: stats
+                .iter()
+                .map(|s| s.result.total_requests)
+                .max()
+                .unwrap_or(0),
+            warmup_iterations: 0,
+            operations: stats.into_iter().map(|s| s.result).collect(),
             system: Default::default(),
-            targets: vec![TargetInfo {
+        };
+        crate::session::RecordBuilder::new(&self.inner.suite, "benchmark", self.inner.started_at)
+            .detect_context(&env)
+            .config_digest(&hex::encode(&h.finalize()[..8]))
+            .sections(Some(benchmark), None, None)
+            .targets(vec![TargetInfo {
                 name: "profiler".into(),
                 kind: "closure".into(),
                 details,
                 ..Default::default()
-            }],
-            warnings: Vec::new(),
-        }
+            }])
+            .build()
     }
 
     /// The text summary of [`record`](Profiler::record) (the format of `performance_summary_<ts>.txt`).

@@ -1,10 +1,10 @@
 //! Running library operations on the engine, and [`Run`], what a run returns.
 //!
-//! [`execute`] is the library's counterpart of the CLI's pipeline (`commands::pipeline::execute`): it puts
+//! [`execute`] is the library's counterpart of [`crate::session::run`]: it puts
 //! the operations behind a [`ClosureTarget`], runs the engine's schedules (the same `Engine` the CLI runs
-//! over HTTP and command targets), and assembles the same [`RunRecord`]: git and environment detection,
-//! system summary, the warnings every record carries (`run_warnings`: runner saturation, dropped open-model
-//! starts), then the analysis (gates, recommendations, optional baseline comparison), the OTLP spans when
+//! over HTTP and command targets), and assembles the same [`RunRecord`] with the session's
+//! [`RecordBuilder`](crate::session::RecordBuilder): git and environment detection, system summary, the
+//! warnings every record carries (runner saturation, dropped open-model starts), then the analysis (gates, recommendations, optional baseline comparison), the OTLP spans when
 //! tracing is on (`monitoring::otel`, as the CLI), and, when asked, the same report files
 //! (`output::write_run`).
 //!
@@ -18,26 +18,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use perfgate_reports::analysis::{
-    self, compare_runs, CompareSettings, OptimizerSettings, OverallStatus,
-};
+use perfgate_reports::analysis::{compare_runs, CompareSettings, OptimizerSettings, OverallStatus};
 use perfgate_reports::gates::Gates;
-use perfgate_reports::record::{OperationResult, RunRecord, SCHEMA};
+use perfgate_reports::record::{OperationResult, RunRecord};
 use sha2::{Digest, Sha256};
 
 use super::closure::ClosureTarget;
 use super::config::{BenchmarkConfig, LoadTestConfig, StressConfig};
 use super::operation::Operation;
-use crate::commands::pipeline::{new_run_id, run_warnings};
 use crate::engine::events::Observer;
 use crate::engine::Engine;
-use crate::environment::{detect_environment, detect_git};
 use crate::error::{Error, Result};
 use crate::monitoring::otel::{self, PhaseClock};
 use crate::monitoring::traceparent::new_trace_id;
 use crate::output::{self, WrittenFiles};
+use crate::session::RecordBuilder;
 use crate::system::{Mark, Sampler};
-use crate::target::Target;
+use crate::targets::Target;
 
 /// A finished run: the run record `perfgate run` writes (with its `analysis`), and the files written.
 ///
@@ -80,8 +77,12 @@ impl Run {
         settings: &OptimizerSettings,
     ) -> Run {
         let comparison = baseline.map(|b| compare_runs(b, &record, &CompareSettings::default()));
-        let section = analysis::analyze(&record, gates, comparison, settings);
-        record.analysis = Some(section);
+        let verdict = crate::session::Verdict {
+            gates: gates.clone(),
+            optimizer: settings.clone(),
+            ..Default::default()
+        };
+        verdict.judge(&mut record, comparison);
         Run {
             record,
             files: WrittenFiles::default(),
@@ -305,17 +306,10 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
     });
     let finished_at = Utc::now();
 
-    let mut system = sampler
+    let system = sampler
         .as_ref()
         .map(|s| s.summary_since(Mark::start(), engine.workers()))
         .unwrap_or_default();
-    let mut warnings = target.warnings();
-    warnings.extend(run_warnings(
-        benchmark.as_ref(),
-        load.as_ref(),
-        stress.as_ref(),
-        &mut system,
-    ));
     let test_type = match (&benchmark, &load, &stress) {
         (Some(_), None, None) => "benchmark",
         (None, Some(_), None) => "load",
@@ -323,26 +317,14 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
         _ => "all",
     };
     let env: BTreeMap<String, String> = crate::config::process_env();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let record = RunRecord {
-        schema: SCHEMA.to_string(),
-        run_id: new_run_id(),
-        suite: job.suite,
-        test_type: test_type.to_string(),
-        started_at,
-        finished_at,
-        git: detect_git(&cwd, &env),
-        environment: detect_environment(&env),
-        config_digest: digest,
-        shard: None,
-        benchmark,
-        load,
-        stress,
-        analysis: None,
-        system,
-        targets: target.describe(),
-        warnings,
-    };
+    let record = RecordBuilder::new(&job.suite, test_type, started_at)
+        .finished_at(finished_at)
+        .detect_context(&env)
+        .config_digest(&digest)
+        .sections(benchmark, load, stress)
+        .system(system, target.warnings())
+        .targets(target.describe())
+        .build();
     drop(engine);
     drop(sampler);
     // The optimizer's p95 limit follows the stress limit, as in the CLI.

@@ -35,8 +35,10 @@ pub struct ConfigFile {
     pub gates: GatesConfig,
     #[serde(default)]
     pub reports: ReportsConfig,
-    /// `[baseline]`: the A/B interleaved mode (the base build of the service beside the head build).
-    pub baseline: Option<Spanned<BaselineConfig>>,
+    /// `[ab]`: the A/B interleaved mode (the base build of the service beside the head build).
+    pub ab: Option<Spanned<AbConfig>>,
+    /// The old name of `[ab]`, still read (with a deprecation warning).
+    pub baseline: Option<Spanned<AbConfig>>,
     /// `[[acknowledge]]`: known regressions that warn instead of failing until a date
     /// (`operation`, optional `metric`, `reason`, `until = "YYYY-MM-DD"`).
     #[serde(default)]
@@ -57,11 +59,11 @@ pub struct ReportsConfig {
     pub max_age_days: Option<u32>,
 }
 
-/// `[baseline]`: A/B interleaved mode. The base build of the service runs beside the head build, and short
+/// `[ab]` (formerly `[baseline]`): A/B interleaved mode. The base build of the service runs beside the head build, and short
 /// trials alternate between them (A B, B A, A B, …) so the machine's drift hits both alike.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BaselineConfig {
+pub struct AbConfig {
     /// The base build's URL: the A side of every HTTP operation (same paths, headers and bodies).
     pub base_url: Spanned<String>,
     /// Starts the base build before the trials (same keys as `[service]`).

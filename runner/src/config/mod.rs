@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::{BenchmarkPlan, LoadPlan, StressPlan, StressRules};
 use crate::error::{Error, Result};
-use crate::target::mcp::process::StdioCommand;
-use crate::target::mcp::{Endpoint, McpCall, SessionMode, INITIALIZE_OPERATION};
+use crate::targets::mcp::process::StdioCommand;
+use crate::targets::mcp::{Endpoint, McpCall, SessionMode, INITIALIZE_OPERATION};
 use file::{ConfigFile, McpConfig, OperationConfig};
 
 /// Default output directory (the original framework's).
@@ -88,7 +88,7 @@ pub struct ServiceSettings {
     pub stop_timeout: Duration,
 }
 
-/// A resolved `[baseline]`: the A/B interleaved mode.
+/// A resolved `[ab]`: the A/B interleaved mode.
 #[derive(Clone, Debug)]
 pub struct AbSettings {
     /// Where the base build answers (the A side of every HTTP operation).
@@ -138,8 +138,8 @@ pub struct Settings {
     pub monitoring: MonitoringSettings,
     /// `[[acknowledge]]` entries, applied to every comparison of `perfgate run`.
     pub acknowledgements: Vec<perfgate_reports::analysis::Acknowledgement>,
-    /// `[baseline]`: run A/B interleaved trials against a base build instead of comparing with history.
-    pub baseline: Option<AbSettings>,
+    /// `[ab]`: run A/B interleaved trials against a base build instead of comparing with history.
+    pub ab: Option<AbSettings>,
     /// Hash of the effective settings: runs with equal digests are comparable.
     pub digest: String,
     /// This process runs one shard of a sharded run (`--shard i/N`); see [`Settings::apply_shard`].
@@ -239,9 +239,27 @@ pub fn redact_userinfo(url: &str) -> String {
 
 /// Reads and parses a config file. Errors name the file, line, column and key.
 pub fn load_file(path: &Path) -> Result<ConfigFile> {
+    read(path).map(|(cfg, _)| cfg)
+}
+
+/// Reads, parses and resolves a config file into settings (flags > `PERFORMANCE_*` env > file > defaults):
+/// the one way a command gets its settings from `perfgate.toml`. Exit 2 with file:line:key on any problem.
+pub fn load(path: &Path, env: &BTreeMap<String, String>, flags: &Overrides) -> Result<Settings> {
+    let (cfg, text) = read(path)?;
+    Settings::resolve(Some((&cfg, path, &text)), env, flags)
+}
+
+fn read(path: &Path) -> Result<(ConfigFile, String)> {
+    if !path.exists() {
+        return Err(Error::Config(format!(
+            "{}: no such config file (create one with `perfgate init`, or pass --config)",
+            path.display()
+        )));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Config(format!("{}: cannot read config: {e}", path.display())))?;
-    parse_str(&text, &path.display().to_string())
+    let cfg = parse_str(&text, &path.display().to_string())?;
+    Ok((cfg, text))
 }
 
 /// Parses config text; `name` is used in error messages.
@@ -358,16 +376,18 @@ fn resolve_service(
 }
 
 /// True for an `http://host[:port][/path]` URL: perfgate's clients speak plain HTTP only.
-pub(crate) fn is_http_url(url: &str) -> bool {
+pub fn is_http_url(url: &str) -> bool {
     url.parse::<hyper::Uri>()
         .ok()
         .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some())
 }
 
-/// `[baseline]`: checks it and sizes one trial of each kind from the run's plans.
+/// `[ab]` (or its old name `[baseline]`, given as `section`): checks it and sizes one trial of each kind
+/// from the run's plans.
 #[allow(clippy::too_many_arguments)]
-fn resolve_baseline(
-    b: &Spanned<file::BaselineConfig>,
+fn resolve_ab(
+    section: &str,
+    b: &Spanned<file::AbConfig>,
     name: &str,
     text: &str,
     env: &BTreeMap<String, String>,
@@ -380,7 +400,7 @@ fn resolve_baseline(
     let url = cfg.base_url.get_ref().trim().to_string();
     if !is_http_url(&url) {
         return Err(Error::Config(format!(
-            "{}: key `baseline.base_url`: `{url}` is not an http:// URL",
+            "{}: key `{section}.base_url`: `{url}` is not an http:// URL",
             at(name, text, &cfg.base_url)
         )));
     }
@@ -389,7 +409,7 @@ fn resolve_baseline(
         .find(|o| !matches!(o.kind, OperationKind::Http { .. }))
     {
         return Err(Error::Config(format!(
-            "{}: key `baseline`: the A/B mode compares two HTTP services, but operation `{}` is not an HTTP \
+            "{}: key `{section}`: the A/B mode compares two HTTP services, but operation `{}` is not an HTTP \
              request",
             at(name, text, b),
             op.name
@@ -398,7 +418,7 @@ fn resolve_baseline(
     let trials = match &cfg.trials {
         Some(t) if *t.get_ref() < 3 || *t.get_ref() > 50 => {
             return Err(Error::Config(format!(
-                "{}: key `baseline.trials`: {} trials a side cannot be judged; use 3 to 50 (6 is the default)",
+                "{}: key `{section}.trials`: {} trials a side cannot be judged; use 3 to 50 (6 is the default)",
                 at(name, text, t),
                 t.get_ref()
             )))
@@ -758,8 +778,26 @@ impl Settings {
             max_seconds_per_operation: cfg.benchmark.max_seconds_per_operation.unwrap_or(120.0),
         };
         let acknowledgements = resolve_acknowledgements(cfg, &name, text)?;
-        let baseline = match &cfg.baseline {
-            Some(b) => Some(resolve_baseline(
+        let ab_section = match (&cfg.ab, &cfg.baseline) {
+            (Some(_), Some(old)) => {
+                return Err(Error::Config(format!(
+                    "{}: key `baseline`: `[baseline]` is the old name of `[ab]`, and both are set; keep `[ab]`",
+                    at(&name, text, old)
+                )))
+            }
+            (Some(ab), None) => Some(("ab", ab)),
+            (None, Some(old)) => {
+                eprintln!(
+                    "perfgate: warning: {}: `[baseline]` is now called `[ab]` (the A/B mode); rename the section",
+                    at(&name, text, old)
+                );
+                Some(("baseline", old))
+            }
+            (None, None) => None,
+        };
+        let ab = match ab_section {
+            Some((section, b)) => Some(resolve_ab(
+                section,
                 b,
                 &name,
                 text,
@@ -790,7 +828,7 @@ impl Settings {
             gates,
             monitoring: resolve_monitoring(cfg, env, flags)?,
             acknowledgements,
-            baseline,
+            ab,
             digest: String::new(),
             shard: None,
         };

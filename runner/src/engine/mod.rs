@@ -25,7 +25,7 @@ use perfgate_reports::record::{
 };
 
 use crate::system::Sampler;
-use crate::target::Target;
+use crate::targets::Target;
 use events::{Event, Observer, Observers};
 use phase::{Model, PhaseOutcome, PhasePlan, SideOps};
 use stats::OpStats;
@@ -337,7 +337,7 @@ fn failed_result(name: &str, message: &str) -> OperationResult {
     let mut stats = OpStats::default();
     stats.record_err(
         Duration::ZERO,
-        &crate::target::CallError::new(crate::target::ErrorKind::Other("runner".into()), message),
+        &crate::targets::CallError::new(crate::targets::ErrorKind::Other("runner".into()), message),
     );
     stats.to_result(name, Duration::ZERO)
 }
@@ -361,7 +361,7 @@ async fn bench_one<T: Target>(
         op: usize,
         side: Option<usize>,
         side_stats: &mut [OpStats],
-    ) -> Result<(), (Duration, crate::target::CallError)> {
+    ) -> Result<(), (Duration, crate::targets::CallError)> {
         let Some(side) = side else { return Ok(()) };
         match phase::setup_with_timeout(target, s, op).await {
             None => Ok(()),

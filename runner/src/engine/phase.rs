@@ -36,7 +36,7 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant as TokioInstant;
 
 use super::stats::{IntervalStats, OpStats, PhaseStats};
-use crate::target::{CallError, ErrorKind, Outcome, SetupDone, Target};
+use crate::targets::{CallError, ErrorKind, Outcome, SetupDone, Target};
 
 /// How requests are scheduled.
 #[derive(Clone, Debug, PartialEq)]
@@ -685,7 +685,7 @@ async fn open_user<T: Target>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::OperationSpec;
+    use crate::targets::OperationSpec;
 
     /// One operation whose call does nothing. With `with_setup`, every call needs a 30 ms setup first (like
     /// an MCP session in `churn` mode), and every third setup fails.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use perfgate_reports::histogram::{round3, LatencyHistogram};
 use perfgate_reports::record::OperationResult;
 
-use crate::target::CallError;
+use crate::targets::CallError;
 
 /// How many distinct error messages an operation keeps for the record.
 const MAX_ERROR_SAMPLES: usize = 5;
@@ -192,7 +192,7 @@ impl IntervalStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::ErrorKind;
+    use crate::targets::ErrorKind;
 
     #[test]
     fn merge_sums_counts_and_error_kinds() {

@@ -19,7 +19,7 @@ use perfgate_reports::record::{BreakingPoint, StressSection, StressStep, TestTyp
 use super::events::Event;
 use super::phase::{Model, PhasePlan};
 use super::{apply_resources, Engine};
-use crate::target::Target;
+use crate::targets::Target;
 
 /// Limits that end a stress test.
 #[derive(Clone, Debug)]

@@ -1,4 +1,0 @@
-//! The `perfgate` binary: parse the command line and hand over to the library.
-fn main() -> std::process::ExitCode {
-    perfgate::cli::main()
-}

@@ -1,0 +1,178 @@
+//! The one place a record is judged: the verdict settings come from the config here ([`Verdict::from_settings`]),
+//! and [`Verdict::judge`] applies them — acknowledgements, gates, recommendations, the comparison — once.
+//!
+//! The settings are built before anything runs, so a bad gate expression is a config error (exit 2) before
+//! the target is touched, not after a ten-minute run.
+
+use perfgate_reports::analysis::{
+    self, apply_acknowledgements, Acknowledgement, Comparison, OptimizerSettings, OverallStatus,
+};
+use perfgate_reports::gates::{default_gates, Comparator, Gate, GateExpr, Gates, RegressionPolicy};
+use perfgate_reports::metric::Metric;
+use perfgate_reports::record::RunRecord;
+
+use crate::config::Settings;
+use crate::error::{Error, ExitStatus, Result};
+use crate::targets::mcp::INITIALIZE_OPERATION;
+
+/// What a run is judged by: the project's gates, acknowledgements and optimizer limits.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub gates: Gates,
+    pub acknowledgements: Vec<Acknowledgement>,
+    pub optimizer: OptimizerSettings,
+    /// Operations that run as a side effect of the schedule (`mcp.initialize`): no throughput findings.
+    pub side_operations: Vec<String>,
+}
+
+impl Default for Verdict {
+    fn default() -> Self {
+        Self {
+            gates: default_gates(),
+            acknowledgements: Vec::new(),
+            optimizer: OptimizerSettings::default(),
+            side_operations: Vec::new(),
+        }
+    }
+}
+
+impl Verdict {
+    /// The verdict settings of `settings` (exit 2 with the file and key on a bad gate expression).
+    pub fn from_settings(settings: &Settings) -> Result<Self> {
+        Ok(Self {
+            gates: build_gates(settings)?,
+            acknowledgements: settings.acknowledgements.clone(),
+            optimizer: optimizer_settings(settings),
+            side_operations: if settings.mcp.is_some() {
+                vec![INITIALIZE_OPERATION.to_string()]
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// Judges `record` against `comparison` (when there is one): acknowledgements first (expired ones become
+    /// record warnings), then gates and recommendations into `record.analysis`. Returns the exit status.
+    pub fn judge(&self, record: &mut RunRecord, mut comparison: Option<Comparison>) -> ExitStatus {
+        let today = chrono::Utc::now().date_naive();
+        let expired: Vec<_> = match comparison.as_mut() {
+            Some(c) => {
+                for note in &c.notes {
+                    eprintln!("perfgate: {note}");
+                }
+                apply_acknowledgements(c, &self.acknowledgements, today).expired
+            }
+            None => self
+                .acknowledgements
+                .iter()
+                .filter(|a| !a.is_active(today))
+                .cloned()
+                .collect(),
+        };
+        for ack in expired {
+            let warning = format!(
+                "acknowledgement for {}{} expired on {} ({}): remove it from perfgate.toml or extend `until`",
+                ack.operation,
+                ack.metric.map(|m| format!(" {m}")).unwrap_or_default(),
+                ack.until,
+                ack.reason
+            );
+            if !record.warnings.contains(&warning) {
+                record.warnings.push(warning);
+            }
+        }
+        let mut section = analysis::analyze(record, &self.gates, comparison, &self.optimizer);
+        self.quiet_side_operations(&mut section.operations);
+        let status = if section.status == OverallStatus::Fail {
+            ExitStatus::GateFailed
+        } else {
+            ExitStatus::Pass
+        };
+        record.analysis = Some(section);
+        status
+    }
+
+    /// Side operations run as often as the schedule opens sessions: a throughput finding about them says
+    /// nothing about the service, so it is dropped (their other findings stay).
+    fn quiet_side_operations(&self, operations: &mut [analysis::optimizer::OperationAnalysis]) {
+        use analysis::optimizer::{RecommendationType, Status};
+        for op in operations
+            .iter_mut()
+            .filter(|o| self.side_operations.contains(&o.operation))
+        {
+            op.recommendations
+                .retain(|r| r.kind != RecommendationType::Throughput);
+            if op.recommendations.is_empty() {
+                op.status = Status::Ok;
+            }
+        }
+    }
+}
+
+/// The gates of the settings: `[gates]` expressions (or the defaults), plus the memory/CPU thresholds.
+fn build_gates(settings: &Settings) -> Result<Gates> {
+    let file = settings
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".into());
+    let parse = |key: &str, exprs: &[String]| -> Result<Vec<GateExpr>> {
+        exprs
+            .iter()
+            .map(|e| {
+                e.parse::<GateExpr>()
+                    .map_err(|err| Error::Config(format!("{file}: key `{key}`: {err}")))
+            })
+            .collect()
+    };
+    let mut gates = match &settings.gates.all {
+        Some(all) => Gates::new().with_all(parse("gates.all", all)?),
+        None => default_gates(),
+    };
+    for (op, exprs) in &settings.gates.operations {
+        gates = gates.with_operation(op, parse(&format!("gates.operations.{op}"), exprs)?);
+    }
+    if settings.mcp.is_some() {
+        // `mcp.initialize` runs as often as the schedule opens sessions (once per user in `per_user`
+        // mode): a throughput floor from `gates.all` means nothing for it. Its latency and error gates
+        // still apply, and `[gates.operations] "mcp.initialize"` can add more.
+        gates = gates.with_operation(
+            INITIALIZE_OPERATION,
+            [GateExpr::new(Metric::Rps, Comparator::Ge, 0.0)],
+        );
+    }
+    let mut extra = Vec::new();
+    if let Some(mb) = settings.gates.memory_threshold_mb {
+        extra.push(format!("memory_mb <= {mb}"));
+    }
+    if let Some(cpu) = settings.gates.cpu_threshold_percent {
+        extra.push(format!("cpu_percent <= {cpu}"));
+    }
+    for expr in parse("gates (thresholds)", &extra)? {
+        gates.gates.push(Gate {
+            operation: None,
+            expr,
+        });
+    }
+    gates.regression = if settings.gates.regression_fails {
+        RegressionPolicy::Fail
+    } else {
+        RegressionPolicy::Warn
+    };
+    Ok(gates)
+}
+
+/// The optimizer's limits, from the same settings as the gates.
+fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
+    let mut o = OptimizerSettings {
+        p95_limit_ms: settings.stress.rules.max_p95_ms,
+        ..OptimizerSettings::default()
+    };
+    if let Some(mb) = settings.gates.memory_threshold_mb {
+        o.memory_threshold_mb = mb;
+    }
+    if let Some(cpu) = settings.gates.cpu_threshold_percent {
+        o.cpu_threshold_percent = cpu;
+    }
+    o
+}
