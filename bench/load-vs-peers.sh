@@ -5,7 +5,7 @@
 # core 1 and runs -c 50 for DURATION seconds (default 10). Prints requests/s and the generator's peak RSS.
 #
 #   apt-get install -y nginx-light wrk && cargo install --locked oha
-#   cargo build --release -p perfgate && bench/load-vs-peers.sh [DURATION]
+#   cargo build --release -p perfgate-cli && bench/load-vs-peers.sh [DURATION]
 #
 # Everything targets 127.0.0.1; every run is bounded in time.
 set -euo pipefail

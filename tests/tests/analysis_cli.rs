@@ -574,7 +574,7 @@ fn run_with_a_baseline_folder_uses_the_same_machines_history() {
     assert!(stderr(&out).contains("lonely"), "{}", stderr(&out));
 }
 
-/// `[baseline]`: the A/B interleaved mode against two real loopback servers, base at 5 ms and head at
+/// `[ab]`: the A/B interleaved mode against two real loopback servers, base at 5 ms and head at
 /// `head_ms`.
 fn ab_run(dir: &Path, head_ms: u64, out_name: &str) -> (std::process::Output, Value) {
     let server = |ms| {
@@ -585,7 +585,7 @@ fn ab_run(dir: &Path, head_ms: u64, out_name: &str) -> (std::process::Output, Va
     };
     let (base, head) = (server(5), server(head_ms));
     let extra = format!(
-        "[baseline]\nbase_url = \"{}\"\ntrials = 6\ntrial_iterations = 15\n",
+        "[ab]\nbase_url = \"{}\"\ntrials = 6\ntrial_iterations = 15\n",
         base.url()
     );
     perfgate_e2e::write_config(dir, &run_config(&head.url(), &extra));
@@ -658,7 +658,7 @@ fn ab_mode_config_errors_name_the_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = run_config(
         "http://127.0.0.1:9",
-        "[baseline]\nbase_url = \"http://127.0.0.1:9\"\ntrials = 2\n",
+        "[ab]\nbase_url = \"http://127.0.0.1:9\"\ntrials = 2\n",
     );
     perfgate_e2e::write_config(dir.path(), &cfg);
     let out = perfgate(dir.path(), &["run", "--test-type", "benchmark"]);
@@ -666,7 +666,7 @@ fn ab_mode_config_errors_name_the_file_line_and_key() {
     let line = cfg.lines().position(|l| l.starts_with("trials")).unwrap() + 1;
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("perfgate.toml:{line}:")) && err.contains("baseline.trials"),
+        err.contains(&format!("perfgate.toml:{line}:")) && err.contains("ab.trials"),
         "{err}"
     );
 }

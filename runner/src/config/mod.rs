@@ -1082,6 +1082,29 @@ concurrent_users = 4
 "#;
 
     #[test]
+    fn the_ab_section_is_read_under_its_old_name_too_but_not_twice() {
+        let ab = format!("{BASIC}\n[ab]\nbase_url = \"http://127.0.0.1:8\"\ntrials = 4\n");
+        let s = resolve(&ab, &[], Overrides::default()).unwrap();
+        assert_eq!(s.ab.as_ref().map(|a| a.trials), Some(4));
+        let old = ab.replace("[ab]", "[baseline]");
+        let s = resolve(&old, &[], Overrides::default()).unwrap();
+        assert_eq!(s.ab.map(|a| a.base_url), Some("http://127.0.0.1:8".into()));
+        let both = format!("{ab}\n[baseline]\nbase_url = \"http://127.0.0.1:8\"\n");
+        let err = resolve(&both, &[], Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("perfgate.toml:") && err.contains("keep `[ab]`"),
+            "{err}"
+        );
+        let bad = ab.replace("trials = 4", "trials = 2");
+        let err = resolve(&bad, &[], Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key `ab.trials`"), "{err}");
+    }
+
+    #[test]
     fn precedence_is_flag_env_file_default() {
         let s = resolve(BASIC, &[], Overrides::default()).unwrap();
         assert_eq!(s.load.duration, Duration::from_secs(20));

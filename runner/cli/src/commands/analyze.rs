@@ -6,17 +6,43 @@
 //! cannot read are named as warnings and left out. The command reports; it does not gate (exit 0), except
 //! for usage errors (exit 2).
 
+use clap::Args;
 use std::io::Write;
+use std::path::PathBuf;
 
 use perfgate_reports::analysis::{analyze_history, ChangePointSettings, HistoryChanges};
 use perfgate_reports::history::HistoryFilter;
 use perfgate_reports::record::RunRecord;
 use perfgate_reports::render::changepoints;
 
-use crate::cli::AnalyzeArgs;
 use crate::reports_branch::load_history_dir;
 use crate::reports_branch::redact::redact;
 use perfgate::error::{Error, ExitStatus, Result};
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Folder of run records: a checkout of the reports branch (runs/) or a fetched baseline
+    #[arg(long, value_name = "DIR")]
+    pub history: PathBuf,
+    /// Only runs of this code branch (e.g. main)
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// Only runs with this environment fingerprint
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// Only this operation's series
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Output: text, md or json
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Keep a change point only when its adjusted p-value is at most P [default: 0.01]
+    #[arg(long, value_name = "P")]
+    pub p_value: Option<f64>,
+    /// Keep a change point only when the means differ by at least PCT percent [default: 5]
+    #[arg(long, value_name = "PCT")]
+    pub min_magnitude: Option<f64>,
+}
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
     let settings = settings(args)?;

@@ -4,15 +4,32 @@
 //! Exit codes: 0 when no row regressed (or every regression is acknowledged), 1 when a regression is left,
 //! 2 when a file cannot be read or is not a run record (the message names the file).
 
+use clap::Args;
 use std::io::Write;
 use std::path::Path;
+use std::path::PathBuf;
 
 use perfgate_reports::analysis::{compare_runs, CompareSettings, Comparison};
 use perfgate_reports::record::RunRecord;
 use perfgate_reports::render::comparison::{render, Format};
 
-use crate::cli::CompareArgs;
 use perfgate::error::{Error, ExitStatus, Result};
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline run record (JSON)
+    #[arg(value_name = "BASE.json")]
+    pub base: PathBuf,
+    /// The run record to judge (JSON)
+    #[arg(value_name = "HEAD.json")]
+    pub head: PathBuf,
+    /// Output: md, json or text
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Smallest change in percent that can be a regression or an improvement [default: 10]
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
+}
 
 pub fn run(args: &CompareArgs) -> Result<ExitStatus> {
     let format: Format = args

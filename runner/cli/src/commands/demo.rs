@@ -1,13 +1,23 @@
 //! `perfgate demo`: the embedded demo service and the `analysis` suite against it, in under a minute.
 
+use clap::Args;
 use std::path::Path;
 
-use crate::cli::DemoArgs;
 use crate::commands::pipeline::print_finished;
+use crate::commands::pipeline::OutputArgs;
 use crate::demo::{DemoServer, DEMO_CONFIG};
 use perfgate::config::{self, Overrides, Settings};
 use perfgate::error::{Error, ExitStatus, Result};
 use perfgate::session::{self, Schedules, SessionOptions};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Load duration in seconds for the demo (short by default)
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
     let server = DemoServer::start().map_err(|e| Error::Runtime(format!("demo server: {e}")))?;

@@ -1,12 +1,37 @@
 //! `perfgate export --format bmf|gab-smaller|gab-bigger RUN.json` (see [`perfgate_reports::export`]).
 
+use clap::{Args, ValueEnum};
 use std::io::Write as _;
+use std::path::PathBuf;
 
 use perfgate_reports::export::{export, ExportFormat};
 use perfgate_reports::RunRecord;
 
-use crate::cli::{ExportArgs, ExportFormatArg};
 use perfgate::error::{Error, ExitStatus, Result};
+
+/// Formats `perfgate export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Bencher Metric Format (bencher run --adapter json)
+    Bmf,
+    /// github-action-benchmark, tool: customSmallerIsBetter (latency, error rate, memory, CPU)
+    GabSmaller,
+    /// github-action-benchmark, tool: customBiggerIsBetter (throughput)
+    GabBigger,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run record
+    #[arg(value_name = "RUN.json")]
+    pub run: PathBuf,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+    /// Write here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
 
 pub fn run(args: &ExportArgs) -> Result<ExitStatus> {
     let bytes = std::fs::read(&args.run).map_err(|e| Error::io(&args.run, e))?;

@@ -1,12 +1,46 @@
 //! `perfgate fetch-baseline`: the base branch's last runs on the same kind of machine, written as files for
 //! the PR flow (see [`crate::reports_branch::fetch_baseline()`]).
 
-use crate::cli::FetchBaselineArgs;
+use clap::Args;
+use std::path::PathBuf;
+
+use crate::commands::reports_config::ReportsBranchArgs;
 use crate::reports_branch::redact::redact;
 use crate::reports_branch::{fetch_baseline, FetchBaselineOptions};
 use perfgate::error::{ExitStatus, Result};
 
 use super::reports_config::{branch_and_remote, load_config};
+
+#[derive(Debug, Args)]
+pub struct FetchBaselineArgs {
+    #[command(flatten)]
+    pub at: ReportsBranchArgs,
+    /// The code branch whose runs are the baseline
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    pub base: String,
+    /// How many of its newest runs to fetch
+    #[arg(long, value_name = "N", default_value_t = crate::reports_branch::fetch_baseline::DEFAULT_BASELINE_RUNS)]
+    pub runs: usize,
+    /// Environment fingerprint to match [default: this machine's]
+    #[arg(long, value_name = "FP", conflicts_with = "any_fingerprint")]
+    pub fingerprint: Option<String>,
+    /// Keep runs from every machine
+    #[arg(long)]
+    pub any_fingerprint: bool,
+    /// Only runs of this suite [default: the config's suite, when there is a config]
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// Where to write the selected run files
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "performance_results/baseline"
+    )]
+    pub out: PathBuf,
+    /// Print the outcome as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: &FetchBaselineArgs) -> Result<ExitStatus> {
     let cfg = load_config(&args.at)?;

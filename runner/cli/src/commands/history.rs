@@ -1,10 +1,12 @@
 //! `perfgate history`: the runs on the reports branch (or in a folder), or one operation over time.
 
+use clap::Args;
 use perfgate_reports::history::{HistoryFilter, Series};
 use perfgate_reports::render::history_table::{operation_names, render_operation, render_runs};
 use perfgate_reports::Index;
+use std::path::PathBuf;
 
-use crate::cli::HistoryArgs;
+use crate::commands::reports_config::ReportsBranchArgs;
 use crate::reports_branch::redact::redact;
 use crate::reports_branch::{
     fetch_reports_branch, load_history_dir_with, load_history_with, resolve_reports_rev,
@@ -13,6 +15,36 @@ use crate::reports_branch::{
 use perfgate::error::{Error, ExitStatus, Result};
 
 use super::reports_config::{branch_and_remote, load_config};
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub at: ReportsBranchArgs,
+    /// Read run files from this folder instead of the branch (e.g. a fetched baseline)
+    #[arg(long, value_name = "DIR", conflicts_with = "fetch")]
+    pub dir: Option<PathBuf>,
+    /// Fetch the reports branch from the remote first
+    #[arg(long)]
+    pub fetch: bool,
+    /// Show this operation's numbers run by run
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Only runs of this code branch (e.g. main)
+    #[arg(long, value_name = "BRANCH")]
+    pub git_branch: Option<String>,
+    /// Only runs with this environment fingerprint
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// Only runs of this suite
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// Show the newest N runs
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub last: usize,
+    /// Print JSON on stdout (the index entries, or the operation's series)
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: &HistoryArgs) -> Result<ExitStatus> {
     let history = match &args.dir {

@@ -2,14 +2,49 @@
 //! (see [`perfgate_reports::import`]). The run id is derived from the file's content, so importing and
 //! publishing the same file twice stores it once.
 
+use clap::{Args, ValueEnum};
 use std::io::Write as _;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use perfgate_reports::import::{self, ImportContext};
 use sha2::{Digest as _, Sha256};
 
-use crate::cli::{ImportArgs, ImportFromArg};
 use perfgate::error::{Error, ExitStatus, Result};
+
+/// Tools `perfgate import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImportFromArg {
+    /// oha --output-format json (oha -j before 1.10)
+    Oha,
+    /// k6 run --summary-export=FILE (or handleSummary's JSON)
+    K6,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool's output file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Which tool wrote it
+    #[arg(long, value_enum)]
+    pub from: ImportFromArg,
+    /// Name of the operation in the record [default: the tool's name]
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// Suite name [default: default]
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub suite: String,
+    /// Concurrent connections the tool used (oha's -c; k6 reports its own VUs)
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// When the test ran (RFC 3339) [default: the file's modification time]
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Write the run record here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
 
 pub fn run(args: &ImportArgs) -> Result<ExitStatus> {
     let bytes = std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?;

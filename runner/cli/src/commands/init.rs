@@ -1,7 +1,22 @@
 //! `perfgate init`: a commented example `perfgate.toml` (`--mcp`: one for an MCP server's tools).
 
-use crate::cli::InitArgs;
+use clap::Args;
+use std::path::PathBuf;
+
 use perfgate::error::{Error, ExitStatus, Result};
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write
+    #[arg(long, default_value = "perfgate.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+    /// Write an example for an MCP server's tools (stdio or Streamable HTTP) instead
+    #[arg(long)]
+    pub mcp: bool,
+}
 
 /// The example config. Every key is shown with its default.
 pub const TEMPLATE: &str = r#"# perfgate.toml — the suite perfgate runs. Every key is optional unless marked.
@@ -78,10 +93,10 @@ regression = "fail"                  # or "warn"
 
 # A/B interleaved mode, for noisy shared CI runners: run the base build beside this one and alternate
 # short trials (base, head; head, base; …), judged by a rank test instead of against history.
-# [baseline]
+# [ab]
 # base_url = "http://127.0.0.1:8081"
 # trials = 6
-# [baseline.service]
+# [ab.service]
 # command = "./base/target/release/my-service --port 8081"
 # ready_url = "http://127.0.0.1:8081/health"
 
@@ -195,12 +210,12 @@ mod tests {
     }
 
     #[test]
-    fn the_templates_baseline_section_is_valid_when_uncommented() {
+    fn the_templates_ab_section_is_valid_when_uncommented() {
         let text: String = TEMPLATE
             .lines()
             .map(|l| {
                 let uncommented = l.strip_prefix("# ").unwrap_or(l);
-                if uncommented.starts_with("[baseline")
+                if uncommented.starts_with("[ab")
                     || uncommented.starts_with("base_url = \"http://127.0.0.1:8081")
                     || uncommented.starts_with("trials")
                     || uncommented.starts_with("command = \"./base/")
@@ -220,7 +235,7 @@ mod tests {
             &Default::default(),
         )
         .unwrap();
-        let ab = s.baseline.expect("[baseline]");
+        let ab = s.ab.expect("[ab]");
         assert_eq!(
             (ab.base_url.as_str(), ab.trials),
             ("http://127.0.0.1:8081", 6)

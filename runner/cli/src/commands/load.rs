@@ -3,16 +3,84 @@
 //! It uses the same engine, record and summary as `perfgate run`; only the settings come from flags.
 //! `--mcp-stdio 'CMD ARGS'` or `--mcp-url URL` with `--tool NAME [--args JSON]` load one MCP tool instead.
 
+use clap::Args;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::cli::LoadArgs;
 use crate::commands::pipeline::print_finished;
+use crate::commands::pipeline::OutputArgs;
 use perfgate::config::{self, McpSettings, OperationKind, OperationSettings, Overrides, Settings};
 use perfgate::error::{Error, ExitStatus, Result};
 use perfgate::session::{self, Schedules, SessionOptions};
 use perfgate::targets::mcp::process::StdioCommand;
 use perfgate::targets::mcp::{Endpoint, McpCall, SessionMode};
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("load_target")
+        .required(true)
+        .multiple(false)
+        .args(["url", "mcp_stdio", "mcp_url"])
+))]
+pub struct LoadArgs {
+    /// The URL to load (loopback or your own service)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// An MCP server to spawn and call over stdio, as a command line (run with `sh -c 'exec …'`)
+    #[arg(long, value_name = "'CMD ARGS'")]
+    pub mcp_stdio: Option<String>,
+    /// An MCP server's Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp
+    #[arg(long, value_name = "URL")]
+    pub mcp_url: Option<String>,
+    /// MCP: the tool to call (required with --mcp-stdio / --mcp-url)
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// MCP: the tool's arguments as a JSON object
+    #[arg(long = "args", value_name = "JSON")]
+    pub tool_args: Option<String>,
+    /// MCP: per_user (a session per user), shared (one session, requests pipelined) or churn (a session per call)
+    #[arg(long, value_name = "MODE", default_value = "per_user")]
+    pub session: String,
+    /// Concurrent connections (users)
+    #[arg(
+        short = 'c',
+        long = "concurrency",
+        default_value_t = 50,
+        value_name = "N"
+    )]
+    pub concurrency: u32,
+    /// Duration in seconds
+    #[arg(
+        short = 'd',
+        long = "duration",
+        default_value_t = 10.0,
+        value_name = "SECS"
+    )]
+    pub duration: f64,
+    /// Open model: requests per second (latency measured from intended start)
+    #[arg(long, value_name = "RPS")]
+    pub rps: Option<f64>,
+    /// HTTP method
+    #[arg(short = 'm', long, default_value = "GET")]
+    pub method: String,
+    /// Header 'Name: value' (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Request body
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Worker threads [default: one per core]
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Also write the report files (by default `perfgate load` only prints)
+    #[arg(long)]
+    pub save: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
     let env = config::process_env();

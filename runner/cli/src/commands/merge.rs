@@ -5,11 +5,35 @@
 //! acknowledgements and recommendations of the suite's config (`--config`, or `./perfgate.toml`), and a
 //! comparison with `--baseline` when given. The exit status is the merged run's (1 when a gate failed).
 
+use clap::Args;
 use perfgate_reports::merge::{merge_shards, MergeOptions};
 use perfgate_reports::RunRecord;
+use std::path::PathBuf;
 
-use crate::cli::MergeArgs;
 use perfgate::error::{Error, ExitStatus, Result};
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard records (shard-*.json)
+    #[arg(value_name = "SHARD.json", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Where to write the merged record
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Merge even when some shards are missing (the record says which)
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Run id of the merged record [default: the shards' common run id]
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Judge the merged run with this config's gates, acknowledgements and recommendations
+    /// [default: ./perfgate.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Compare the merged run with a baseline: a run record, or a folder of run records (history)
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+}
 
 pub fn run(args: &MergeArgs) -> Result<ExitStatus> {
     let mut shards = Vec::with_capacity(args.shards.len());

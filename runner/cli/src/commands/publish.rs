@@ -1,14 +1,49 @@
 //! `perfgate publish RUN.json`: add one run to the reports branch (see [`crate::reports_branch::publish()`]).
 
+use clap::Args;
 use perfgate_reports::retention::RetentionPolicy;
 use perfgate_reports::RunRecord;
+use std::path::PathBuf;
 
-use crate::cli::PublishArgs;
+use crate::commands::reports_config::ReportsBranchArgs;
 use crate::reports_branch::redact::redact;
 use crate::reports_branch::{publish, LocalBranch, PublishOptions};
 use perfgate::error::{Error, ExitStatus, Result};
 
 use super::reports_config::{branch_and_remote, load_config};
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The run record (JSON) to publish
+    #[arg(value_name = "RUN.json")]
+    pub run: PathBuf,
+    #[command(flatten)]
+    pub at: ReportsBranchArgs,
+    /// First line of the commit message
+    #[arg(long, short = 'm', value_name = "M")]
+    pub message: Option<String>,
+    /// Retention: keep only the newest N run files [default: [reports] max_runs, else unlimited]
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<usize>,
+    /// Retention: prune run files older than DAYS [default: [reports] max_age_days, else unlimited]
+    #[arg(long, value_name = "DAYS")]
+    pub max_age_days: Option<u32>,
+    /// Commit to the local branch only; do not fetch or push
+    #[arg(long)]
+    pub no_push: bool,
+    /// Give up after this many attempts when concurrent publishers keep winning
+    #[arg(long, value_name = "N", default_value_t = crate::reports_branch::publish::DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
+    /// Where GitHub Pages serves the branch [default: /REPO/ from GITHUB_REPOSITORY, else /]
+    #[arg(long, value_name = "PATH")]
+    pub site_base_path: Option<String>,
+    /// Write run files and index.json only, not the trend site
+    #[arg(long)]
+    pub no_site: bool,
+    /// Print the outcome as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: &PublishArgs) -> Result<ExitStatus> {
     let bytes = std::fs::read(&args.run).map_err(|e| Error::io(&args.run, e))?;

@@ -1,13 +1,31 @@
 //! What `publish`, `history` and `fetch-baseline` share: the `[reports]` section of the config (flags win),
 //! and how reports-branch errors map to exit codes.
 
+use clap::Args;
 use std::path::Path;
+use std::path::PathBuf;
 
-use crate::cli::ReportsBranchArgs;
 use crate::reports_branch::publish::DEFAULT_BRANCH;
 use crate::reports_branch::BranchError;
 use perfgate::config::file::ConfigFile;
 use perfgate::error::{Error, Result};
+
+/// Where the reports branch is: shared by `publish`, `history` and `fetch-baseline`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportsBranchArgs {
+    /// A directory inside the git repository
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The reports branch [default: [reports] branch, else perf-reports]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Remote name or URL [default: [reports] remote, else origin]
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// Config file for the [reports] section [default: perfgate.toml when it exists]
+    #[arg(long, short = 'C', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
 
 /// The config file named by `--config`, else `perfgate.toml` when it exists, else none.
 pub fn load_config(args: &ReportsBranchArgs) -> Result<Option<ConfigFile>> {

@@ -10,6 +10,7 @@
 //! them all. Histograms are kept for the newest [`HISTOGRAM_RUNS`] runs only (their run pages draw the full
 //! percentile distribution); older run pages draw it from the summary percentiles.
 
+use clap::{Args, Subcommand};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -26,10 +27,45 @@ use hyper_util::rt::TokioIo;
 use perfgate_reports::{History, RunRecord};
 use perfgate_web::{build_site, SiteFile, SiteOptions};
 
-use crate::cli::{SiteBuildArgs, SiteServeArgs};
 use crate::reports_branch::{load_history_dir_bounded, DerivedFile, SiteHook};
 use crate::site_input::site_input;
 use perfgate::error::{Error, ExitStatus, Result};
+
+/// `perfgate site …`
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Render the static site (HTML + inline SVG, relative links) into a folder.
+    Build(SiteBuildArgs),
+    /// Serve the site on 127.0.0.1 and rebuild it when run files change.
+    Serve(SiteServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteBuildArgs {
+    /// Reports folder: a checkout of the reports branch (run files under runs/)
+    #[arg(long, value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Where to write the site
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// URL path the site is served under, e.g. /repo/ for https://org.github.io/repo/ (used by 404.html)
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub base_path: String,
+    /// The compare page shows this run's comparison (e.g. a pull request's record from the Action's report
+    /// directory) [default: the newest run on the branch that has one]
+    #[arg(long, value_name = "RUN.json")]
+    pub compare: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteServeArgs {
+    /// Reports folder: a checkout of the reports branch (run files under runs/)
+    #[arg(long, value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one; the address is printed on stdout)
+    #[arg(long, default_value_t = 8000, value_name = "PORT")]
+    pub port: u16,
+}
 
 /// Newest runs whose histograms are kept for the site.
 pub const HISTOGRAM_RUNS: usize = 20;

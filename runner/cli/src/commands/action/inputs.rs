@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum as _;
 
-use crate::cli::TestTypeArg;
+use crate::commands::pipeline::TestTypeArg;
 use perfgate::error::{Error, Result};
 
 /// Every input of `action.yml`, by name. A test checks that `action.yml` declares exactly these.
@@ -327,7 +327,7 @@ mod tests {
             ("mode", "both"),
         ] {
             let e = Inputs::from_env(&env(&[(k, v)])).unwrap_err();
-            assert_eq!(e.exit_status(), crate::ExitStatus::Usage);
+            assert_eq!(e.exit_status(), perfgate::ExitStatus::Usage);
             assert!(e.to_string().contains(&format!("input `{k}`")), "{e}");
         }
     }

@@ -195,7 +195,7 @@ mod tests {
     fn a_directory_without_context_is_a_usage_error() {
         let dir = tempfile::tempdir().unwrap();
         let e = read(dir.path()).unwrap_err();
-        assert_eq!(e.exit_status(), crate::ExitStatus::Usage);
+        assert_eq!(e.exit_status(), perfgate::ExitStatus::Usage);
         assert!(e.to_string().contains(CONTEXT_FILE), "{e}");
     }
 }
