@@ -33,8 +33,8 @@ use ab::resolve_ab;
 pub use ab::AbSettings;
 use env::{env_bool, env_parse, expand, secs};
 pub use flags::Overrides;
-use gates::resolve_acknowledgements;
 pub use gates::GateSettings;
+use gates::{parse_gates, resolve_acknowledgements};
 pub use mcp::McpSettings;
 use mcp::{mcp_call, resolve_mcp};
 use monitoring::resolve_monitoring;
@@ -328,12 +328,16 @@ impl Settings {
             all: gates_cfg
                 .all
                 .as_ref()
-                .map(|v| v.iter().map(|s| s.get_ref().clone()).collect()),
+                .map(|v| parse_gates("gates.all", v, &name, text))
+                .transpose()?,
             operations: gates_cfg
                 .operations
                 .iter()
-                .map(|(k, v)| (k.clone(), v.iter().map(|s| s.get_ref().clone()).collect()))
-                .collect(),
+                .map(|(k, v)| {
+                    parse_gates(&format!("gates.operations.{k}"), v, &name, text)
+                        .map(|g| (k.clone(), g))
+                })
+                .collect::<Result<_>>()?,
             regression_fails,
             memory_threshold_mb: env_parse(env, "PERFORMANCE_MEMORY_THRESHOLD_MB")?
                 .or(gates_cfg.memory_threshold_mb),
@@ -372,7 +376,6 @@ impl Settings {
             }
         }
 
-        let p95_gate = 500.0;
         let stress = StressPlan {
             start_concurrency: cfg.stress.start_concurrent.unwrap_or(5),
             max_concurrency: cfg.stress.max_concurrent.unwrap_or(50),
@@ -383,7 +386,8 @@ impl Settings {
             grace: Duration::from_secs(5),
             rules: StressRules {
                 max_error_rate_percent: cfg.stress.max_error_rate_percent.unwrap_or(5.0),
-                max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(p95_gate),
+                // The project's p95 gate is where a step stops being acceptable (default 500 ms).
+                max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(gates.p95_limit_ms()),
                 ..StressRules::default()
             },
         };

@@ -320,3 +320,30 @@ fn mcp_errors_name_file_line_and_key() {
     ));
     assert!(e.contains("no operation named `mcp.init`"), "{e}");
 }
+
+#[test]
+fn the_projects_p95_gate_is_the_stress_stop_rule_unless_stress_sets_its_own() {
+    let text = format!(
+        "{BASIC}\n[gates]\nall = [\"p95 < 200ms\", \"p95 < 300ms\", \"error_rate < 5%\"]\n"
+    );
+    let s = resolve(&text, &[], Overrides::default()).unwrap();
+    assert_eq!(s.stress.rules.max_p95_ms, 200.0);
+    assert_eq!(s.gates.p95_limit_ms(), 200.0);
+    let own = format!("{text}\n[stress]\nmax_p95_ms = 900\n");
+    let s = resolve(&own, &[], Overrides::default()).unwrap();
+    assert_eq!(s.stress.rules.max_p95_ms, 900.0);
+    let default = resolve(BASIC, &[], Overrides::default()).unwrap();
+    assert_eq!(default.stress.rules.max_p95_ms, 500.0);
+}
+
+#[test]
+fn a_bad_gate_names_file_line_column_and_key_once() {
+    let text = format!("{BASIC}\n[gates]\nall = [\"p95 < 1s\", \"latency < 500ms\"]\n");
+    let err = resolve(&text, &[], Overrides::default())
+        .unwrap_err()
+        .to_string();
+    let line = text.lines().position(|l| l.starts_with("all =")).unwrap() + 1;
+    assert!(err.starts_with(&format!("perfgate.toml:{line}:")), "{err}");
+    assert!(err.contains("key `gates.all`"), "{err}");
+    assert_eq!(err.matches("gate `").count(), 1, "{err}");
+}

@@ -1,8 +1,8 @@
 //! The one place a record is judged: the verdict settings come from the config here ([`Verdict::from_settings`]),
 //! and [`Verdict::judge`] applies them — acknowledgements, gates, recommendations, the comparison — once.
 //!
-//! The settings are built before anything runs, so a bad gate expression is a config error (exit 2) before
-//! the target is touched, not after a ten-minute run.
+//! Gate expressions are parsed when the config is read, so a bad one is a config error (exit 2, with
+//! file:line:col) before the target is touched, not after a ten-minute run.
 
 use perfgate_reports::analysis::{
     self, apply_acknowledgements, Acknowledgement, Comparison, OptimizerSettings, OverallStatus,
@@ -12,7 +12,7 @@ use perfgate_reports::metric::Metric;
 use perfgate_reports::record::RunRecord;
 
 use crate::config::Settings;
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{ExitStatus, Result};
 use crate::targets::mcp::INITIALIZE_OPERATION;
 
 /// What a run is judged by: the project's gates, acknowledgements and optimizer limits.
@@ -37,10 +37,10 @@ impl Default for Verdict {
 }
 
 impl Verdict {
-    /// The verdict settings of `settings` (exit 2 with the file and key on a bad gate expression).
+    /// The verdict settings of `settings` (whose gate expressions were checked when the config was read).
     pub fn from_settings(settings: &Settings) -> Result<Self> {
         Ok(Self {
-            gates: build_gates(settings)?,
+            gates: build_gates(settings),
             acknowledgements: settings.acknowledgements.clone(),
             optimizer: optimizer_settings(settings),
             side_operations: if settings.mcp.is_some() {
@@ -110,27 +110,14 @@ impl Verdict {
 }
 
 /// The gates of the settings: `[gates]` expressions (or the defaults), plus the memory/CPU thresholds.
-fn build_gates(settings: &Settings) -> Result<Gates> {
-    let file = settings
-        .source
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "config".into());
-    let parse = |key: &str, exprs: &[String]| -> Result<Vec<GateExpr>> {
-        exprs
-            .iter()
-            .map(|e| {
-                e.parse::<GateExpr>()
-                    .map_err(|err| Error::Config(format!("{file}: key `{key}`: {err}")))
-            })
-            .collect()
-    };
-    let mut gates = match &settings.gates.all {
-        Some(all) => Gates::new().with_all(parse("gates.all", all)?),
+fn build_gates(settings: &Settings) -> Gates {
+    let g = &settings.gates;
+    let mut gates = match &g.all {
+        Some(all) => Gates::new().with_all(all.iter().cloned()),
         None => default_gates(),
     };
-    for (op, exprs) in &settings.gates.operations {
-        gates = gates.with_operation(op, parse(&format!("gates.operations.{op}"), exprs)?);
+    for (op, exprs) in &g.operations {
+        gates = gates.with_operation(op, exprs.iter().cloned());
     }
     if settings.mcp.is_some() {
         // `mcp.initialize` runs as often as the schedule opens sessions (once per user in `per_user`
@@ -141,31 +128,28 @@ fn build_gates(settings: &Settings) -> Result<Gates> {
             [GateExpr::new(Metric::Rps, Comparator::Ge, 0.0)],
         );
     }
-    let mut extra = Vec::new();
-    if let Some(mb) = settings.gates.memory_threshold_mb {
-        extra.push(format!("memory_mb <= {mb}"));
-    }
-    if let Some(cpu) = settings.gates.cpu_threshold_percent {
-        extra.push(format!("cpu_percent <= {cpu}"));
-    }
-    for expr in parse("gates (thresholds)", &extra)? {
+    let thresholds = [
+        g.memory_threshold_mb.map(|mb| (Metric::MemoryMb, mb)),
+        g.cpu_threshold_percent.map(|cpu| (Metric::CpuPercent, cpu)),
+    ];
+    for (metric, limit) in thresholds.into_iter().flatten() {
         gates.gates.push(Gate {
             operation: None,
-            expr,
+            expr: GateExpr::new(metric, Comparator::Le, limit),
         });
     }
-    gates.regression = if settings.gates.regression_fails {
+    gates.regression = if g.regression_fails {
         RegressionPolicy::Fail
     } else {
         RegressionPolicy::Warn
     };
-    Ok(gates)
+    gates
 }
 
-/// The optimizer's limits, from the same settings as the gates.
+/// The optimizer's limits, from the same settings as the gates: its p95 target is the project's p95 gate.
 fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
     let mut o = OptimizerSettings {
-        p95_limit_ms: settings.stress.rules.max_p95_ms,
+        p95_limit_ms: settings.gates.p95_limit_ms(),
         ..OptimizerSettings::default()
     };
     if let Some(mb) = settings.gates.memory_threshold_mb {
@@ -175,4 +159,53 @@ fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
         o.cpu_threshold_percent = cpu;
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{parse_str, Overrides};
+
+    fn settings(text: &str) -> Settings {
+        let cfg = parse_str(text, "perfgate.toml").unwrap();
+        Settings::resolve(
+            Some((&cfg, Path::new("perfgate.toml"), text)),
+            &BTreeMap::new(),
+            &Overrides::default(),
+        )
+        .unwrap()
+    }
+
+    const OPS: &str = "[target]\nbase_url = \"http://127.0.0.1:9\"\n[[operations]]\nname = \"a\"\npath = \"/a\"\n";
+
+    #[test]
+    fn the_projects_p95_gate_is_the_optimizers_target() {
+        let v = Verdict::from_settings(&settings(&format!(
+            "{OPS}[gates]\nall = [\"p95 < 200ms\"]\n"
+        )))
+        .unwrap();
+        assert_eq!(v.optimizer.p95_limit_ms, 200.0);
+        assert_eq!(v.gates.gates.len(), 1);
+        let d = Verdict::from_settings(&settings(OPS)).unwrap();
+        assert_eq!(d.optimizer.p95_limit_ms, 500.0);
+        assert_eq!(d.gates, default_gates());
+    }
+
+    #[test]
+    fn thresholds_become_gates_and_the_policy_follows_the_config() {
+        let v = Verdict::from_settings(&settings(&format!(
+            "{OPS}[gates]\nregression = \"warn\"\nmemory_threshold_mb = 64\n"
+        )))
+        .unwrap();
+        assert_eq!(v.gates.regression, RegressionPolicy::Warn);
+        assert!(v
+            .gates
+            .gates
+            .iter()
+            .any(|g| g.expr.metric == Metric::MemoryMb && g.expr.limit == 64.0));
+        assert_eq!(v.optimizer.memory_threshold_mb, 64.0);
+    }
 }
