@@ -54,6 +54,11 @@ impl Verdict {
     /// Judges `record` against `comparison` (when there is one): acknowledgements first (expired ones become
     /// record warnings), then gates and recommendations into `record.analysis`. Returns the exit status.
     pub fn judge(&self, record: &mut RunRecord, mut comparison: Option<Comparison>) -> ExitStatus {
+        tracing::debug!(
+            run = %record.run_id,
+            compared = comparison.is_some(),
+            "judging the run"
+        );
         let today = chrono::Utc::now().date_naive();
         let expired: Vec<_> = match comparison.as_mut() {
             Some(c) => {
