@@ -6,6 +6,7 @@
 //! embedded demo service ([`demo`]). Running and judging a suite is the `perfgate` library's
 //! [`session`](perfgate::session): every command that runs one calls it.
 
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -171,25 +171,13 @@ fn runs_dir(reports: &Path) -> Result<PathBuf> {
     })
 }
 
-/// Every `*.json` file under `dir`, sorted.
+/// Every `*.json` file under `dir`, sorted; a folder that cannot be listed is an error.
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let path = entry.path();
-            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|x| x == "json") {
-                out.push(path);
-            }
-        }
+    let (files, unlisted) = crate::reports_branch::history::json_paths(dir);
+    match unlisted.into_iter().next() {
+        Some((d, e)) => Err(Error::io(&d, e)),
+        None => Ok(files),
     }
-    out.sort();
-    Ok(out)
 }
 
 /// Reads every run record under `reports` through the shared history loader. Files that are not readable

@@ -635,11 +635,11 @@ fn commit_message(opts: &PublishOptions, record: Option<&RunRecord>, pruned: &[S
 /// The pause before attempt `attempt` (≥ 2): `base · 2^(attempt−2)` capped at `max_backoff`, then a random
 /// point in its upper half, so publishers that collided spread out instead of colliding again.
 fn backoff(opts: &PublishOptions, attempt: u32, rng: &mut rand::rngs::SmallRng) -> Duration {
-    let exp = attempt.saturating_sub(2).min(16);
-    let full = opts
-        .base_backoff
-        .saturating_mul(1u32 << exp)
-        .min(opts.max_backoff);
+    let full = crate::backoff::doubling(
+        opts.base_backoff,
+        opts.max_backoff,
+        attempt.saturating_sub(2),
+    );
     let ms = full.as_millis() as u64;
     Duration::from_millis(rng.random_range(ms / 2..=ms.max(1)))
 }
