@@ -13,6 +13,7 @@ pub mod pr_comment;
 pub mod prometheus;
 pub mod table;
 pub mod text_summary;
+pub mod words;
 
 pub use optimization_report::render as render_optimization_report;
 pub use pr_comment::{comment_marker, MAX_COMMENT_CHARS};

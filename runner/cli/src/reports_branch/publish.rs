@@ -14,7 +14,7 @@
 //! a rerun after a killed publisher safe whether or not its push had landed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -321,15 +321,22 @@ fn is_local_ref_race(e: &super::git::GitError) -> bool {
     msg.contains("cannot lock ref") || msg.contains("unable to update local ref")
 }
 
-fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
-    let git = Git::new(&opts.repo);
+/// `dir` as a git repository, or [`BranchError::NotARepository`] (exit 2, "pass --repo"): every command
+/// that reads or writes the reports branch checks this first.
+pub fn open_repository(dir: &Path) -> Result<Git, BranchError> {
+    let git = Git::new(dir);
     let out = git.output(&["rev-parse", "--git-dir"], None)?;
     if !out.success {
         return Err(BranchError::NotARepository {
-            dir: opts.repo.display().to_string(),
-            detail: out.stderr,
+            dir: dir.display().to_string(),
+            detail: out.stderr.trim().to_string(),
         });
     }
+    Ok(git)
+}
+
+fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
+    let git = open_repository(&opts.repo)?;
     let check = git.output(&["check-ref-format", "--branch", &opts.branch], None)?;
     if !check.success || opts.branch.starts_with('-') {
         return Err(BranchError::InvalidBranch(opts.branch.clone()));
