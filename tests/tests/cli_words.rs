@@ -124,3 +124,49 @@ fn run_merge_and_analyze_take_the_shared_flag_names() {
         );
     }
 }
+
+#[test]
+fn huge_or_nan_numbers_from_flags_and_the_environment_are_exit_2_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["load", "--url", "http://127.0.0.1:9/", "-d", "1e19"][..],
+        &[
+            "load",
+            "--url",
+            "http://127.0.0.1:9/",
+            "-d",
+            "1",
+            "--timeout",
+            "1e300",
+        ][..],
+        &[
+            "load",
+            "--url",
+            "http://127.0.0.1:9/",
+            "-d",
+            "1",
+            "--timeout",
+            "nan",
+        ][..],
+    ] {
+        let out = perfgate(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("out of range"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = perfgate_e2e::perfgate_env(
+        dir.path(),
+        &["load", "--url", "http://127.0.0.1:9/", "-d", "1"],
+        &[("PERFORMANCE_TEST_DURATION", "1e300")],
+    );
+    // The flag wins over the variable, but the variable is still checked.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("PERFORMANCE_TEST_DURATION"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -12,6 +12,7 @@ mod gates;
 mod mcp;
 mod monitoring;
 mod operations;
+pub mod ranges;
 mod service;
 mod source;
 #[cfg(test)]
@@ -142,6 +143,9 @@ impl Settings {
         let name = path
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "flags".into());
+        if path.is_some() {
+            ranges::check_file(text, &name)?;
+        }
 
         let base_url = flags
             .base_url
@@ -299,10 +303,64 @@ impl Settings {
         let enable_tracing = env_bool(env, "PERFORMANCE_ENABLE_TRACING")?
             .or(cfg.load.enable_tracing)
             .unwrap_or(false);
+        // The file's numbers were checked above; these are the ones flags and variables can set.
+        let numbers = [
+            (
+                flags.duration,
+                "--duration",
+                ranges::Min::Above(0.0),
+                ranges::YEAR,
+                "seconds",
+            ),
+            (
+                env_parse(env, "PERFORMANCE_TEST_DURATION")?,
+                "environment variable PERFORMANCE_TEST_DURATION",
+                ranges::Min::Above(0.0),
+                ranges::YEAR,
+                "seconds",
+            ),
+            (
+                flags.target_rps,
+                "--target-rps",
+                ranges::Min::AtLeast(0.0),
+                1e7,
+                "requests/s",
+            ),
+            (
+                env_parse(env, "PERFORMANCE_MEMORY_THRESHOLD_MB")?,
+                "environment variable PERFORMANCE_MEMORY_THRESHOLD_MB",
+                ranges::Min::AtLeast(0.0),
+                1e9,
+                "MB",
+            ),
+            (
+                env_parse(env, "PERFORMANCE_CPU_THRESHOLD_PERCENT")?,
+                "environment variable PERFORMANCE_CPU_THRESHOLD_PERCENT",
+                ranges::Min::AtLeast(0.0),
+                1e6,
+                "%",
+            ),
+        ];
+        for (value, source, min, max, unit) in numbers {
+            if let Some(v) = value {
+                ranges::check_value(v, min, max, unit, source)?;
+            }
+        }
         if duration <= 0.0 || !duration.is_finite() {
             return Err(Error::Config(format!(
                 "{name}: `load.duration_seconds` must be > 0 (got {duration})"
             )));
+        }
+        let mut ramp_up = cfg.load.ramp_up_seconds.unwrap_or(0.0);
+        if ramp_up > 0.0 && ramp_up >= duration {
+            // Users start evenly over the ramp-up: one longer than the test would leave some never started
+            // (and the record would claim them). Ramp over half the test instead, and say so.
+            let clamped = duration / 2.0;
+            eprintln!(
+                "perfgate: warning: {name}: key `load.ramp_up_seconds`: the ramp-up ({ramp_up} s) is not shorter \
+                 than the test ({duration} s); ramping up over {clamped} s instead"
+            );
+            ramp_up = clamped;
         }
         if users == 0 {
             return Err(Error::Config(format!(
@@ -394,7 +452,7 @@ impl Settings {
         let load = LoadPlan {
             duration: secs(duration),
             users,
-            ramp_up: secs(cfg.load.ramp_up_seconds.unwrap_or(0.0)),
+            ramp_up: secs(ramp_up),
             think_time: secs(cfg.load.think_time_ms.unwrap_or(0.0) / 1000.0),
             target_rps,
             warmup: secs(cfg.load.warmup_seconds.unwrap_or(0.0)),

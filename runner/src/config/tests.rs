@@ -347,3 +347,42 @@ fn a_bad_gate_names_file_line_column_and_key_once() {
     assert!(err.contains("key `gates.all`"), "{err}");
     assert_eq!(err.matches("gate `").count(), 1, "{err}");
 }
+
+#[test]
+fn flags_and_variables_are_range_checked_with_their_names() {
+    let flags = Overrides {
+        duration: Some(1e19),
+        ..Overrides::default()
+    };
+    let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
+    assert!(
+        err.starts_with("--duration: 10000000000000000000 is out of range"),
+        "{err}"
+    );
+    let err = resolve(
+        BASIC,
+        &[("PERFORMANCE_TEST_DURATION", "1e300")],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("PERFORMANCE_TEST_DURATION"), "{err}");
+    let err = resolve(
+        &format!("{BASIC}\n[[operations]]\nname = \"b\"\npath = \"/b\"\ntimeout = nan\n"),
+        &[],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("key `operations.timeout`: nan"), "{err}");
+}
+
+#[test]
+fn a_ramp_up_as_long_as_the_test_is_clamped_so_every_user_starts() {
+    let text = BASIC.replace(
+        "concurrent_users = 4",
+        "concurrent_users = 4\nramp_up_seconds = 60",
+    );
+    let s = resolve(&text, &[], Overrides::default()).unwrap();
+    assert_eq!(s.load.ramp_up, Duration::from_secs(10));
+}

@@ -128,6 +128,8 @@ fn gates_of(args: &LoadArgs) -> Result<Option<Vec<perfgate_reports::gates::GateE
 
 /// Settings for one URL (or one MCP tool).
 pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<Settings> {
+    use perfgate::config::ranges::{check_value, Min, DAY};
+    check_value(args.timeout, Min::Above(0.0), DAY, "seconds", "--timeout")?;
     let mut settings = endpoint_settings(args, env)?;
     if let Some(gates) = gates_of(args)? {
         settings.gates.all = Some(gates);
@@ -198,7 +200,7 @@ fn endpoint_settings(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<
             body: args.body.clone().map(|b| (b, None)),
             expect_status: None,
         },
-        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        timeout: Duration::from_secs_f64(args.timeout),
     });
     Ok(settings)
 }
@@ -288,7 +290,7 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             name: tool,
             arguments,
         }),
-        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        timeout: Duration::from_secs_f64(args.timeout),
     });
     Ok(settings)
 }
