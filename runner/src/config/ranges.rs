@@ -141,20 +141,12 @@ pub(super) fn check_file(text: &str, name: &str) -> Result<()> {
         let path: Vec<&str> = r.key.split('.').collect();
         let mut found = Vec::new();
         collect(root.get_ref(), &path, &mut found);
-        for (span, value) in found {
+        // A value that is not a number is left to serde, which reports the type error with its position.
+        for (span, v) in found.into_iter().filter_map(|(s, v)| Some((s, v?))) {
             let (line, col) = line_col(text, span);
             let key = r.key.replace("[]", "");
-            match value {
-                Some(v) => check_value(
-                    v,
-                    r.min,
-                    r.max,
-                    r.unit,
-                    &format!("{name}:{line}:{col}: key `{key}`"),
-                )?,
-                // Not a number: serde reports the type error with its own position.
-                None => {}
-            }
+            let at = format!("{name}:{line}:{col}: key `{key}`");
+            check_value(v, r.min, r.max, r.unit, &at)?;
         }
     }
     Ok(())
