@@ -19,7 +19,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metric::{Metric, Unit};
+use crate::limits::{self, Limits};
+use crate::metric::{Direction, Metric, Unit};
 use crate::record::{RunRecord, TestType};
 
 /// A comparison operator of a gate.
@@ -373,14 +374,82 @@ impl Gates {
         out.extend(own);
         out
     }
+
+    /// The gates in force for `operation` ([`Gates::for_operation`]); `None`: the all-operations gates only
+    /// (what a stress step or an operation without gates of its own is held to).
+    pub fn in_force(&self, operation: Option<&str>) -> Vec<&GateExpr> {
+        match operation {
+            Some(op) => self.for_operation(op),
+            None => self
+                .gates
+                .iter()
+                .filter(|g| g.operation.is_none())
+                .map(|g| &g.expr)
+                .collect(),
+        }
+    }
+
+    /// Whether `operation` has a gate of its own on `metric`.
+    pub fn has_own(&self, operation: &str, metric: Metric) -> bool {
+        self.gates
+            .iter()
+            .any(|g| g.operation.as_deref() == Some(operation) && g.expr.metric == metric)
+    }
+
+    /// The strictest gate in force for `operation` that bounds `metric` on its bad side: an upper bound
+    /// (`<`, `<=`) for latency, error rate, memory and CPU, a lower bound (`>`, `>=`) for throughput. `None`
+    /// when no such gate is in force (a `p95 > 1ms` gate is not a latency limit).
+    pub fn limit_gate(&self, operation: Option<&str>, metric: Metric) -> Option<&GateExpr> {
+        let bounds = self.in_force(operation).into_iter().filter(|g| {
+            g.metric == metric
+                && match metric.direction() {
+                    Direction::LowerIsBetter => {
+                        matches!(g.comparator, Comparator::Lt | Comparator::Le)
+                    }
+                    Direction::HigherIsBetter => {
+                        matches!(g.comparator, Comparator::Gt | Comparator::Ge)
+                    }
+                }
+        });
+        match metric.direction() {
+            Direction::LowerIsBetter => bounds.min_by(|a, b| a.limit.total_cmp(&b.limit)),
+            Direction::HigherIsBetter => bounds.max_by(|a, b| a.limit.total_cmp(&b.limit)),
+        }
+    }
+
+    /// The limit of [`Gates::limit_gate`], in the metric's unit.
+    pub fn limit(&self, operation: Option<&str>, metric: Metric) -> Option<f64> {
+        self.limit_gate(operation, metric).map(|g| g.limit)
+    }
+
+    /// The p95, error-rate and throughput limits in force for `operation` (`None`: an operation without gates
+    /// of its own, a stress step, the site's overview): for each metric the operation's own gate, else the
+    /// all-operations gate, else the [default](crate::limits). With several gates on one metric the strictest
+    /// counts.
+    pub fn limits(&self, operation: Option<&str>) -> Limits {
+        Limits {
+            p95_ms: self.limit(operation, Metric::P95).unwrap_or(limits::P95_MS),
+            error_rate_percent: self
+                .limit(operation, Metric::ErrorRate)
+                .unwrap_or(limits::ERROR_RATE_PERCENT),
+            min_rps: self
+                .limit(operation, Metric::Rps)
+                .unwrap_or(limits::MIN_RPS),
+        }
+    }
 }
 
-/// The framework's defaults: p95 ≤ 500 ms, error rate ≤ 5 %, throughput ≥ 10 rps, for every operation.
+/// The framework's defaults ([`crate::limits`]): p95 ≤ 500 ms, error rate ≤ 5 %, throughput ≥ 10 rps, for
+/// every operation.
 pub fn default_gates() -> Gates {
     Gates::default().with_all([
-        GateExpr::new(Metric::P95, Comparator::Le, 500.0),
-        GateExpr::new(Metric::ErrorRate, Comparator::Le, 5.0),
-        GateExpr::new(Metric::Rps, Comparator::Ge, 10.0),
+        GateExpr::new(Metric::P95, Comparator::Le, limits::P95_MS),
+        GateExpr::new(
+            Metric::ErrorRate,
+            Comparator::Le,
+            limits::ERROR_RATE_PERCENT,
+        ),
+        GateExpr::new(Metric::Rps, Comparator::Ge, limits::MIN_RPS),
     ])
 }
 
@@ -409,11 +478,20 @@ pub struct GateResult {
 
 /// Evaluates `gates` on every benchmark and load operation of `record` (stress steps are not gated).
 ///
-/// An operation without a value for a gated metric (it completed no request) fails that gate: a gate that
-/// cannot be checked does not pass silently.
+/// Whatever the gates, a run must complete requests: an operation, a stress step or a whole run that
+/// completed none fails with one row `rps > 0` ("no request completed") in place of its gates — with no
+/// request there is nothing to check them on, and a gate that cannot be checked does not pass silently.
 pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
     let mut out = Vec::new();
     for (test_type, op) in record.operations().filter(|(t, _)| *t != TestType::Stress) {
+        if op.total_requests == 0 {
+            out.push(no_request(
+                test_type,
+                &op.operation_name,
+                "no request completed",
+            ));
+            continue;
+        }
         for expr in gates.for_operation(&op.operation_name) {
             let actual = expr.metric.value(op);
             let passed = actual.is_some_and(|a| expr.passes(a));
@@ -444,7 +522,83 @@ pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
             });
         }
     }
+    for step in record.stress.iter().flat_map(|s| &s.steps) {
+        if step.total_requests == 0 && step.operations.iter().all(|o| o.total_requests == 0) {
+            out.push(no_request(
+                TestType::Stress,
+                ALL_OPERATIONS,
+                &format!(
+                    "no request completed at {} concurrent users",
+                    step.concurrency
+                ),
+            ));
+        }
+    }
+    if out.iter().all(|g| g.passed) && completed_requests(record) == 0 {
+        let test_type = if record.load.is_some() {
+            TestType::Load
+        } else if record.benchmark.is_some() {
+            TestType::Benchmark
+        } else if record.stress.is_some() {
+            TestType::Stress
+        } else {
+            match record.test_type.as_str() {
+                "load" => TestType::Load,
+                "stress" => TestType::Stress,
+                _ => TestType::Benchmark,
+            }
+        };
+        out.push(no_request(
+            test_type,
+            ALL_OPERATIONS,
+            "no request completed in the whole run",
+        ));
+    }
     out
+}
+
+/// The operation name of rows about a whole phase or run.
+pub const ALL_OPERATIONS: &str = "(all)";
+
+/// Requests completed by every schedule of `record` (successes and failures).
+pub fn completed_requests(record: &RunRecord) -> u64 {
+    let bench: u64 = record
+        .benchmark
+        .iter()
+        .flat_map(|b| &b.operations)
+        .map(|o| o.total_requests)
+        .sum();
+    let load = record.load.as_ref().map_or(0, |l| {
+        l.overall
+            .total_requests
+            .max(l.operations.iter().map(|o| o.total_requests).sum())
+    });
+    let stress: u64 = record
+        .stress
+        .iter()
+        .flat_map(|s| &s.steps)
+        .map(|st| {
+            st.total_requests
+                .max(st.operations.iter().map(|o| o.total_requests).sum())
+        })
+        .sum();
+    bench + load + stress
+}
+
+/// The failed row of something that completed no request.
+fn no_request(test_type: TestType, operation: &str, why: &str) -> GateResult {
+    let expr = GateExpr::new(Metric::Rps, Comparator::Gt, 0.0);
+    GateResult {
+        test_type,
+        operation: operation.to_string(),
+        gate: expr.to_string(),
+        metric: expr.metric,
+        comparator: expr.comparator,
+        limit: expr.limit,
+        actual: None,
+        passed: false,
+        message: format!("{why}, fails {expr}"),
+    }
 }
 
 #[cfg(test)]
@@ -555,6 +709,26 @@ mod tests {
     }
 
     #[test]
+    fn limits_come_from_the_own_gate_then_the_all_operations_gate_then_the_default() {
+        assert_eq!(default_gates().limits(None), Limits::DEFAULT);
+        assert_eq!(Gates::new().limits(Some("x")), Limits::DEFAULT);
+        let gates = Gates::parse_all(&["p95 < 300ms", "p95 < 400ms", "rps > 50"])
+            .unwrap()
+            .with_operation("export", ["p95 < 5s".parse().unwrap()]);
+        let all = gates.limits(None);
+        assert_eq!((all.p95_ms, all.min_rps), (300.0, 50.0));
+        assert_eq!(all.error_rate_percent, limits::ERROR_RATE_PERCENT);
+        assert_eq!(gates.limits(Some("search")).p95_ms, 300.0);
+        let export = gates.limits(Some("export"));
+        assert_eq!((export.p95_ms, export.min_rps), (5000.0, 50.0));
+        assert!(gates.has_own("export", Metric::P95) && !gates.has_own("search", Metric::P95));
+        // A lower bound on latency is not a latency limit.
+        let odd = Gates::parse_all(&["p95 > 1ms"]).unwrap();
+        assert_eq!(odd.limits(None).p95_ms, limits::P95_MS);
+        assert!(odd.limit_gate(None, Metric::P95).is_none());
+    }
+
+    #[test]
     fn default_gates_pass_and_fail_on_the_right_operations() {
         let mut rec = record_with(vec![
             op("fast", 100.0, 50.0, 0),
@@ -598,16 +772,86 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_operation_without_requests_fails_its_latency_gate() {
-        let mut empty = op("dead", 0.0, 0.0, 0);
+    fn no_requests(name: &str) -> OperationResult {
+        let mut empty = op(name, 0.0, 0.0, 0);
         empty.total_requests = 0;
         empty.successful_requests = 0;
-        let rec = record_with(vec![empty]);
-        let gates = Gates::parse_all(&["p95 < 500ms"]).unwrap();
-        let r = evaluate(&rec, &gates);
-        assert_eq!(r.len(), 1);
-        assert!(!r[0].passed && r[0].actual.is_none());
-        assert!(r[0].message.contains("no request completed"));
+        empty
+    }
+
+    #[test]
+    fn an_operation_without_requests_fails_whatever_the_gates() {
+        let rec = record_with(vec![no_requests("dead"), op("alive", 100.0, 50.0, 0)]);
+        for gates in [
+            Gates::parse_all(&["p95 < 500ms"]).unwrap(),
+            Gates::new(),
+            // A side operation's `rps >= 0` passes at 0 rps: the row must not.
+            Gates::new().with_operation("dead", ["rps >= 0".parse().unwrap()]),
+        ] {
+            let r = evaluate(&rec, &gates);
+            let dead: Vec<_> = r.iter().filter(|g| g.operation == "dead").collect();
+            assert_eq!(dead.len(), 1, "{r:?}");
+            assert!(!dead[0].passed && dead[0].actual.is_none());
+            assert_eq!(dead[0].gate, "rps > 0");
+            assert!(
+                dead[0].message.contains("no request completed"),
+                "{}",
+                dead[0].message
+            );
+            assert!(r
+                .iter()
+                .filter(|g| g.operation == "alive")
+                .all(|g| g.passed));
+        }
+    }
+
+    #[test]
+    fn a_stress_step_or_a_run_without_requests_fails() {
+        let mut rec = record_with(vec![op("a", 100.0, 50.0, 0)]);
+        rec.stress = Some(StressSection {
+            steps: vec![
+                StressStep {
+                    concurrency: 5,
+                    total_requests: 100,
+                    operations: vec![op("a", 100.0, 50.0, 0)],
+                    ..Default::default()
+                },
+                StressStep {
+                    concurrency: 10,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        let r = evaluate(&rec, &Gates::new());
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!((r[0].test_type, r[0].passed), (TestType::Stress, false));
+        assert!(
+            r[0].message.contains("at 10 concurrent users"),
+            "{}",
+            r[0].message
+        );
+
+        // A load test whose every request failed to complete: no operation rows at all.
+        let mut rec = record_with(vec![]);
+        rec.benchmark = None;
+        rec.load = Some(crate::record::LoadSection {
+            concurrent_users: 20000,
+            ..Default::default()
+        });
+        for gates in [default_gates(), Gates::new()] {
+            let r = evaluate(&rec, &gates);
+            assert_eq!(r.len(), 1, "{r:?}");
+            assert_eq!(
+                (r[0].test_type, r[0].operation.as_str(), r[0].passed),
+                (TestType::Load, ALL_OPERATIONS, false)
+            );
+            assert!(r[0].message.contains("whole run"), "{}", r[0].message);
+        }
+        assert_eq!(completed_requests(&rec), 0);
+        assert_eq!(
+            completed_requests(&record_with(vec![op("a", 1.0, 1.0, 0)])),
+            100
+        );
     }
 }
