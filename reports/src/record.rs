@@ -81,7 +81,7 @@ pub struct RunRecord {
     pub load: Option<LoadSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stress: Option<StressSection>,
-    /// Filled by the analysis (gates, recommendations, comparison); see [`crate::analysis::analyze`].
+    /// Filled by the verdict (gates, recommendations, comparison); see [`crate::analysis::judge`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisSection>,
     /// Resource usage of the runner and the target over the whole run.

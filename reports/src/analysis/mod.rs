@@ -6,13 +6,16 @@
 //!   minimum detectable change);
 //! * [`changepoint`] and [`trend`] — change points of a series and of a whole history;
 //! * [`ab`] — interleaved A/B trials (Mann–Whitney, bootstrap);
+//! * [`judge`] — **the verdict**: the one entry point that judges a record (acknowledgements, gates,
+//!   recommendations, status) from one [`JudgeSettings`];
 //! * [`acknowledge`] — known regressions that warn until a date;
 //! * [`optimizer`] — per-operation status and evidence-led recommendations;
 //! * [`crate::gates`] — absolute limits (`p95 < 500ms`);
 //! * [`significance`], [`series`], [`rng`] — the building blocks; [`eval`] — the evaluation harness;
 //!
-//! and [`analyze`], which puts them together into the [`AnalysisSection`] stored in the run record's
-//! `analysis` field, with one overall status: `pass`, `warn` or `fail`.
+//! and [`analyze`], the inner step of [`judge`], which puts gates and optimizer together into the
+//! [`AnalysisSection`] stored in the run record's `analysis` field, with one overall status: `pass`, `warn` or
+//! `fail`. Callers judge through [`judge`]; `analyze` stays public for the library API until it calls `judge`.
 
 pub mod ab;
 pub mod acknowledge;
@@ -20,6 +23,7 @@ pub mod baseline;
 pub mod changepoint;
 pub mod compare;
 pub mod eval;
+pub mod judge;
 pub mod optimizer;
 pub mod rng;
 pub mod series;
@@ -36,6 +40,7 @@ pub use acknowledge::{apply_acknowledgements, AckOutcome, Acknowledgement};
 pub use baseline::{compare_with_history, HistorySettings};
 pub use changepoint::ChangePointSettings;
 pub use compare::{compare_runs, CompareSettings, Comparison, ComparisonRow, Verdict};
+pub use judge::{judge, JudgeSettings, Judgement};
 pub use optimizer::{
     optimize, OperationAnalysis, OptimizerSettings, Recommendation, RecommendationType, Severity,
     Status,
@@ -98,7 +103,8 @@ impl AnalysisSection {
 }
 
 /// Analyses a run: evaluates `gates`, runs the optimizer (with the comparison, when there is one) and decides
-/// the overall status.
+/// the overall status. The inner step of [`judge`], which derives `gates` and `settings` from one
+/// [`JudgeSettings`] and applies acknowledgements first; call that instead.
 ///
 /// Status rules: `fail` when a gate failed, or when an unacknowledged regression exists and
 /// `gates.regression` is `fail`; else `warn` when a regression exists (acknowledged, or under `warn`), when an

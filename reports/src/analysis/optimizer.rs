@@ -7,12 +7,19 @@
 //! * timeouts that start at a concurrency level (stress steps, load users) → pools and timeouts;
 //! * connection errors → listen backlog, connection limits, file descriptors;
 //! * 4xx → the test's request is wrong, not the service slow;
-//! * p99 far above p50 → queuing when latency rises with concurrency, periodic stalls (GC, background work) when
-//!   the per-second p99 spikes, slow paths when requests run one at a time;
-//! * high latency with high CPU → CPU-bound (profile); with low CPU → waiting (downstream, locks, pools);
+//! * p99 far above p50 (and at least 10 ms) → queuing when latency rises with concurrency, periodic stalls when
+//!   the per-second p99 spikes, slow paths when requests run one at a time; a tail inside the p95 target is
+//!   informational;
+//! * high latency with high CPU → CPU-bound (profile); with low CPU → waiting (downstream, locks, pools); on a
+//!   host at ≥ 90 % CPU or a saturated runner → the machine or the generator first;
 //! * memory rising over the load timeline without levelling off → a leak or an unbounded cache;
 //! * throughput flat while stress concurrency rises → the service's capacity was reached;
-//! * the runner saturated, or open-model starts late → the numbers are the generator's: add shards.
+//! * the runner saturated, or open-model starts late → the numbers are the generator's: add shards; the host's
+//!   CPU at ≥ 90 % → the machine's.
+//!
+//! Limits follow the configuration ([`OptimizerSettings`]): an operation's p95 target is its own gate, else
+//! the all-operations gate, else the default; a failing gate always gets a recommendation; memory and CPU are
+//! judged only against a configured threshold, and once per phase, not once per operation.
 //!
 //! With a comparison, every unacknowledged regression becomes a recommendation ("P95 latency increased by
 //! 45% (120 ms → 174 ms)"), with the same evidence-led suggestions.
@@ -25,7 +32,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::compare::{Comparison, ComparisonRow, Verdict};
-use crate::metric::{format_ms, sig, Metric};
+use crate::gates::{Comparator, GateExpr, Gates};
+use crate::limits;
+use crate::metric::{format_ms, sig, Direction, Metric};
 use crate::record::{
     LoadSection, OperationResult, RunRecord, StressSection, TestType, TimelinePoint,
 };
@@ -138,38 +147,143 @@ pub struct OperationAnalysis {
     pub recommendations: Vec<Recommendation>,
 }
 
-/// The optimizer's limits. Defaults follow the framework's gates and environment variables.
+/// The optimizer's limits: the gates in force, and what holds where no gate says anything.
+///
+/// An operation's p95 target is its own p95 gate, else the all-operations p95 gate, else
+/// [`p95_limit_ms`](Self::p95_limit_ms) (the [default](crate::limits)); likewise the error-rate limit and the
+/// throughput floor. Memory and CPU are judged only against a configured threshold (a `memory_mb` /
+/// `cpu_percent` gate, or the two fields here): a threshold nobody set does not warn. Build it from the gates
+/// with [`OptimizerSettings::from_gates`]; [`crate::analysis::JudgeSettings`] does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerSettings {
-    /// P95 above this is a latency finding (default 500 ms, the default gate).
+    /// P95 target of an operation without a p95 gate in force (default 500 ms).
     pub p95_limit_ms: f64,
-    /// Error rate above this is `high` (default 5 %).
+    /// Error-rate limit of an operation without an error-rate gate in force (default 5 %).
     pub error_rate_limit_percent: f64,
-    /// Throughput below this is a finding (default 10 rps).
+    /// Throughput floor of an operation without an rps gate in force (default 10 rps).
     pub min_rps: f64,
-    /// `PERFORMANCE_MEMORY_THRESHOLD_MB` (default 512).
-    pub memory_threshold_mb: f64,
-    /// `PERFORMANCE_CPU_THRESHOLD_PERCENT` (default 80).
-    pub cpu_threshold_percent: f64,
+    /// Memory above this is a finding when no `memory_mb` gate is in force; `None` (default): not judged.
+    pub memory_threshold_mb: Option<f64>,
+    /// CPU above this is a finding when no `cpu_percent` gate is in force; `None` (default): not judged.
+    pub cpu_threshold_percent: Option<f64>,
     /// P99 / P50 above this is a tail-latency finding (default 5).
     pub tail_ratio: f64,
-    /// Tail findings need p99 at least this high, so sub-millisecond jitter is not reported (default 5 ms).
+    /// Tail findings need p99 at least this high, so jitter at sub-10 ms latencies is not reported (default
+    /// 10 ms).
     pub tail_min_p99_ms: f64,
+    /// The gates in force. A failing gate is always a finding.
+    #[serde(default)]
+    pub gates: Gates,
+    /// Operations that run as a side effect of the schedule (`mcp.initialize` runs once per session): their
+    /// throughput says nothing about the service, so it is not judged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub side_operations: Vec<String>,
 }
 
 impl Default for OptimizerSettings {
     fn default() -> Self {
         Self {
-            p95_limit_ms: 500.0,
-            error_rate_limit_percent: 5.0,
-            min_rps: 10.0,
-            memory_threshold_mb: 512.0,
-            cpu_threshold_percent: 80.0,
+            p95_limit_ms: limits::P95_MS,
+            error_rate_limit_percent: limits::ERROR_RATE_PERCENT,
+            min_rps: limits::MIN_RPS,
+            memory_threshold_mb: None,
+            cpu_threshold_percent: None,
             tail_ratio: 5.0,
-            tail_min_p99_ms: 5.0,
+            tail_min_p99_ms: 10.0,
+            gates: Gates::default(),
+            side_operations: Vec::new(),
         }
     }
 }
+
+impl OptimizerSettings {
+    /// The defaults, judged by `gates` (which the caller evaluates as the run's gates).
+    pub fn from_gates(gates: &Gates) -> Self {
+        Self {
+            gates: gates.clone(),
+            ..Self::default()
+        }
+    }
+
+    fn is_side(&self, operation: &str) -> bool {
+        self.side_operations.iter().any(|o| o == operation)
+    }
+
+    /// What `operation` is held to.
+    fn targets(&self, operation: &str) -> Targets<'_> {
+        let op = Some(operation);
+        let optional =
+            |metric: Metric, fallback: Option<f64>| match self.gates.limit_gate(op, metric) {
+                Some(g) => Some(Target {
+                    limit: g.limit,
+                    gate: Some(g),
+                }),
+                None => fallback.map(|limit| Target { limit, gate: None }),
+            };
+        let target = |metric: Metric, fallback: f64| {
+            optional(metric, Some(fallback)).unwrap_or(Target {
+                limit: fallback,
+                gate: None,
+            })
+        };
+        Targets {
+            p95: target(Metric::P95, self.p95_limit_ms),
+            p95_own: self.gates.has_own(operation, Metric::P95),
+            error_rate: target(Metric::ErrorRate, self.error_rate_limit_percent),
+            min_rps: (!self.is_side(operation)).then(|| target(Metric::Rps, self.min_rps)),
+            memory_mb: optional(Metric::MemoryMb, self.memory_threshold_mb),
+            cpu_percent: optional(Metric::CpuPercent, self.cpu_threshold_percent),
+            gates: self.gates.for_operation(operation),
+        }
+    }
+}
+
+/// One limit an operation is held to, and the gate it comes from (`None`: the default).
+#[derive(Clone, Copy, Debug)]
+struct Target<'a> {
+    limit: f64,
+    gate: Option<&'a GateExpr>,
+}
+
+impl Target<'_> {
+    /// Whether `value` breaks the limit: fails the gate, or lies on the bad side of the default.
+    fn broken_by(&self, value: f64, direction: Direction) -> bool {
+        match (self.gate, direction) {
+            (Some(g), _) => !g.passes(value),
+            (None, Direction::LowerIsBetter) => value > self.limit,
+            (None, Direction::HigherIsBetter) => value < self.limit,
+        }
+    }
+
+    /// "the 500 ms target" or "the gate `p95 < 200ms`".
+    fn describe(&self, metric: Metric) -> String {
+        match self.gate {
+            Some(g) => format!("the gate `{g}`"),
+            None => format!("the {} target", metric.format_value(self.limit)),
+        }
+    }
+}
+
+/// The limits one operation is held to.
+struct Targets<'a> {
+    p95: Target<'a>,
+    /// The operation has a p95 gate of its own.
+    p95_own: bool,
+    error_rate: Target<'a>,
+    /// `None` for a side operation.
+    min_rps: Option<Target<'a>>,
+    memory_mb: Option<Target<'a>>,
+    cpu_percent: Option<Target<'a>>,
+    /// Every gate in force.
+    gates: Vec<&'a GateExpr>,
+}
+
+/// Whole-host CPU (0–100 %) from which the host counts as saturated: the service and perfgate competed for
+/// cores, so part of the latency is the machine's.
+pub const HOST_SATURATED_PERCENT: f64 = 90.0;
+/// The service's CPU (percent of one core) from which slow requests are called CPU-bound when no CPU
+/// threshold is configured (only the choice of suggestion depends on it, never a finding).
+const CPU_BOUND_PERCENT: f64 = 80.0;
 
 /// The optimizer's findings for one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -206,15 +320,29 @@ pub fn optimize(
                 .push(r);
         }
     }
+    let mut resources = ResourceFindings::default();
     for (test_type, op) in record.operations().filter(|(t, _)| *t != TestType::Stress) {
         let ctx = Context::new(record, test_type);
+        let targets = settings.targets(&op.operation_name);
         let mut recs = Vec::new();
-        latency_findings(op, &ctx, settings, &mut recs);
-        error_findings(op, &ctx, settings, &mut recs);
-        throughput_findings(op, &ctx, settings, &mut recs);
-        resource_findings(op, &ctx, settings, &mut recs);
+        if op.total_requests == 0 {
+            recs.push(no_request_finding(&ctx));
+            operations.push(OperationAnalysis {
+                test_type,
+                operation: op.operation_name.clone(),
+                status: status_of(&recs),
+                recommendations: recs,
+            });
+            continue;
+        }
+        let mut explained = Vec::new();
+        latency_findings(op, &ctx, &targets, settings, &mut recs, &mut explained);
+        error_findings(op, &ctx, &targets, &mut recs, &mut explained);
+        throughput_findings(op, &ctx, &targets, &mut recs, &mut explained);
+        explained.extend(resources.add(test_type, op, &targets));
+        gate_findings(op, &ctx, &targets, &explained, &mut recs);
         if let Some(c) = comparison {
-            comparison_findings(op, test_type, c, &regressed, &ctx, settings, &mut recs);
+            comparison_findings(op, test_type, c, &regressed, &ctx, &targets, &mut recs);
         }
         operations.push(OperationAnalysis {
             test_type,
@@ -224,7 +352,9 @@ pub fn optimize(
         });
     }
     let mut run = Vec::new();
-    generator_findings(record, &mut run);
+    let troubled = operations.iter().any(|o| o.status != Status::Ok);
+    generator_findings(record, troubled, &mut run);
+    run.extend(resources.into_recommendations());
     if let Some(load) = &record.load {
         if let Some(r) = memory_leak_finding(load) {
             run.push(r);
@@ -245,6 +375,10 @@ struct Context<'a> {
     stress: Option<&'a StressSection>,
     /// Concurrency of the phase (1 for a benchmark).
     concurrency: u32,
+    /// The phase's whole-host CPU, when it was at or above [`HOST_SATURATED_PERCENT`].
+    host_saturated: Option<f64>,
+    /// perfgate itself used the CPU it could.
+    runner_saturated: bool,
 }
 
 impl<'a> Context<'a> {
@@ -254,6 +388,15 @@ impl<'a> Context<'a> {
             TestType::Load => load.map(|l| l.concurrent_users).unwrap_or(1),
             _ => 1,
         };
+        let phase = match test_type {
+            TestType::Benchmark => rec.benchmark.as_ref().map(|b| &b.system),
+            TestType::Load => load.map(|l| &l.system),
+            TestType::Stress => rec.stress.as_ref().map(|s| &s.system),
+        };
+        let host_saturated = phase
+            .and_then(|p| p.host_cpu_percent)
+            .or(rec.system.host_cpu_percent.filter(|_| rec.stress.is_none()))
+            .filter(|h| *h >= HOST_SATURATED_PERCENT);
         Self {
             test_type,
             load: if test_type == TestType::Load {
@@ -263,6 +406,9 @@ impl<'a> Context<'a> {
             },
             stress: rec.stress.as_ref(),
             concurrency,
+            host_saturated,
+            runner_saturated: rec.system.runner_saturated
+                || phase.is_some_and(|p| p.runner_saturated),
         }
     }
 }
@@ -270,41 +416,58 @@ impl<'a> Context<'a> {
 fn latency_findings(
     op: &OperationResult,
     ctx: &Context,
+    t: &Targets,
     s: &OptimizerSettings,
     out: &mut Vec<Recommendation>,
+    explained: &mut Vec<Metric>,
 ) {
     let l = &op.latency_ms;
     if op.total_requests == 0 {
         return;
     }
-    if l.p95 > s.p95_limit_ms {
-        let severity = if l.p95 > 2.0 * s.p95_limit_ms {
+    if t.p95.broken_by(l.p95, Direction::LowerIsBetter) {
+        explained.push(Metric::P95);
+        let severity = if l.p95 > 2.0 * t.p95.limit {
             Severity::High
         } else {
             Severity::Medium
         };
-        let mut suggestions = cause_suggestions(op, ctx, s);
-        suggestions.push(format!(
-            "If {} ms is the operation's real cost, set its own gate (`[gates.operations] {} = [\"p95 < …\"]`) instead of raising the limit for every operation.",
-            sig(l.p95),
-            op.operation_name
-        ));
+        let mut suggestions = cause_suggestions(op, ctx, t);
+        suggestions.push(if t.p95_own {
+            format!(
+                "If {} ms is the operation's real cost, raise its own gate in `[gates.operations] {}`.",
+                sig(l.p95),
+                op.operation_name
+            )
+        } else {
+            format!(
+                "If {} ms is the operation's real cost, set its own gate (`[gates.operations] {} = [\"p95 < …\"]`) instead of raising the limit for every operation.",
+                sig(l.p95),
+                op.operation_name
+            )
+        });
         out.push(Recommendation {
             kind: RecommendationType::Latency,
             severity,
             message: format!(
-                "P95 latency {} is above the {} target",
+                "P95 latency {} is above {}",
                 format_ms(l.p95),
-                format_ms(s.p95_limit_ms)
+                t.p95.describe(Metric::P95)
             ),
             suggestions,
         });
     }
     if l.p50 > 0.0 && l.p99 >= s.tail_min_p99_ms && l.p99 / l.p50 > s.tail_ratio {
         let ratio = l.p99 / l.p50;
+        // A tail inside the operation's p95 target is worth knowing, not a warning.
+        let severity = if l.p99 > t.p95.limit {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
         out.push(Recommendation {
             kind: RecommendationType::Latency,
-            severity: Severity::Medium,
+            severity,
             message: format!(
                 "P99 latency {} is {}× the median {}: a minority of requests wait far longer",
                 format_ms(l.p99),
@@ -316,16 +479,25 @@ fn latency_findings(
     }
 }
 
-/// Why latency is high, from CPU and concurrency evidence.
-fn cause_suggestions(op: &OperationResult, ctx: &Context, s: &OptimizerSettings) -> Vec<String> {
+/// Why latency is high, from CPU, saturation and concurrency evidence.
+fn cause_suggestions(op: &OperationResult, ctx: &Context, t: &Targets) -> Vec<String> {
     let mut v = Vec::new();
+    if ctx.runner_saturated {
+        v.push("perfgate itself was saturated during this run: part of this latency is the generator's. Add shards or lower the concurrency before tuning the service.".to_string());
+    } else if let Some(host) = ctx.host_saturated {
+        v.push(format!(
+            "The host's CPU was at {}% during this phase: the service, perfgate and anything else on the machine competed for cores, so part of this latency is the machine's. Run the service on other cores or another machine, or lower the concurrency.",
+            sig(host)
+        ));
+    }
+    let cpu_bound = t.cpu_percent.map(|c| c.limit).unwrap_or(CPU_BOUND_PERCENT);
     let target_cpu = op.resource_source == "target" && op.cpu_usage_percent > 0.0;
-    if target_cpu && op.cpu_usage_percent >= s.cpu_threshold_percent {
+    if target_cpu && op.cpu_usage_percent >= cpu_bound {
         v.push(format!(
             "The service used {}% CPU: it is CPU-bound. Profile the hot path (`perf record -g`, a flamegraph) and cache or precompute expensive work.",
             sig(op.cpu_usage_percent)
         ));
-    } else if target_cpu && op.cpu_usage_percent < s.cpu_threshold_percent / 2.0 {
+    } else if target_cpu && op.cpu_usage_percent < cpu_bound / 2.0 && ctx.host_saturated.is_none() {
         v.push(format!(
             "The service used only {}% CPU while requests were slow: time goes to waiting — a downstream call, a lock or a pool. Trace a slow request (PERFORMANCE_ENABLE_TRACING=true) to see where.",
             sig(op.cpu_usage_percent)
@@ -348,13 +520,44 @@ fn cause_suggestions(op: &OperationResult, ctx: &Context, s: &OptimizerSettings)
     v
 }
 
+/// An operation that completed no request: nothing else can be said about it, and the run fails.
+fn no_request_finding(ctx: &Context) -> Recommendation {
+    let mut suggestions = vec![
+        "Check that the target answers at all: the reachability check can pass while a full accept queue or a crashed worker answers nothing afterwards.".to_string(),
+    ];
+    if ctx.concurrency > 1 {
+        suggestions.push(format!(
+            "{} concurrent users may be more connections than the service accepts (worker connections, `ulimit -n`, the listen backlog): lower the concurrency.",
+            ctx.concurrency
+        ));
+    }
+    if let Some(load) = ctx.load {
+        if load.ramp_up_seconds >= load.duration_seconds && load.duration_seconds > 0.0 {
+            suggestions.push(format!(
+                "`ramp_up_seconds` ({}) is not shorter than the test ({} s): most users never start.",
+                sig(load.ramp_up_seconds),
+                sig(load.duration_seconds)
+            ));
+        }
+    }
+    suggestions.push(
+        "Raise `request_timeout` if the operation is legitimately slower than it.".to_string(),
+    );
+    Recommendation {
+        kind: RecommendationType::Errors,
+        severity: Severity::High,
+        message: "No request completed: there is nothing to measure, and the run fails".to_string(),
+        suggestions,
+    }
+}
+
 /// Why p99 is far above p50, from the timeline and the concurrency.
 fn tail_suggestions(ctx: &Context) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(load) = ctx.load {
         if let Some(spikes) = p99_spike_seconds(&load.timeline) {
             v.push(format!(
-                "The per-second p99 spikes (seconds {}) while other seconds are fast: periodic stalls — GC or allocator pauses, background jobs, log flushing, cache expiry. Correlate those seconds with the service's logs.",
+                "The per-second p99 spikes (seconds {}) while other seconds are fast: periodic stalls — background jobs, log or disk flushes, cache expiry, pauses of the service's runtime. Correlate those seconds with the service's logs.",
                 spikes
             ));
         }
@@ -364,10 +567,10 @@ fn tail_suggestions(ctx: &Context) -> Vec<String> {
     }
     if v.is_empty() {
         if ctx.concurrency <= 1 && ctx.test_type == TestType::Benchmark {
-            v.push("Requests ran one at a time, so nothing queued: some inputs take a slow path, a cache is cold, or GC/allocator pauses hit some requests. Look at the slowest requests' inputs.".to_string());
+            v.push("Requests ran one at a time, so nothing queued: some inputs take a slow path, a cache is cold, or background work competes with some requests. Look at the slowest requests' inputs.".to_string());
         } else {
             v.push(format!(
-                "With {} concurrent users, the tail is usually queuing (pools, locks) or GC pauses: check pool sizes and the runtime's pause times.",
+                "With {} concurrent users, the tail is usually queuing (pools, locks) or periodic background work: check pool sizes and what the service does besides answering.",
                 ctx.concurrency
             ));
         }
@@ -378,14 +581,16 @@ fn tail_suggestions(ctx: &Context) -> Vec<String> {
 fn error_findings(
     op: &OperationResult,
     ctx: &Context,
-    s: &OptimizerSettings,
+    t: &Targets,
     out: &mut Vec<Recommendation>,
+    explained: &mut Vec<Metric>,
 ) {
     if op.failed_requests == 0 || op.total_requests == 0 {
         return;
     }
     let rate = op.error_rate_percent();
-    let severity = if rate > s.error_rate_limit_percent {
+    let severity = if t.error_rate.broken_by(rate, Direction::LowerIsBetter) {
+        explained.push(Metric::ErrorRate);
         Severity::High
     } else if rate >= 1.0 {
         Severity::Medium
@@ -465,12 +670,15 @@ fn timeout_suggestion(op: &OperationResult, ctx: &Context) -> String {
 fn throughput_findings(
     op: &OperationResult,
     ctx: &Context,
-    s: &OptimizerSettings,
+    t: &Targets,
     out: &mut Vec<Recommendation>,
+    explained: &mut Vec<Metric>,
 ) {
-    if op.total_requests == 0 || op.throughput_rps >= s.min_rps {
+    let Some(min_rps) = t.min_rps else { return };
+    if op.total_requests == 0 || !min_rps.broken_by(op.throughput_rps, Direction::HigherIsBetter) {
         return;
     }
+    explained.push(Metric::Rps);
     let avg = op.latency_ms.avg;
     let suggestion = match (ctx.test_type, ctx.load) {
         (TestType::Benchmark, _) => format!(
@@ -492,68 +700,178 @@ fn throughput_findings(
         kind: RecommendationType::Throughput,
         severity: Severity::Medium,
         message: format!(
-            "Throughput {} rps is below the {} rps target",
+            "Throughput {} rps is below {}",
             sig(op.throughput_rps),
-            sig(s.min_rps)
+            min_rps.describe(Metric::Rps)
         ),
         suggestions: vec![suggestion],
     });
 }
 
-fn resource_findings(
+/// Memory and CPU above a configured threshold, said once per phase rather than once per operation: in a
+/// load test every operation carries the same process figures, and a benchmark's are one process too.
+#[derive(Default)]
+struct ResourceFindings {
+    groups: BTreeMap<ResourceKey, ResourceGroup>,
+}
+
+/// Phase, metric, whether the figures are the runner's, the threshold as described.
+type ResourceKey = (TestType, Metric, bool, String);
+
+/// The operations over one threshold, the highest value among them, and the threshold.
+struct ResourceGroup {
+    value: f64,
+    limit: f64,
+    operations: Vec<String>,
+}
+
+impl ResourceFindings {
+    /// Notes `op`'s memory and CPU when they break a configured threshold. Returns the metrics it noted.
+    fn add(&mut self, test_type: TestType, op: &OperationResult, t: &Targets) -> Vec<Metric> {
+        let runner = op.resource_source == "runner";
+        let mut noted = Vec::new();
+        for (metric, target, value) in [
+            (Metric::MemoryMb, t.memory_mb, op.memory_usage_mb),
+            (Metric::CpuPercent, t.cpu_percent, op.cpu_usage_percent),
+        ] {
+            let Some(target) = target else { continue };
+            if !value.is_finite() || !target.broken_by(value, Direction::LowerIsBetter) {
+                continue;
+            }
+            noted.push(metric);
+            let key = (test_type, metric, runner, target.describe(metric));
+            let group = self.groups.entry(key).or_insert(ResourceGroup {
+                value,
+                limit: target.limit,
+                operations: Vec::new(),
+            });
+            group.value = group.value.max(value);
+            group.operations.push(op.operation_name.clone());
+        }
+        noted
+    }
+
+    fn into_recommendations(self) -> Vec<Recommendation> {
+        let mut out = Vec::new();
+        for ((test_type, metric, runner, threshold), group) in self.groups {
+            let ResourceGroup {
+                value,
+                limit,
+                operations: ops,
+            } = group;
+            let whose = if runner {
+                "the runner (perfgate itself)"
+            } else {
+                "the service"
+            };
+            let severity = if value > 1.5 * limit {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let ops_text = if ops.len() > 4 {
+                format!("{} operations", ops.len())
+            } else {
+                ops.join(", ")
+            };
+            let (kind, suggestion) = match (metric, runner) {
+                (Metric::MemoryMb, true) => (RecommendationType::Memory, "These are the runner's figures: let perfgate start the service (or give its pid) to measure the service's memory."),
+                (Metric::MemoryMb, false) => (RecommendationType::Memory, "Bound caches and buffers, stream large responses instead of building them in memory, and check the memory timeline of a load test for growth (a leak)."),
+                (_, true) => (RecommendationType::Cpu, "These are the runner's figures: a busy runner distorts latency. Add shards or a larger runner."),
+                (_, false) => (RecommendationType::Cpu, "Profile the service under this load (`perf record -g`, a flamegraph) and remove the hottest work; CPU-bound services scale with cores or instances."),
+            };
+            out.push(Recommendation {
+                kind,
+                severity,
+                message: format!(
+                    "{} of {whose} {} is above {threshold} during the {test_type} test ({ops_text})",
+                    if metric == Metric::MemoryMb {
+                        "Memory"
+                    } else {
+                        "CPU"
+                    },
+                    metric.format_value(value),
+                ),
+                suggestions: vec![suggestion.to_string()],
+            });
+        }
+        out
+    }
+}
+
+/// A failing gate that no rule above explained (`p99 < 50ms`, `avg < 2ms`, a lower bound) is a finding
+/// too: the run fails on it, so the reader is told what to look at.
+fn gate_findings(
     op: &OperationResult,
-    _ctx: &Context,
-    s: &OptimizerSettings,
+    ctx: &Context,
+    t: &Targets,
+    explained: &[Metric],
     out: &mut Vec<Recommendation>,
 ) {
-    let whose = if op.resource_source == "runner" {
-        "the runner (perfgate itself)"
-    } else {
-        "the service"
-    };
-    if op.memory_usage_mb > s.memory_threshold_mb {
-        let severity = if op.memory_usage_mb > 1.5 * s.memory_threshold_mb {
-            Severity::High
-        } else {
-            Severity::Medium
+    for g in &t.gates {
+        let bounds_bad_side = match g.metric.direction() {
+            Direction::LowerIsBetter => matches!(g.comparator, Comparator::Lt | Comparator::Le),
+            Direction::HigherIsBetter => matches!(g.comparator, Comparator::Gt | Comparator::Ge),
         };
-        let suggestion = if op.resource_source == "runner" {
-            "These are the runner's figures: let perfgate start the service (or give its pid) to measure the service's memory.".to_string()
+        if bounds_bad_side && explained.contains(&g.metric) {
+            continue;
+        }
+        if g.metric == Metric::Rps && t.min_rps.is_none() {
+            continue;
+        }
+        let Some(value) = g.metric.value(op) else {
+            continue;
+        };
+        if g.passes(value) {
+            continue;
+        }
+        let far = if matches!(g.comparator, Comparator::Lt | Comparator::Le) {
+            g.limit > 0.0 && value > 2.0 * g.limit
         } else {
-            "Bound caches and buffers, stream large responses instead of building them in memory, and check the memory timeline of a load test for growth (a leak).".to_string()
+            value < 0.5 * g.limit
+        };
+        let suggestions = if g.metric.is_latency() {
+            cause_suggestions(op, ctx, t)
+        } else {
+            vec![format!(
+                "The gate `{g}` holds this operation to {}; it measured {}.",
+                g.metric.format_value(g.limit),
+                g.metric.format_value(value)
+            )]
         };
         out.push(Recommendation {
-            kind: RecommendationType::Memory,
-            severity,
+            kind: kind_of(g.metric),
+            severity: if far {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
             message: format!(
-                "Memory of {whose} {} MB is above the {} MB threshold",
-                sig(op.memory_usage_mb),
-                sig(s.memory_threshold_mb)
+                "{} {} fails the gate `{g}`",
+                capitalized(g.metric.label()),
+                g.metric.format_value(value)
             ),
-            suggestions: vec![suggestion],
+            suggestions,
         });
     }
-    if op.cpu_usage_percent > s.cpu_threshold_percent {
-        let severity = if op.cpu_usage_percent > 1.5 * s.cpu_threshold_percent {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
-        let suggestion = if op.resource_source == "runner" {
-            "These are the runner's figures: a busy runner distorts latency. Add shards or a larger runner.".to_string()
-        } else {
-            "Profile the service under this load (`perf record -g`, a flamegraph) and remove the hottest work; CPU-bound services scale with cores or instances.".to_string()
-        };
-        out.push(Recommendation {
-            kind: RecommendationType::Cpu,
-            severity,
-            message: format!(
-                "CPU of {whose} {}% is above the {}% threshold",
-                sig(op.cpu_usage_percent),
-                sig(s.cpu_threshold_percent)
-            ),
-            suggestions: vec![suggestion],
-        });
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// What a recommendation about `metric` is about.
+fn kind_of(m: Metric) -> RecommendationType {
+    match m {
+        Metric::ErrorRate => RecommendationType::Errors,
+        Metric::Rps => RecommendationType::Throughput,
+        Metric::MemoryMb => RecommendationType::Memory,
+        Metric::CpuPercent => RecommendationType::Cpu,
+        _ => RecommendationType::Latency,
     }
 }
 
@@ -563,16 +881,9 @@ fn comparison_findings(
     c: &Comparison,
     regressed: &RegressedRows<'_>,
     ctx: &Context,
-    s: &OptimizerSettings,
+    t: &Targets,
     out: &mut Vec<Recommendation>,
 ) {
-    let kind_of = |m: Metric| match m {
-        Metric::ErrorRate => RecommendationType::Errors,
-        Metric::Rps => RecommendationType::Throughput,
-        Metric::MemoryMb => RecommendationType::Memory,
-        Metric::CpuPercent => RecommendationType::Cpu,
-        _ => RecommendationType::Latency,
-    };
     let rows: Vec<&ComparisonRow> = regressed
         .get(&(test_type, op.operation_name.as_str()))
         .cloned()
@@ -631,7 +942,7 @@ fn comparison_findings(
             ));
         }
         match kind {
-            RecommendationType::Latency => suggestions.extend(cause_suggestions(op, ctx, s)),
+            RecommendationType::Latency => suggestions.extend(cause_suggestions(op, ctx, t)),
             RecommendationType::Errors => {
                 if let Some(e) = op.errors.iter().max_by_key(|(_, n)| **n) {
                     suggestions.push(format!("Most failures are `{}`{}.", e.0, sample_hint(op)));
@@ -676,7 +987,38 @@ pub fn format_p(p: f64) -> String {
     }
 }
 
-fn generator_findings(rec: &RunRecord, out: &mut Vec<Recommendation>) {
+/// The highest whole-host CPU of the benchmark and load phases, when at or above
+/// [`HOST_SATURATED_PERCENT`]. The whole run's reading counts only without phase readings and without a stress
+/// test (which drives the machine to its limit on purpose).
+fn saturated_host_cpu(rec: &RunRecord) -> Option<f64> {
+    let phases: Vec<f64> = [
+        rec.benchmark.as_ref().map(|b| &b.system),
+        rec.load.as_ref().map(|l| &l.system),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|s| s.host_cpu_percent)
+    .collect();
+    let readings = if phases.is_empty() && rec.stress.is_none() {
+        rec.system.host_cpu_percent.into_iter().collect()
+    } else {
+        phases
+    };
+    readings
+        .into_iter()
+        .filter(|h| h.is_finite())
+        .reduce(f64::max)
+        .filter(|h| *h >= HOST_SATURATED_PERCENT)
+}
+
+/// The generator (perfgate) or the host saturated: said once per run, since it concerns every number of it.
+///
+/// A saturated runner is always `high`: its figures are perfgate's limits. A host at ≥ 90 % CPU is blamed
+/// with `medium` when something looks wrong (`troubled`: an operation has a warning), since the machine is
+/// then a likely cause; otherwise it is `low`: a closed-model load test without think time drives some part
+/// of a small machine to its limit, and that alone is what the test measures, not a fault.
+fn generator_findings(rec: &RunRecord, troubled: bool, out: &mut Vec<Recommendation>) {
+    let host = saturated_host_cpu(rec);
     let saturated = rec.system.runner_saturated
         || rec
             .benchmark
@@ -688,12 +1030,15 @@ fn generator_findings(rec: &RunRecord, out: &mut Vec<Recommendation>) {
             .as_ref()
             .is_some_and(|s| s.system.runner_saturated);
     if saturated {
-        let cpu = rec
+        let mut cpu = rec
             .system
             .runner
             .as_ref()
             .map(|r| format!(" ({}% CPU on average)", sig(r.cpu_avg_percent)))
             .unwrap_or_default();
+        if let Some(h) = host {
+            cpu.push_str(&format!(", with the host's CPU at {}%", sig(h)));
+        }
         out.push(Recommendation {
             kind: RecommendationType::Generator,
             severity: Severity::High,
@@ -704,6 +1049,21 @@ fn generator_findings(rec: &RunRecord, out: &mut Vec<Recommendation>) {
                 "Split the load over shards (`--shard 1/N` on N runners) or use a runner with more cores.".to_string(),
                 "Run the service on other cores than perfgate (e.g. `taskset`), or on another machine.".to_string(),
                 "Lower the concurrency, or use the open model with a target rate the runner can sustain.".to_string(),
+            ],
+        });
+    }
+    if let (Some(h), false) = (host, saturated) {
+        out.push(Recommendation {
+            kind: RecommendationType::Cpu,
+            severity: if troubled { Severity::Medium } else { Severity::Low },
+            message: format!(
+                "The host's CPU was at {}% on average: the service, perfgate and anything else on the machine competed for cores, so latency and throughput are this machine's limits as much as the service's",
+                sig(h)
+            ),
+            suggestions: vec![
+                "Run the service on other cores than perfgate (e.g. `taskset`) or on another machine.".to_string(),
+                "Lower the concurrency, add think time or use the open model with a target rate below capacity to measure the service rather than the machine.".to_string(),
+                "Check that nothing else was running on the machine (another job, a build).".to_string(),
             ],
         });
     }
@@ -1064,7 +1424,7 @@ mod tests {
             .find(|r| r.message.contains("P99"))
             .unwrap();
         assert!(
-            r.suggestions[0].contains("seconds 7, 19") && r.suggestions[0].contains("GC"),
+            r.suggestions[0].contains("seconds 7, 19") && r.suggestions[0].contains("stalls"),
             "{:?}",
             r.suggestions
         );
@@ -1129,10 +1489,13 @@ mod tests {
             "{:?}",
             cpu.suggestions
         );
-        assert!(find(&o, "slow_cpu")
-            .recommendations
+        // Nobody configured a CPU threshold: 95% is evidence for a suggestion, not a finding.
+        assert!(o
+            .operations
             .iter()
-            .any(|r| r.kind == RecommendationType::Cpu));
+            .flat_map(|a| &a.recommendations)
+            .chain(&o.run)
+            .all(|r| r.kind != RecommendationType::Cpu));
     }
 
     #[test]
@@ -1174,5 +1537,332 @@ mod tests {
         assert_eq!(r.severity, Severity::High);
         assert!(r.suggestions[0].contains("0123456"), "{:?}", r.suggestions);
         assert_eq!(a.status, Status::Critical);
+    }
+
+    fn all_recs(o: &Optimization) -> impl Iterator<Item = &Recommendation> {
+        o.operations
+            .iter()
+            .flat_map(|a| &a.recommendations)
+            .chain(&o.run)
+    }
+
+    fn settings(gates: Gates) -> OptimizerSettings {
+        OptimizerSettings::from_gates(&gates)
+    }
+
+    #[test]
+    fn a_passing_operation_gate_is_the_target() {
+        // p95 = 900 ms under its own `p95 < 5s`: not critical, not "above the 500 ms target", and no advice to
+        // add the gate it has.
+        let rec = record_with(vec![op("export", 600.0, 20.0, 100, 0)]);
+        let gates =
+            crate::gates::default_gates().with_operation("export", ["p95 < 5s".parse().unwrap()]);
+        let o = optimize(&rec, None, &settings(gates));
+        let a = find(&o, "export");
+        assert_eq!(a.status, Status::Ok, "{:?}", a.recommendations);
+        assert!(
+            all_recs(&o).all(|r| !r.message.contains("500 ms")
+                && r.suggestions
+                    .iter()
+                    .all(|s| !s.contains("set its own gate"))),
+            "{:?}",
+            a.recommendations
+        );
+        // Without the operation's gate, the all-operations gate applies; without any, the default target.
+        let o = optimize(&rec, None, &settings(crate::gates::default_gates()));
+        let r = &find(&o, "export").recommendations[0];
+        assert!(
+            r.message.contains("above the gate `p95 <= 500ms`"),
+            "{}",
+            r.message
+        );
+        assert!(r.suggestions.iter().any(|s| s.contains("set its own gate")));
+        let o = optimize(&rec, None, &OptimizerSettings::default());
+        let r = &find(&o, "export").recommendations[0];
+        assert!(
+            r.message.contains("above the 500 ms target"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_failing_gate_gets_a_recommendation() {
+        // A sub-millisecond operation under `p95 < 0.2ms`.
+        let rec = record_with(vec![op("ping", 0.4, 2000.0, 1000, 0)]);
+        let gates = Gates::new().with_operation("ping", ["p95 < 0.2ms".parse().unwrap()]);
+        let o = optimize(&rec, None, &settings(gates));
+        let a = find(&o, "ping");
+        assert_eq!(a.status, Status::Critical, "{:?}", a.recommendations);
+        let r = &a.recommendations[0];
+        assert!(
+            r.message.contains("the gate `p95 < 0.2ms`"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.suggestions
+                .iter()
+                .any(|s| s.contains("raise its own gate")),
+            "{:?}",
+            r.suggestions
+        );
+        // A gate no dedicated rule covers (p99, a lower bound) still gets one.
+        let gates = Gates::parse_all(&["p99 < 0.5ms", "p50 > 1ms"]).unwrap();
+        let o = optimize(&rec, None, &settings(gates));
+        let msgs: Vec<&str> = find(&o, "ping")
+            .recommendations
+            .iter()
+            .map(|r| r.message.as_str())
+            .collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("P99 latency") && m.contains("`p99 < 0.5ms`"))
+                && msgs.iter().any(|m| m.contains("`p50 > 1ms`")),
+            "{msgs:?}"
+        );
+        // A passing gate is silent.
+        let gates = Gates::parse_all(&["p99 < 50ms"]).unwrap();
+        let o = optimize(&rec, None, &settings(gates));
+        assert!(find(&o, "ping").recommendations.is_empty());
+    }
+
+    #[test]
+    fn the_tail_ratio_rule_has_an_absolute_floor_and_respects_the_target() {
+        // p99 8× the median at sub-10 ms: jitter, not a finding.
+        let mut fast = op("fast", 0.5, 5000.0, 10000, 0);
+        fast.latency_ms.p99 = 4.0;
+        let o = optimize(
+            &record_with(vec![fast]),
+            None,
+            &OptimizerSettings::default(),
+        );
+        assert!(find(&o, "fast").recommendations.is_empty());
+        // 120 ms at a 10 ms median, inside the 500 ms target: informational.
+        let mut tail = op("feed", 10.0, 100.0, 3000, 0);
+        tail.latency_ms.p99 = 120.0;
+        let o = optimize(
+            &record_with(vec![tail.clone()]),
+            None,
+            &OptimizerSettings::default(),
+        );
+        let a = find(&o, "feed");
+        assert_eq!(a.recommendations[0].severity, Severity::Low);
+        assert_eq!(a.status, Status::Ok);
+        // Past the target it is a warning.
+        let gates = Gates::parse_all(&["p95 < 100ms"]).unwrap();
+        let o = optimize(&record_with(vec![tail]), None, &settings(gates));
+        assert_eq!(find(&o, "feed").status, Status::Warning);
+    }
+
+    #[test]
+    fn no_gc_pauses_without_evidence_of_a_managed_runtime() {
+        let mut tail = op("feed", 10.0, 100.0, 3000, 0);
+        tail.latency_ms.p99 = 600.0;
+        let spiky: Vec<TimelinePoint> = (0..30)
+            .map(|s| point(s, 10, 20.0, if s == 7 { 900.0 } else { 30.0 }, None))
+            .collect();
+        for rec in [
+            record_with(vec![tail.clone()]),
+            load_with(vec![tail.clone()], spiky, 10),
+            load_with(vec![tail], vec![], 10),
+        ] {
+            let o = optimize(&rec, None, &OptimizerSettings::default());
+            for r in all_recs(&o) {
+                assert!(
+                    r.suggestions.iter().all(|s| !s.contains("GC")),
+                    "{:?}",
+                    r.suggestions
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cpu_and_memory_thresholds_warn_only_when_configured_and_once_per_phase() {
+        let ops: Vec<OperationResult> = ["a", "b", "c"]
+            .iter()
+            .map(|n| {
+                let mut o = op(n, 10.0, 300.0, 3000, 0);
+                o.cpu_usage_percent = 95.0;
+                o.memory_usage_mb = 700.0;
+                o
+            })
+            .collect();
+        let rec = load_with(ops, vec![], 10);
+        let o = optimize(&rec, None, &OptimizerSettings::default());
+        assert!(all_recs(&o)
+            .all(|r| r.kind != RecommendationType::Cpu && r.kind != RecommendationType::Memory));
+        assert!(o.operations.iter().all(|a| a.status == Status::Ok));
+
+        let gates = Gates::parse_all(&["cpu_percent < 80", "memory_mb < 512"]).unwrap();
+        let o = optimize(&rec, None, &settings(gates));
+        assert!(o.operations.iter().all(|a| a.recommendations.is_empty()));
+        let cpu: Vec<_> = o
+            .run
+            .iter()
+            .filter(|r| r.kind == RecommendationType::Cpu)
+            .collect();
+        let mem: Vec<_> = o
+            .run
+            .iter()
+            .filter(|r| r.kind == RecommendationType::Memory)
+            .collect();
+        assert_eq!((cpu.len(), mem.len()), (1, 1), "{:?}", o.run);
+        assert!(
+            cpu[0].message.contains("95%") && cpu[0].message.contains("a, b, c"),
+            "{}",
+            cpu[0].message
+        );
+        assert!(
+            mem[0].message.contains("the gate `memory_mb < 512`"),
+            "{}",
+            mem[0].message
+        );
+        // The environment's thresholds, without gates, work the same.
+        let s = OptimizerSettings {
+            cpu_threshold_percent: Some(90.0),
+            ..OptimizerSettings::default()
+        };
+        let o = optimize(&rec, None, &s);
+        assert_eq!(
+            o.run
+                .iter()
+                .filter(|r| r.kind == RecommendationType::Cpu)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_saturated_host_is_blamed_once_per_run() {
+        let mut healthy = load_with(
+            vec![
+                op("a", 0.3, 9000.0, 90000, 0),
+                op("b", 0.3, 9000.0, 90000, 0),
+            ],
+            vec![],
+            10,
+        );
+        if let Some(l) = healthy.load.as_mut() {
+            l.system.host_cpu_percent = Some(99.0);
+        }
+        let o = optimize(&healthy, None, &OptimizerSettings::default());
+        let host: Vec<_> = o
+            .run
+            .iter()
+            .filter(|r| r.message.contains("host's CPU"))
+            .collect();
+        assert_eq!(host.len(), 1, "{:?}", o.run);
+        // Healthy otherwise: informational.
+        assert_eq!(host[0].severity, Severity::Low);
+        assert!(o.operations.iter().all(|a| a.recommendations.is_empty()));
+
+        // With a slow operation, the host is blamed first, in the operation's suggestions and at medium.
+        let mut slow = healthy.clone();
+        if let Some(l) = slow.load.as_mut() {
+            l.operations[0].latency_ms.p95 = 800.0;
+        }
+        let o = optimize(&slow, None, &OptimizerSettings::default());
+        let host = o
+            .run
+            .iter()
+            .find(|r| r.message.contains("host's CPU"))
+            .unwrap();
+        assert_eq!(host.severity, Severity::Medium);
+        let r = &find(&o, "a").recommendations[0];
+        assert!(
+            r.suggestions[0].contains("host's CPU was at 99%"),
+            "{:?}",
+            r.suggestions
+        );
+        // A stress test drives the host to its limit on purpose: its reading does not count.
+        let mut stress = record_with(vec![op("a", 10.0, 100.0, 1000, 0)]);
+        stress.stress = Some(StressSection::default());
+        stress.system.host_cpu_percent = Some(100.0);
+        let o = optimize(&stress, None, &OptimizerSettings::default());
+        assert!(
+            o.run.iter().all(|r| !r.message.contains("host")),
+            "{:?}",
+            o.run
+        );
+    }
+
+    #[test]
+    fn a_saturated_runner_is_blamed_in_the_operations_findings() {
+        let mut rec = record_with(vec![op("a", 600.0, 100.0, 1000, 0)]);
+        rec.system.runner_saturated = true;
+        rec.system.host_cpu_percent = Some(100.0);
+        let o = optimize(&rec, None, &OptimizerSettings::default());
+        let r = &find(&o, "a").recommendations[0];
+        assert!(
+            r.suggestions[0].contains("perfgate itself was saturated"),
+            "{:?}",
+            r.suggestions
+        );
+        // One run-level finding, naming the host too; no second one about the host.
+        let g: Vec<_> = o
+            .run
+            .iter()
+            .filter(|r| r.message.contains("saturated") || r.message.contains("host"))
+            .collect();
+        assert_eq!(g.len(), 1, "{:?}", o.run);
+        assert!(
+            g[0].message.contains("host's CPU at 100%"),
+            "{}",
+            g[0].message
+        );
+    }
+
+    #[test]
+    fn an_operation_without_requests_is_critical_with_reasons() {
+        let mut dead = op("dead", 1.0, 0.0, 0, 0);
+        dead.total_requests = 0;
+        let mut rec = load_with(vec![dead], vec![], 20000);
+        if let Some(l) = rec.load.as_mut() {
+            l.ramp_up_seconds = 10.0;
+            l.duration_seconds = 5.0;
+        }
+        let o = optimize(&rec, None, &OptimizerSettings::default());
+        let a = find(&o, "dead");
+        assert_eq!(a.status, Status::Critical);
+        assert_eq!(a.recommendations.len(), 1);
+        let r = &a.recommendations[0];
+        assert!(r.message.contains("No request completed"));
+        assert!(r
+            .suggestions
+            .iter()
+            .any(|s| s.contains("20000 concurrent users")));
+        assert!(r.suggestions.iter().any(|s| s.contains("ramp_up_seconds")));
+    }
+
+    #[test]
+    fn a_healthy_service_under_moderate_load_has_no_warning() {
+        // nginx serving a static file at -c 10 on a 2-core runner: sub-millisecond, thousands of rps, the host
+        // busy, the service using some CPU, a p99 a few times the median.
+        let ops: Vec<OperationResult> = ["index", "asset"]
+            .iter()
+            .map(|n| {
+                let mut o = op(n, 0.35, 8000.0, 80000, 0);
+                o.latency_ms.p99 = 2.5;
+                o.cpu_usage_percent = 85.0;
+                o.memory_usage_mb = 9.0;
+                o
+            })
+            .collect();
+        let timeline: Vec<TimelinePoint> = (0..10)
+            .map(|s| point(s, 10, 0.6, if s == 4 { 9.0 } else { 2.5 }, Some(9.0)))
+            .collect();
+        let mut rec = load_with(ops, timeline, 10);
+        if let Some(l) = rec.load.as_mut() {
+            l.system.host_cpu_percent = Some(100.0);
+        }
+        let o = optimize(&rec, None, &settings(crate::gates::default_gates()));
+        assert!(
+            all_recs(&o).all(|r| r.severity == Severity::Low),
+            "{:?}",
+            all_recs(&o).collect::<Vec<_>>()
+        );
+        assert!(o.operations.iter().all(|a| a.status == Status::Ok));
     }
 }
