@@ -19,48 +19,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::section::{Comparator, GateResult};
 use crate::limits::{self, Limits};
 use crate::metric::{Direction, Metric, Unit};
 use crate::record::{RunRecord, TestType};
-
-/// A comparison operator of a gate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Comparator {
-    /// `<`
-    #[serde(rename = "<")]
-    Lt,
-    /// `<=`
-    #[serde(rename = "<=")]
-    Le,
-    /// `>`
-    #[serde(rename = ">")]
-    Gt,
-    /// `>=`
-    #[serde(rename = ">=")]
-    Ge,
-}
-
-impl Comparator {
-    /// The operator as written: `<`, `<=`, `>`, `>=`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Comparator::Lt => "<",
-            Comparator::Le => "<=",
-            Comparator::Gt => ">",
-            Comparator::Ge => ">=",
-        }
-    }
-
-    /// Whether `actual OP limit` holds.
-    pub fn holds(self, actual: f64, limit: f64) -> bool {
-        match self {
-            Comparator::Lt => actual < limit,
-            Comparator::Le => actual <= limit,
-            Comparator::Gt => actual > limit,
-            Comparator::Ge => actual >= limit,
-        }
-    }
-}
 
 /// Why a gate expression could not be parsed. Every message quotes the expression and says what was expected.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -451,29 +413,6 @@ pub fn default_gates() -> Gates {
         ),
         GateExpr::new(Metric::Rps, Comparator::Ge, limits::MIN_RPS),
     ])
-}
-
-/// The outcome of one gate on one operation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GateResult {
-    /// The schedule.
-    pub test_type: TestType,
-    /// The operation name.
-    pub operation: String,
-    /// The expression, as written (`p95 < 500ms`).
-    pub gate: String,
-    /// The metric gated.
-    pub metric: Metric,
-    /// The operator.
-    pub comparator: Comparator,
-    /// The limit in the metric's unit.
-    pub limit: f64,
-    /// The measured value; `None` when the operation has no such value (no request completed).
-    pub actual: Option<f64>,
-    /// Whether the gate held.
-    pub passed: bool,
-    /// "p95 = 612 ms, limit 500ms (fails p95 < 500ms)".
-    pub message: String,
 }
 
 /// Evaluates `gates` on every benchmark and load operation of `record` (stress steps are not gated).

@@ -13,6 +13,7 @@ pub mod histogram;
 pub mod history;
 pub mod import;
 pub mod index;
+pub mod latency;
 pub mod layout;
 pub mod limits;
 pub mod merge;
@@ -25,6 +26,7 @@ mod run_fixtures;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod test_type;
 
 pub use analysis::{analyze, AnalysisSection};
 pub use gates::{default_gates, Gates};

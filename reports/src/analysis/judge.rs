@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::acknowledge::{apply_acknowledgements, AckOutcome, Acknowledgement};
 use super::compare::Comparison;
-use super::optimizer::OptimizerSettings;
-use super::{analyze, OverallStatus};
-use crate::gates::{default_gates, Comparator, GateExpr, Gates};
+use super::optimizer::{optimize, OptimizerSettings, Severity, Status};
+use super::section::{AnalysisSection, OverallStatus};
+use crate::gates::{default_gates, evaluate, Comparator, GateExpr, Gates, RegressionPolicy};
 use crate::limits::Limits;
 use crate::metric::Metric;
 use crate::record::RunRecord;
@@ -192,6 +192,84 @@ pub fn judge(
         notes,
         acknowledgements,
         warnings_added,
+    }
+}
+
+/// Analyses a run: evaluates `gates`, runs the optimizer (with the comparison, when there is one) and decides
+/// the overall status. The inner step of [`judge`](judge()), which derives `gates` and `settings` from one
+/// [`JudgeSettings`] and applies acknowledgements first; call that instead.
+///
+/// Status rules: `fail` when a gate failed (including the `rps > 0` row of anything that completed no
+/// request, see [`evaluate`]), or when an unacknowledged regression exists and
+/// `gates.regression` is `fail`; else `warn` when a regression exists (acknowledged, or under `warn`), when an
+/// operation is `warning`/`critical`, or when a run-level finding is `medium` or `high` (e.g. the runner was
+/// saturated); else `pass`.
+pub fn analyze(
+    record: &RunRecord,
+    gates: &Gates,
+    comparison: Option<Comparison>,
+    settings: &OptimizerSettings,
+) -> AnalysisSection {
+    let gate_results = evaluate(record, gates);
+    let opt = optimize(record, comparison.as_ref(), settings);
+    let mut status = OverallStatus::Pass;
+    let mut reasons = Vec::new();
+    let failed = gate_results.iter().filter(|g| !g.passed).count();
+    if failed > 0 {
+        status = OverallStatus::Fail;
+        reasons.push(format!(
+            "{failed} gate{} failed",
+            if failed == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(c) = &comparison {
+        let counts = c.counts();
+        let open = counts.regressed - counts.acknowledged;
+        if open > 0 {
+            let plural = if open == 1 { "" } else { "s" };
+            match gates.regression {
+                RegressionPolicy::Fail => {
+                    status = OverallStatus::Fail;
+                    reasons.push(format!("{open} regression{plural}"));
+                }
+                RegressionPolicy::Warn => {
+                    status = status.max(OverallStatus::Warn);
+                    reasons.push(format!("{open} regression{plural} (regression = \"warn\")"));
+                }
+            }
+        }
+        if counts.acknowledged > 0 {
+            status = status.max(OverallStatus::Warn);
+            reasons.push(format!(
+                "{} acknowledged regression{}",
+                counts.acknowledged,
+                if counts.acknowledged == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let flagged = opt
+        .operations
+        .iter()
+        .filter(|o| o.status != Status::Ok)
+        .count();
+    if flagged > 0 {
+        status = status.max(OverallStatus::Warn);
+        reasons.push(format!(
+            "{flagged} operation{} with warnings",
+            if flagged == 1 { "" } else { "s" }
+        ));
+    }
+    for r in opt.run.iter().filter(|r| r.severity >= Severity::Medium) {
+        status = status.max(OverallStatus::Warn);
+        reasons.push(r.message.clone());
+    }
+    AnalysisSection {
+        status,
+        reasons,
+        gates: gate_results,
+        operations: opt.operations,
+        recommendations: opt.run,
+        comparison,
     }
 }
 
@@ -375,5 +453,52 @@ mod tests {
         assert_eq!(g.test_type, TestType::Load);
         assert!(g.message.contains("no request completed"), "{}", g.message);
         assert!(a.reasons[0].contains("1 gate failed"), "{:?}", a.reasons);
+    }
+
+    #[test]
+    fn status_follows_gates_regressions_and_policy() {
+        let base = record_with(vec![op("a", 10.0, 100.0, 1000, 0)]);
+        let ok = analyze(&base, &default_gates(), None, &OptimizerSettings::default());
+        assert_eq!(ok.status, OverallStatus::Pass, "{:?}", ok.reasons);
+
+        let slow = record_with(vec![op("a", 400.0, 100.0, 1000, 0)]);
+        let a = analyze(&slow, &default_gates(), None, &OptimizerSettings::default());
+        assert_eq!(a.status, OverallStatus::Fail);
+        assert_eq!(a.failed_gates().count(), 1);
+        assert!(a.reasons[0].contains("1 gate failed"));
+
+        let head = record_with(vec![op("a", 13.0, 100.0, 1000, 0)]);
+        let c = compare_runs(&base, &head, &CompareSettings::default());
+        let a = analyze(
+            &head,
+            &default_gates(),
+            Some(c.clone()),
+            &OptimizerSettings::default(),
+        );
+        assert_eq!(a.status, OverallStatus::Fail, "{:?}", a.reasons);
+        let mut warn_only = default_gates();
+        warn_only.regression = RegressionPolicy::Warn;
+        let a = analyze(&head, &warn_only, Some(c), &OptimizerSettings::default());
+        assert_eq!(a.status, OverallStatus::Warn, "{:?}", a.reasons);
+    }
+
+    #[test]
+    fn the_section_round_trips_inside_a_record() {
+        let mut rec = record_with(vec![op("a", 10.0, 100.0, 1000, 0)]);
+        let base = rec.clone();
+        let c = compare_runs(&base, &rec, &CompareSettings::default());
+        rec.analysis = Some(analyze(
+            &rec,
+            &default_gates(),
+            Some(c),
+            &OptimizerSettings::default(),
+        ));
+        let bytes = rec.to_json_pretty();
+        let back = RunRecord::from_json_slice(&bytes, "x.json").unwrap();
+        assert_eq!(back, rec);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["analysis"]["status"], "pass");
+        assert_eq!(v["analysis"]["operations"][0]["status"], "ok");
+        assert_eq!(v["analysis"]["gates"][0]["gate"], "p95 <= 500ms");
     }
 }

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::section::{OperationAnalysis, Recommendation, RecommendationType, Severity, Status};
 use crate::analysis::compare::{Comparison, ComparisonRow, Verdict};
 use crate::gates::{Comparator, GateExpr, Gates};
 use crate::limits;
@@ -38,114 +39,6 @@ use crate::metric::{format_ms, sig, Direction, Metric};
 use crate::record::{
     LoadSection, OperationResult, RunRecord, StressSection, TestType, TimelinePoint,
 };
-
-/// Status of one operation.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Nothing above `low`.
-    #[default]
-    Ok,
-    /// A `medium` recommendation.
-    Warning,
-    /// A `high` recommendation.
-    Critical,
-}
-
-impl Status {
-    /// `ok`, `warning`, `critical`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Warning => "warning",
-            Status::Critical => "critical",
-        }
-    }
-}
-
-/// How much a recommendation matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Informational.
-    Low,
-    /// Worth a look; makes the operation's status `warning`.
-    Medium,
-    /// Makes the operation's status `critical`.
-    High,
-}
-
-impl Severity {
-    /// `low`, `medium`, `high`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-}
-
-/// What a recommendation is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecommendationType {
-    /// Latency levels, tails or regressions.
-    Latency,
-    /// Throughput, capacity, the stress curve.
-    Throughput,
-    /// Failed requests.
-    Errors,
-    /// Memory level or growth.
-    Memory,
-    /// CPU use.
-    Cpu,
-    /// The load generator (perfgate itself) limited or distorted the measurement.
-    Generator,
-}
-
-impl RecommendationType {
-    /// `latency`, `throughput`, `errors`, `memory`, `cpu`, `generator`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecommendationType::Latency => "latency",
-            RecommendationType::Throughput => "throughput",
-            RecommendationType::Errors => "errors",
-            RecommendationType::Memory => "memory",
-            RecommendationType::Cpu => "cpu",
-            RecommendationType::Generator => "generator",
-        }
-    }
-}
-
-/// One recommendation: `{type, severity, message, suggestions[]}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Recommendation {
-    /// What it is about (`type` in JSON).
-    #[serde(rename = "type")]
-    pub kind: RecommendationType,
-    /// How much it matters.
-    pub severity: Severity,
-    /// What the record shows, in one sentence.
-    pub message: String,
-    /// What to do, chosen by the evidence.
-    pub suggestions: Vec<String>,
-}
-
-/// Status and recommendations of one operation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OperationAnalysis {
-    /// The schedule.
-    pub test_type: TestType,
-    /// The operation name.
-    pub operation: String,
-    /// ok, warning or critical.
-    pub status: Status,
-    /// The findings, most severe first when rendered.
-    pub recommendations: Vec<Recommendation>,
-}
 
 /// The optimizer's limits: the gates in force, and what holds where no gate says anything.
 ///

@@ -18,8 +18,8 @@
 //! Every family keeps one label set for all its samples, and a repeated label set is dropped, so the output
 //! is always accepted by the Pushgateway's consistency check.
 //!
-//! Three files, one concern each: [`text`] encodes families in the text format; [`families`] names perfgate's
-//! metrics and builds the per-operation families that a run and the live page share; [`run`] maps a finished
+//! Three files, one concern each: `text` encodes families in the text format; `families` names perfgate's
+//! metrics and builds the per-operation families that a run and the live page share; `run` maps a finished
 //! run onto them. Everything is re-exported here, at the paths callers use.
 
 mod families;
