@@ -16,8 +16,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::AnalysisSection;
+use crate::analysis::section::AnalysisSection;
 use crate::histogram::LatencyHistogram;
+pub use crate::latency::LatencyMs;
+use crate::metric::Metric;
+pub use crate::test_type::TestType;
 
 /// The schema identifier written into every record.
 pub const SCHEMA: &str = "perfgate/run@1";
@@ -81,7 +84,7 @@ pub struct RunRecord {
     pub load: Option<LoadSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stress: Option<StressSection>,
-    /// Filled by the analysis (gates, recommendations, comparison); see [`crate::analysis::analyze`].
+    /// Filled by the verdict (gates, recommendations, comparison); see [`crate::analysis::judge()`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisSection>,
     /// Resource usage of the runner and the target over the whole run.
@@ -176,31 +179,6 @@ impl RunRecord {
     }
 }
 
-/// Which schedule produced a result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TestType {
-    Benchmark,
-    Load,
-    Stress,
-}
-
-impl TestType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TestType::Benchmark => "benchmark",
-            TestType::Load => "load",
-            TestType::Stress => "stress",
-        }
-    }
-}
-
-impl std::fmt::Display for TestType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Where the code under test came from.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct GitInfo {
@@ -275,23 +253,6 @@ pub struct TargetInfo {
     pub prepare_ms: Option<f64>,
 }
 
-/// Latency summary in milliseconds. `p90`, `p999` and `stddev` extend the original framework's fields.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct LatencyMs {
-    pub min: f64,
-    pub max: f64,
-    pub p50: f64,
-    #[serde(default)]
-    pub p90: f64,
-    pub p95: f64,
-    pub p99: f64,
-    #[serde(default)]
-    pub p999: f64,
-    pub avg: f64,
-    #[serde(default)]
-    pub stddev: f64,
-}
-
 /// The result of one operation in one schedule.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct OperationResult {
@@ -327,6 +288,36 @@ pub struct OperationResult {
     /// Every latency in µs (HdrHistogram V2 compressed, base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<LatencyHistogram>,
+}
+
+impl Metric {
+    /// Reads the metric from an operation result. `None` when it has no meaning for that result (latency of an
+    /// operation that completed no request) or is not a finite number.
+    pub fn value(self, op: &OperationResult) -> Option<f64> {
+        if self.is_latency() && op.total_requests == 0 {
+            return None;
+        }
+        let l = &op.latency_ms;
+        let v = match self {
+            Metric::P50 => l.p50,
+            Metric::P90 => l.p90,
+            Metric::P95 => l.p95,
+            Metric::P99 => l.p99,
+            Metric::P999 => l.p999,
+            Metric::Avg => l.avg,
+            Metric::Max => l.max,
+            Metric::ErrorRate => {
+                if op.total_requests == 0 {
+                    return None;
+                }
+                op.error_rate_percent()
+            }
+            Metric::Rps => op.throughput_rps,
+            Metric::MemoryMb => op.memory_usage_mb,
+            Metric::CpuPercent => op.cpu_usage_percent,
+        };
+        v.is_finite().then_some(v)
+    }
 }
 
 impl OperationResult {

@@ -248,9 +248,8 @@ fn overview_section(record: &RunRecord, a: &AnalysisSection, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{analyze, compare_runs, CompareSettings, OptimizerSettings};
-    use crate::gates::default_gates;
-    use crate::test_support::{op, record_with};
+    use crate::analysis::{compare_runs, judge, CompareSettings, JudgeSettings};
+    use crate::test_support::{op, record_with, t0};
 
     #[test]
     fn report_has_comparison_recommendations_and_overview() {
@@ -263,12 +262,12 @@ mod tests {
             op("ok_op", 10.0, 100.0, 1000, 0),
         ]);
         let c = compare_runs(&base, &head, &CompareSettings::default());
-        head.analysis = Some(analyze(
-            &head,
-            &default_gates(),
+        judge(
+            &mut head,
+            &JudgeSettings::default(),
             Some(c),
-            &OptimizerSettings::default(),
-        ));
+            t0().date_naive(),
+        );
         let md = render(&head, None);
         assert!(
             md.starts_with("# Optimization report — suite `default`\n"),

@@ -316,10 +316,9 @@ fn recommendations(a: &AnalysisSection, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{analyze, compare_runs, CompareSettings, OptimizerSettings};
-    use crate::gates::default_gates;
+    use crate::analysis::{compare_runs, judge, CompareSettings, JudgeSettings};
     use crate::record::{BreakingPoint, LatencyMs, StressSection, StressStep};
-    use crate::test_support::{op, record_with};
+    use crate::test_support::{op, record_with, t0};
 
     #[test]
     fn summary_shows_tables_stress_gates_and_warnings() {
@@ -371,12 +370,12 @@ mod tests {
             ..Default::default()
         });
         let c = compare_runs(&base, &rec, &CompareSettings::default());
-        rec.analysis = Some(analyze(
-            &rec,
-            &default_gates(),
+        judge(
+            &mut rec,
+            &JudgeSettings::default(),
             Some(c),
-            &OptimizerSettings::default(),
-        ));
+            t0().date_naive(),
+        );
         let s = render(&rec);
         assert!(
             s.starts_with("perfgate performance summary — suite default\n"),

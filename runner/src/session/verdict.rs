@@ -158,10 +158,10 @@ fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
         ..OptimizerSettings::default()
     };
     if let Some(mb) = settings.gates.memory_threshold_mb {
-        o.memory_threshold_mb = mb;
+        o.memory_threshold_mb = Some(mb);
     }
     if let Some(cpu) = settings.gates.cpu_threshold_percent {
-        o.cpu_threshold_percent = cpu;
+        o.cpu_threshold_percent = Some(cpu);
     }
     o
 }
@@ -211,6 +211,6 @@ mod tests {
             .gates
             .iter()
             .any(|g| g.expr.metric == Metric::MemoryMb && g.expr.limit == 64.0));
-        assert_eq!(v.optimizer.memory_threshold_mb, 64.0);
+        assert_eq!(v.optimizer.memory_threshold_mb, Some(64.0));
     }
 }
