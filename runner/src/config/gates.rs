@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use perfgate_reports::gates::{default_gates, GateExpr};
-use perfgate_reports::metric::Metric;
+use perfgate_reports::gates::{GateExpr, Gates};
 use serde_spanned::Spanned;
 
 use super::file::ConfigFile;
@@ -24,27 +23,11 @@ pub struct GateSettings {
 }
 
 impl GateSettings {
-    /// The p95 limit that applies to every operation, in ms: the `all` gate on p95 (the strictest, when
-    /// there are several), else the default gate's. The stress stop rule and the optimizer's target use it.
+    /// The p95 limit that applies to every operation, in ms: the strictest `all` gate on p95, else the
+    /// default ([`perfgate_reports::limits`]). The stress stop rule uses it.
     pub fn p95_limit_ms(&self) -> f64 {
-        let default = || {
-            default_gates()
-                .gates
-                .iter()
-                .find(|g| g.expr.metric == Metric::P95)
-                .map(|g| g.expr.limit)
-        };
-        let from_all = self.all.as_ref().map(|all| {
-            all.iter()
-                .filter(|g| g.metric == Metric::P95)
-                .map(|g| g.limit)
-                .reduce(f64::min)
-        });
-        match from_all {
-            Some(Some(limit)) => limit,
-            // `all` without a p95 gate: no p95 limit from the project; the default still frames stress.
-            _ => default().unwrap_or(500.0),
-        }
+        let all = Gates::new().with_all(self.all.iter().flatten().cloned());
+        all.limits(None).p95_ms
     }
 }
 

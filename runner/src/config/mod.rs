@@ -443,7 +443,10 @@ impl Settings {
             think_time: Duration::ZERO,
             grace: Duration::from_secs(5),
             rules: StressRules {
-                max_error_rate_percent: cfg.stress.max_error_rate_percent.unwrap_or(5.0),
+                max_error_rate_percent: cfg
+                    .stress
+                    .max_error_rate_percent
+                    .unwrap_or(perfgate_reports::limits::ERROR_RATE_PERCENT),
                 // The project's p95 gate is where a step stops being acceptable (default 500 ms).
                 max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(gates.p95_limit_ms()),
                 ..StressRules::default()

@@ -37,8 +37,8 @@ pub struct StressRules {
 impl Default for StressRules {
     fn default() -> Self {
         Self {
-            max_error_rate_percent: 5.0,
-            max_p95_ms: 500.0,
+            max_error_rate_percent: perfgate_reports::limits::ERROR_RATE_PERCENT,
+            max_p95_ms: perfgate_reports::limits::P95_MS,
             min_throughput_gain: 0.05,
             max_p95_rise: 0.20,
             min_fraction_of_best: 0.90,
