@@ -218,11 +218,16 @@ pub(super) fn slope(xs: &[f64], ys: &[f64]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// The shortest load timeline (seconds) over which growing memory is called a leak.
+pub const LEAK_MIN_SECONDS: f64 = 20.0;
+
 /// Memory rising over the load timeline and still rising at the end: a leak or an unbounded cache.
 ///
 /// The rule: the least-squares growth over the timeline exceeds 10 % of the starting memory and 5 MB, and the
 /// slope of the last third is at least half the overall slope (memory that grows during warm-up and then levels
-/// off is a cache filling, not a leak).
+/// off is a cache filling, not a leak). Over less than [`LEAK_MIN_SECONDS`] the same growth is only `low`: a
+/// short run cannot tell a leak from a heap or cache still warming up (a garbage-collected runtime grows its
+/// heap for a while after start).
 pub fn memory_leak_finding(load: &LoadSection) -> Option<Recommendation> {
     let pts: Vec<(f64, f64)> = load
         .timeline
@@ -243,15 +248,21 @@ pub fn memory_leak_finding(load: &LoadSection) -> Option<Recommendation> {
     let k_tail = slope(&xs[tail..], &ys[tail..])?;
     if growth > 5.0 && growth > 0.1 * start && k_tail >= 0.5 * k {
         let end = ys[ys.len() - 3..].iter().sum::<f64>() / 3.0;
+        let short = span < LEAK_MIN_SECONDS;
         Some(Recommendation {
             kind: RecommendationType::Memory,
-            severity: Severity::High,
+            severity: if short { Severity::Low } else { Severity::High },
             message: format!(
-                "Memory grew from {} MB to {} MB over the {} s load test ({} MB/min) and was still growing at the end",
+                "Memory grew from {} MB to {} MB over the {} s load test ({} MB/min) and was still growing at the end{}",
                 sig(start),
                 sig(end),
                 sig(span),
-                sig(k * 60.0)
+                sig(k * 60.0),
+                if short {
+                    ", too short a run to tell a leak from warm-up"
+                } else {
+                    ""
+                }
             ),
             suggestions: vec![
                 "A leak or an unbounded cache: take two heap profiles a minute apart under load and diff them.".to_string(),

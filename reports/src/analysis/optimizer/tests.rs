@@ -131,8 +131,22 @@ fn memory_growth_over_the_timeline_is_a_leak_but_a_plateau_is_not() {
         .iter()
         .find(|r| r.kind == RecommendationType::Memory)
         .expect("leak finding");
+    assert_eq!(leak.severity, Severity::High);
     assert!(leak.message.contains("still growing"), "{}", leak.message);
     assert!(leak.suggestions[0].contains("leak"));
+    // The same growth over 10 s: too short to call it a leak.
+    let short: Vec<TimelinePoint> = (0..10)
+        .map(|s| point(s, 10, 20.0, 30.0, Some(100.0 + 4.0 * s as f64)))
+        .collect();
+    let rec = load_with(vec![op("a", 10.0, 100.0, 1000, 0)], short, 10);
+    let o = optimize(&rec, None, &OptimizerSettings::default());
+    let r = o
+        .run
+        .iter()
+        .find(|r| r.kind == RecommendationType::Memory)
+        .expect("a low finding");
+    assert_eq!(r.severity, Severity::Low);
+    assert!(r.message.contains("too short"), "{}", r.message);
     // Grows during the first seconds, then flat: a cache warming up.
     let plateau: Vec<TimelinePoint> = (0..30)
         .map(|s| point(s, 10, 20.0, 30.0, Some(100.0 + 4.0 * (s.min(8)) as f64)))
