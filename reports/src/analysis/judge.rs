@@ -30,8 +30,9 @@ pub struct JudgeSettings {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acknowledgements: Vec<Acknowledgement>,
     /// Operations that run as a side effect of the schedule, not as the user's operations (`mcp.initialize`
-    /// runs once per session): no default throughput gate, no throughput findings. Their latency and error
-    /// gates still apply, and a gate of their own (`[gates.operations]`) does too.
+    /// runs once per session): no default throughput gate, no throughput findings, and a p95 limit of their
+    /// own (10 s) instead of the all-operations one. Error-rate gates still apply, and gates of their own
+    /// (`[gates.operations]`) replace these defaults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub side_operations: Vec<String>,
 }
@@ -82,13 +83,7 @@ impl JudgeSettings {
     /// The p95, error-rate and throughput limits of `operation`, as [`p95_limit_ms`](Self::p95_limit_ms).
     /// A side operation has no throughput floor (`min_rps` 0) unless it has an rps gate of its own.
     pub fn limits(&self, operation: Option<&str>) -> Limits {
-        let mut limits = self.gates.limits(operation);
-        if let Some(op) = operation {
-            if self.is_side(op) && !self.gates.has_own(op, Metric::Rps) {
-                limits.min_rps = 0.0;
-            }
-        }
-        limits
+        self.gates_in_force().limits(operation)
     }
 
     fn is_side(&self, operation: &str) -> bool {
@@ -96,12 +91,24 @@ impl JudgeSettings {
     }
 
     /// The gates evaluated on a record: [`JudgeSettings::gates`], where a side operation without an rps
-    /// gate of its own gets `rps >= 0` in place of the all-operations floor.
+    /// gate of its own gets `rps >= 0` in place of the all-operations floor, and without a p95 gate of its
+    /// own `p95 <= 10s` ([`limits::SIDE_OPERATION_P95_MS`](crate::limits::SIDE_OPERATION_P95_MS)) in place
+    /// of the all-operations p95 gate.
     pub fn gates_in_force(&self) -> Gates {
         let mut gates = self.gates.clone();
         for op in &self.side_operations {
             if !gates.has_own(op, Metric::Rps) {
                 gates = gates.with_operation(op, [GateExpr::new(Metric::Rps, Comparator::Ge, 0.0)]);
+            }
+            if !gates.has_own(op, Metric::P95) {
+                gates = gates.with_operation(
+                    op,
+                    [GateExpr::new(
+                        Metric::P95,
+                        Comparator::Le,
+                        crate::limits::SIDE_OPERATION_P95_MS,
+                    )],
+                );
             }
         }
         gates
@@ -409,6 +416,35 @@ mod tests {
         )
         .with_side_operations(["mcp.initialize"]);
         assert_eq!(own.limits(Some("mcp.initialize")).min_rps, 1.0);
+    }
+
+    #[test]
+    fn a_side_operation_has_its_own_latency_limit_not_the_all_operations_one() {
+        // A Node MCP server starts a session in ~1.6 s: not a failed quick look.
+        let s = JudgeSettings::default().with_side_operations(["mcp.initialize"]);
+        assert_eq!(
+            s.p95_limit_ms(Some("mcp.initialize")),
+            crate::limits::SIDE_OPERATION_P95_MS
+        );
+        assert_eq!(s.p95_limit_ms(Some("tool")), crate::limits::P95_MS);
+        let mut slow_start = record_with(vec![
+            op("tool", 10.0, 100.0, 1000, 0),
+            op("mcp.initialize", 1600.0, 0.5, 4, 0),
+        ]);
+        let j = judge(&mut slow_start, &s, None, day("2026-12-01"));
+        assert_eq!(j.status, OverallStatus::Pass, "{:?}", slow_start.analysis);
+        // A server that never answers its session start still fails it.
+        let mut hung = record_with(vec![
+            op("tool", 10.0, 100.0, 1000, 0),
+            op("mcp.initialize", 20_000.0, 0.5, 4, 0),
+        ]);
+        assert!(judge(&mut hung, &s, None, day("2026-12-01")).failed());
+        // Its own gate replaces the default.
+        let own = JudgeSettings::new(
+            default_gates().with_operation("mcp.initialize", ["p95 < 1s".parse().unwrap()]),
+        )
+        .with_side_operations(["mcp.initialize"]);
+        assert_eq!(own.p95_limit_ms(Some("mcp.initialize")), 1000.0);
     }
 
     #[test]
