@@ -401,23 +401,35 @@ pub struct GateResult {
     pub limit: f64,
     /// The measured value; `None` when the operation has no such value (no request completed).
     pub actual: Option<f64>,
-    /// Whether the gate held.
+    /// Whether the gate held (false when it was not evaluated).
     pub passed: bool,
+    /// The gated metric was not measured (memory or CPU with no target process): the row is neither a pass
+    /// nor a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_evaluated: bool,
     /// "p95 = 612 ms, limit 500ms (fails p95 < 500ms)".
     pub message: String,
 }
 
 /// Evaluates `gates` on every benchmark and load operation of `record` (stress steps are not gated).
 ///
-/// An operation without a value for a gated metric (it completed no request) fails that gate: a gate that
-/// cannot be checked does not pass silently.
+/// An operation without a value for a gated latency or rate (it completed no request) fails that gate: a gate
+/// that cannot be checked does not pass silently. A gate on memory or CPU that was not measured is "not
+/// evaluated": never a pass, and not a failure of the service.
 pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
     let mut out = Vec::new();
     for (test_type, op) in record.operations().filter(|(t, _)| *t != TestType::Stress) {
         for expr in gates.for_operation(&op.operation_name) {
             let actual = expr.metric.value(op);
             let passed = actual.is_some_and(|a| expr.passes(a));
+            let not_evaluated = actual.is_none() && expr.metric.is_resource();
             let message = match actual {
+                None if not_evaluated => format!(
+                    "{}: {}, not evaluated ({})",
+                    expr.metric.key(),
+                    crate::render::NOT_MEASURED,
+                    expr
+                ),
                 Some(a) => format!(
                     "{} = {}, {} {}",
                     expr.metric.key(),
@@ -440,6 +452,7 @@ pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
                 limit: expr.limit,
                 actual,
                 passed,
+                not_evaluated,
                 message,
             });
         }
@@ -468,8 +481,8 @@ mod tests {
             },
             throughput_rps: rps,
             success_rate_percent: (100 - failed) as f64,
-            memory_usage_mb: 100.0,
-            cpu_usage_percent: 50.0,
+            memory_usage_mb: Some(100.0),
+            cpu_usage_percent: Some(50.0),
             ..Default::default()
         }
     }

@@ -171,7 +171,7 @@ impl Metric {
     }
 
     /// Reads the metric from an operation result. `None` when it has no meaning for that result (latency of an
-    /// operation that completed no request) or is not a finite number.
+    /// operation that completed no request), was not measured (memory, CPU) or is not a finite number.
     pub fn value(self, op: &OperationResult) -> Option<f64> {
         if self.is_latency() && op.total_requests == 0 {
             return None;
@@ -192,10 +192,15 @@ impl Metric {
                 op.error_rate_percent()
             }
             Metric::Rps => op.throughput_rps,
-            Metric::MemoryMb => op.memory_usage_mb,
-            Metric::CpuPercent => op.cpu_usage_percent,
+            Metric::MemoryMb => op.memory_usage_mb?,
+            Metric::CpuPercent => op.cpu_usage_percent?,
         };
         v.is_finite().then_some(v)
+    }
+
+    /// Whether this is a resource metric (memory, CPU), which a run may not have measured at all.
+    pub fn is_resource(self) -> bool {
+        matches!(self, Metric::MemoryMb | Metric::CpuPercent)
     }
 
     /// Formats a value of this metric with its unit: `12.3 ms`, `1.52 s`, `4.0%`, `250.1 rps`, `512 MB`.

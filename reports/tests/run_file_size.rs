@@ -37,8 +37,8 @@ fn op(name: &str, samples: u64, median_us: f64, seed: &mut u64) -> OperationResu
         latency_ms: h.summary(),
         throughput_rps: samples as f64 / 60.0,
         success_rate_percent: 99.0,
-        memory_usage_mb: 123.4,
-        cpu_usage_percent: 45.6,
+        memory_usage_mb: Some(123.4),
+        cpu_usage_percent: Some(45.6),
         resource_source: "target".into(),
         errors: [("http_5xx".to_string(), samples / 100)]
             .into_iter()
@@ -80,6 +80,7 @@ fn realistic_record() -> RunRecord {
             active_users: 50,
             memory_mb: Some(123.4),
             cpu_percent: Some(45.6),
+            ..Default::default()
         })
         .collect();
     // Stress: 10 steps (5 → 50 users), 15 s each, ~1000 requests per operation per step.

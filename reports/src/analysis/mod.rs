@@ -93,7 +93,12 @@ pub struct AnalysisSection {
 impl AnalysisSection {
     /// The gates that failed.
     pub fn failed_gates(&self) -> impl Iterator<Item = &GateResult> {
-        self.gates.iter().filter(|g| !g.passed)
+        self.gates.iter().filter(|g| !g.passed && !g.not_evaluated)
+    }
+
+    /// The gates on a metric that was not measured (neither passed nor failed).
+    pub fn unevaluated_gates(&self) -> impl Iterator<Item = &GateResult> {
+        self.gates.iter().filter(|g| g.not_evaluated)
     }
 }
 
@@ -114,7 +119,10 @@ pub fn analyze(
     let opt = optimize(record, comparison.as_ref(), settings);
     let mut status = OverallStatus::Pass;
     let mut reasons = Vec::new();
-    let failed = gate_results.iter().filter(|g| !g.passed).count();
+    let failed = gate_results
+        .iter()
+        .filter(|g| !g.passed && !g.not_evaluated)
+        .count();
     if failed > 0 {
         status = OverallStatus::Fail;
         reasons.push(format!(

@@ -319,16 +319,16 @@ fn latency_findings(
 /// Why latency is high, from CPU and concurrency evidence.
 fn cause_suggestions(op: &OperationResult, ctx: &Context, s: &OptimizerSettings) -> Vec<String> {
     let mut v = Vec::new();
-    let target_cpu = op.resource_source == "target" && op.cpu_usage_percent > 0.0;
-    if target_cpu && op.cpu_usage_percent >= s.cpu_threshold_percent {
+    let target_cpu = op.resource_source == "target" && op.cpu_usage_percent.unwrap_or(0.0) > 0.0;
+    if target_cpu && op.cpu_usage_percent.unwrap_or(0.0) >= s.cpu_threshold_percent {
         v.push(format!(
             "The service used {}% CPU: it is CPU-bound. Profile the hot path (`perf record -g`, a flamegraph) and cache or precompute expensive work.",
-            sig(op.cpu_usage_percent)
+            sig(op.cpu_usage_percent.unwrap_or(0.0))
         ));
-    } else if target_cpu && op.cpu_usage_percent < s.cpu_threshold_percent / 2.0 {
+    } else if target_cpu && op.cpu_usage_percent.unwrap_or(0.0) < s.cpu_threshold_percent / 2.0 {
         v.push(format!(
             "The service used only {}% CPU while requests were slow: time goes to waiting — a downstream call, a lock or a pool. Trace a slow request (PERFORMANCE_ENABLE_TRACING=true) to see where.",
-            sig(op.cpu_usage_percent)
+            sig(op.cpu_usage_percent.unwrap_or(0.0))
         ));
     }
     if let Some(load) = ctx.load {
@@ -511,8 +511,8 @@ fn resource_findings(
     } else {
         "the service"
     };
-    if op.memory_usage_mb > s.memory_threshold_mb {
-        let severity = if op.memory_usage_mb > 1.5 * s.memory_threshold_mb {
+    if op.memory_usage_mb.unwrap_or(0.0) > s.memory_threshold_mb {
+        let severity = if op.memory_usage_mb.unwrap_or(0.0) > 1.5 * s.memory_threshold_mb {
             Severity::High
         } else {
             Severity::Medium
@@ -527,14 +527,14 @@ fn resource_findings(
             severity,
             message: format!(
                 "Memory of {whose} {} MB is above the {} MB threshold",
-                sig(op.memory_usage_mb),
+                sig(op.memory_usage_mb.unwrap_or(0.0)),
                 sig(s.memory_threshold_mb)
             ),
             suggestions: vec![suggestion],
         });
     }
-    if op.cpu_usage_percent > s.cpu_threshold_percent {
-        let severity = if op.cpu_usage_percent > 1.5 * s.cpu_threshold_percent {
+    if op.cpu_usage_percent.unwrap_or(0.0) > s.cpu_threshold_percent {
+        let severity = if op.cpu_usage_percent.unwrap_or(0.0) > 1.5 * s.cpu_threshold_percent {
             Severity::High
         } else {
             Severity::Medium
@@ -549,7 +549,7 @@ fn resource_findings(
             severity,
             message: format!(
                 "CPU of {whose} {}% is above the {}% threshold",
-                sig(op.cpu_usage_percent),
+                sig(op.cpu_usage_percent.unwrap_or(0.0)),
                 sig(s.cpu_threshold_percent)
             ),
             suggestions: vec![suggestion],
@@ -1108,9 +1108,9 @@ mod tests {
     #[test]
     fn high_latency_with_low_cpu_points_at_waiting_and_high_cpu_at_profiling() {
         let mut waiting = op("slow_io", 400.0, 20.0, 100, 0);
-        waiting.cpu_usage_percent = 5.0;
+        waiting.cpu_usage_percent = Some(5.0);
         let mut busy = op("slow_cpu", 400.0, 20.0, 100, 0);
-        busy.cpu_usage_percent = 95.0;
+        busy.cpu_usage_percent = Some(95.0);
         let o = optimize(
             &record_with(vec![waiting, busy]),
             None,

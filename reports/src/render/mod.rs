@@ -14,6 +14,9 @@ pub mod prometheus;
 pub mod table;
 pub mod text_summary;
 
+/// How every renderer (text, Markdown, PR comment, site) prints a memory or CPU figure nobody measured.
+pub const NOT_MEASURED: &str = "not measured";
+
 pub use optimization_report::render as render_optimization_report;
 pub use pr_comment::{comment_marker, MAX_COMMENT_CHARS};
 pub use prometheus::render as render_prometheus;

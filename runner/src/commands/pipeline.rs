@@ -79,8 +79,8 @@ pub fn execute(
 
     let sampler = settings.collect_system_metrics.then(|| {
         Arc::new(match processes {
-            Some(set) => Sampler::start_set(set, Duration::from_secs(1)),
-            None => Sampler::start(pid, Duration::from_secs(1)),
+            Some(set) => Sampler::start_set(set, crate::system::PERIOD),
+            None => Sampler::start(pid, crate::system::PERIOD),
         })
     });
     let mut engine = Engine::new(Arc::clone(&target));
