@@ -303,3 +303,67 @@ fn a_service_that_ignores_sigterm_is_killed_after_stop_timeout() {
         "the service that ignores SIGTERM still listens on {port} after Ctrl-C"
     );
 }
+
+/// The per-second lines `--verbose` promises, in the output of a run of `seconds`.
+fn assert_per_second_lines(output: &str, seconds: usize) {
+    // A terminal's output has the bar's redraws (CR, escape sequences) between the lines.
+    let lines: Vec<&str> = output
+        .split(['\r', '\n', '\x1b'])
+        .filter(|l| l.contains(" rps  p50 ") && l.contains(" p99 "))
+        .collect();
+    assert!(
+        lines.len() >= seconds - 1,
+        "expected a line per second:\n{output}"
+    );
+    for l in &lines {
+        for word in ["p95", "errors", "users", "CPU", "memory"] {
+            assert!(l.contains(word), "`{word}` missing from {l:?}");
+        }
+    }
+    // The service is known: its CPU and memory are measured.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" MB") && !l.contains("not measured")),
+        "{output}"
+    );
+}
+
+#[test]
+fn verbose_prints_a_line_per_second_in_ci_and_on_a_terminal() {
+    let _serial = perfgate_e2e::timing_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cmd = service_script(dir.path(), false, 0, false);
+    write_config(dir.path(), &config(port, &cmd, ""));
+    let args = [
+        "run",
+        "--test-type",
+        "load",
+        "--duration",
+        "4",
+        "--concurrency",
+        "2",
+        "--verbose",
+    ];
+    // CI: stderr is a pipe.
+    let out = perfgate(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_per_second_lines(&String::from_utf8_lossy(&out.stderr), 4);
+
+    // A terminal: `script` gives perfgate a pseudo-terminal.
+    let line = std::iter::once(perfgate_e2e::perfgate_bin().display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs perfgate on a pseudo-terminal");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_per_second_lines(&String::from_utf8_lossy(&out.stdout), 4);
+}

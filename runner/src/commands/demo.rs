@@ -38,6 +38,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         &ExecOptions {
             workers: None,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: true,
             baseline: None,
         },

@@ -23,6 +23,7 @@ pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
         &ExecOptions {
             workers: args.workers,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: args.save || args.output.output_dir.is_some(),
             baseline: None,
         },

@@ -33,6 +33,8 @@ use crate::target::{ErrorKind, Target};
 pub struct ExecOptions {
     pub workers: Option<usize>,
     pub quiet: bool,
+    /// `--verbose`: a progress line for every second of load and stress.
+    pub verbose: bool,
     /// Write report files into the output dir.
     pub write_files: bool,
     /// `--baseline`: a run record file or a folder of run records to compare the run with.
@@ -90,7 +92,7 @@ pub fn execute(
     if let Some(s) = &sampler {
         engine = engine.with_sampler(Arc::clone(s));
     }
-    if let Some(p) = crate::progress::for_stderr(opts.quiet) {
+    if let Some(p) = crate::progress::for_stderr_verbose(opts.quiet, opts.verbose) {
         engine.observe(p);
     }
     for o in monitoring.observers() {

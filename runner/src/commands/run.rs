@@ -27,6 +27,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus> {
         &ExecOptions {
             workers: None,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: true,
             baseline: args.baseline.clone(),
         },

@@ -185,6 +185,7 @@ fn run_suite(
         &ExecOptions {
             workers: None,
             quiet,
+            verbose: false,
             write_files: false,
             // The baseline comes from the reports branch below, once the run's fingerprint is known.
             baseline: None,
