@@ -367,3 +367,25 @@ fn verbose_prints_a_line_per_second_in_ci_and_on_a_terminal() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_per_second_lines(&String::from_utf8_lossy(&out.stdout), 4);
 }
+
+#[test]
+fn every_relative_link_in_the_readme_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut broken = Vec::new();
+    for (i, _) in readme.match_indices("](") {
+        let rest = &readme[i + 2..];
+        let Some(end) = rest.find(')') else { continue };
+        let target = rest[..end].split('#').next().unwrap_or("");
+        if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+            continue;
+        }
+        if !root.join(target).exists() {
+            broken.push(target.to_string());
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "README links to missing files: {broken:?}"
+    );
+}
