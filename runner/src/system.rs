@@ -201,8 +201,13 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, followed: Followed, period: Duration)
         .with_disk_usage()
         .without_tasks();
     let mut sys = System::new();
-    sys.refresh_cpu_usage();
-    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+    // Two refreshes before the first sample: sysinfo reports 0 % for a process until it has two readings of
+    // it after a CPU refresh.
+    for _ in 0..2 {
+        sys.refresh_cpu_usage();
+        sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+        std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+    }
     let mut io = IoCounters::default();
     let mut net = NetCounters::default();
     let mut last = Instant::now();
@@ -483,10 +488,35 @@ mod tests {
     }
 
     #[test]
+    fn sampler_sums_the_tree_of_a_shell_that_does_not_exec() {
+        // `sh -c "a; b"` cannot exec: the shell stays, and the busy loop is its child.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sh -c 'while :; do :; done'; true"])
+            .spawn()
+            .unwrap();
+        let sampler = Sampler::start(Some(child.id()), PERIOD);
+        std::thread::sleep(Duration::from_millis(1800));
+        let samples = sampler.samples_since(Mark::start());
+        let sum = sampler.summary_since(Mark::start(), 1);
+        drop(sampler);
+        let _ = std::process::Command::new("pkill")
+            .args(["-P", &child.id().to_string()])
+            .status();
+        let _ = child.kill();
+        let _ = child.wait();
+        let t = sum.target.expect("target sampled");
+        assert!(t.pids.len() >= 2, "{t:?}");
+        // A spinning loop, on a machine that may be shared: well above zero from the first sample on.
+        let first = samples[0].target_cpu.unwrap();
+        assert!(first > 20.0, "first sample's CPU {first} %: {samples:?}");
+        assert!(t.cpu_avg_percent > 20.0, "{t:?}");
+    }
+
+    #[test]
     fn sampler_sees_its_own_process() {
         let sampler = Sampler::start(None, Duration::from_millis(200));
         let mark = sampler.mark();
-        std::thread::sleep(Duration::from_millis(700));
+        std::thread::sleep(Duration::from_millis(1200));
         let sum = sampler.summary_since(mark, 1);
         let runner = sum.runner.expect("runner sampled");
         assert!(runner.rss_max_mb > 1.0, "rss {}", runner.rss_max_mb);
