@@ -284,14 +284,11 @@ impl<T: Target> Engine<T> {
                 expected_seconds: Some(expected),
             });
         });
-        // The stored timeline gets each second's own reading (a second that ended without a tick, the last
-        // partial one, the latest reading).
-        if let Some(s) = sampler {
-            let last = s.latest();
-            for p in outcome.timeline.iter_mut() {
-                if let Some(sample) = readings.get(&p.second).copied().or(last) {
-                    attach_sample(p, &sample);
-                }
+        // The stored timeline gets each second's own reading (a second without one, e.g. before the sampler's
+        // first reading, has none: never another second's copied in).
+        for p in outcome.timeline.iter_mut() {
+            if let Some(sample) = readings.get(&p.second) {
+                attach_sample(p, sample);
             }
         }
         self.observers
