@@ -523,7 +523,6 @@ fn merge_stress(recs: &[&RunRecord], warnings: &mut Vec<String>) -> Option<Stres
             latency_ms,
             operations,
             stop_reason: at.iter().find_map(|s| s.stop_reason.clone()),
-            timeline: merge_timelines(at.iter().map(|s| s.timeline.as_slice())),
         });
     }
     let broke_at = steps.iter().position(|s| s.stop_reason.is_some());

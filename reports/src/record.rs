@@ -473,9 +473,6 @@ pub struct StressStep {
     /// Why the test stopped after this step, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
-    /// One point per second of the step (requests, latency, and the target's and runner's CPU, memory, I/O).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<TimelinePoint>,
 }
 
 /// Where a stress test broke, and why.

@@ -249,7 +249,6 @@ fn stress_section(rng: &mut Rng, spec: &SampleSpec, names: &[String], run: usize
                 },
                 operations: vec![op],
                 stop_reason: (c == 40).then(|| "error rate 6.0 % > 5 %".to_string()),
-                timeline: Vec::new(),
             }
         })
         .collect();

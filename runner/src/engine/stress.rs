@@ -179,7 +179,6 @@ impl<T: Target> Engine<T> {
                 latency_ms: overall.latency_ms,
                 operations,
                 stop_reason: None,
-                timeline: outcome.timeline,
             };
             step.stop_reason = stop_reason(&plan.rules, &steps, &step);
             self.observers_mut()
