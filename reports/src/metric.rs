@@ -170,6 +170,11 @@ impl Metric {
         self.unit() == Unit::Milliseconds
     }
 
+    /// Whether this is a resource metric (memory, CPU), which a run may not have measured at all.
+    pub fn is_resource(self) -> bool {
+        matches!(self, Metric::MemoryMb | Metric::CpuPercent)
+    }
+
     /// Formats a value of this metric with its unit: `12.3 ms`, `1.52 s`, `4.0%`, `250.1 rps`, `512 MB`.
     pub fn format_value(self, v: f64) -> String {
         match self.unit() {

@@ -41,6 +41,11 @@ pub fn num(v: f64, unit: &str) -> String {
     }
 }
 
+/// A memory or CPU figure, or "not measured" (the spelling every renderer shares).
+pub fn measured(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| perfgate_reports::render::NOT_MEASURED.to_string(), f)
+}
+
 /// A percentage: `1.2 %` (two decimals below 1).
 pub fn percent(v: f64) -> String {
     if !v.is_finite() {

@@ -86,10 +86,6 @@ impl JudgeSettings {
         self.gates_in_force().limits(operation)
     }
 
-    fn is_side(&self, operation: &str) -> bool {
-        self.side_operations.iter().any(|o| o == operation)
-    }
-
     /// The gates evaluated on a record: [`JudgeSettings::gates`], where a side operation without an rps
     /// gate of its own gets `rps >= 0` in place of the all-operations floor, and without a p95 gate of its
     /// own `p95 <= 10s` ([`limits::SIDE_OPERATION_P95_MS`](crate::limits::SIDE_OPERATION_P95_MS)) in place
@@ -221,7 +217,10 @@ pub fn analyze(
     let opt = optimize(record, comparison.as_ref(), settings);
     let mut status = OverallStatus::Pass;
     let mut reasons = Vec::new();
-    let failed = gate_results.iter().filter(|g| !g.passed).count();
+    let failed = gate_results
+        .iter()
+        .filter(|g| !g.passed && !g.not_evaluated)
+        .count();
     if failed > 0 {
         status = OverallStatus::Fail;
         reasons.push(format!(

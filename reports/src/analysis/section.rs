@@ -62,7 +62,12 @@ pub struct AnalysisSection {
 impl AnalysisSection {
     /// The gates that failed.
     pub fn failed_gates(&self) -> impl Iterator<Item = &GateResult> {
-        self.gates.iter().filter(|g| !g.passed)
+        self.gates.iter().filter(|g| !g.passed && !g.not_evaluated)
+    }
+
+    /// The gates on a metric that was not measured (neither passed nor failed).
+    pub fn unevaluated_gates(&self) -> impl Iterator<Item = &GateResult> {
+        self.gates.iter().filter(|g| g.not_evaluated)
     }
 }
 
@@ -122,8 +127,12 @@ pub struct GateResult {
     pub limit: f64,
     /// The measured value; `None` when the operation has no such value (no request completed).
     pub actual: Option<f64>,
-    /// Whether the gate held.
+    /// Whether the gate held (false when it was not evaluated).
     pub passed: bool,
+    /// The gated metric was not measured (memory or CPU with no target process): the row is neither a pass
+    /// nor a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_evaluated: bool,
     /// "p95 = 612 ms, limit 500ms (fails p95 < 500ms)".
     pub message: String,
 }

@@ -26,7 +26,15 @@ pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
         for expr in gates.for_operation(&op.operation_name) {
             let actual = expr.metric.value(op);
             let passed = actual.is_some_and(|a| expr.passes(a));
+            // A gate on memory or CPU that was not measured is neither a pass nor a failure of the service.
+            let not_evaluated = actual.is_none() && expr.metric.is_resource();
             let message = match actual {
+                None if not_evaluated => format!(
+                    "{}: {}, not evaluated ({})",
+                    expr.metric.key(),
+                    crate::render::NOT_MEASURED,
+                    expr
+                ),
                 Some(a) => format!(
                     "{} = {}, {} {}",
                     expr.metric.key(),
@@ -49,6 +57,7 @@ pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
                 limit: expr.limit,
                 actual,
                 passed,
+                not_evaluated,
                 message,
             });
         }
@@ -128,6 +137,7 @@ fn no_request(test_type: TestType, operation: &str, why: &str) -> GateResult {
         limit: expr.limit,
         actual: None,
         passed: false,
+        not_evaluated: false,
         message: format!("{why}, fails {expr}"),
     }
 }

@@ -22,8 +22,8 @@ fn op(name: &str, p95: f64, rps: f64, failed: u64) -> OperationResult {
         },
         throughput_rps: rps,
         success_rate_percent: (100 - failed) as f64,
-        memory_usage_mb: 100.0,
-        cpu_usage_percent: 50.0,
+        memory_usage_mb: Some(100.0),
+        cpu_usage_percent: Some(50.0),
         ..Default::default()
     }
 }

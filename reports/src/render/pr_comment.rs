@@ -151,6 +151,20 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
             }
             head.push('\n');
         }
+        let unevaluated: Vec<String> = a
+            .unevaluated_gates()
+            .map(|g| code_span(&g.gate))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !unevaluated.is_empty() {
+            let _ = writeln!(
+                head,
+                "Not evaluated ({}): {}\n",
+                super::NOT_MEASURED,
+                unevaluated.join(", ")
+            );
+        }
     }
 
     // Footer (always shown).

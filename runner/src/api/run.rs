@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use perfgate_reports::analysis::{compare_runs, CompareSettings, OverallStatus};
@@ -263,7 +262,8 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
         ],
     );
     let target = Arc::new(ClosureTarget::new(job.ops, None));
-    let sampler = collect.then(|| Arc::new(Sampler::start(None, Duration::from_secs(1))));
+    // The operations run in this process: it is the target whose CPU and memory are measured.
+    let sampler = collect.then(|| Arc::new(Sampler::start_in_process(crate::system::PERIOD)));
     let mut engine = Engine::new(Arc::clone(&target));
     if let Some(w) = job.workers {
         engine = engine.with_workers(w);

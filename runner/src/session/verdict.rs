@@ -121,11 +121,20 @@ mod tests {
             "{OPS}[gates]\nall = [\"p95 < 200ms\"]\n"
         )))
         .unwrap();
-        assert_eq!(v.settings.optimizer_settings().p95_limit_ms, 200.0);
+        // The optimizer judges each operation by the gates in force: `a` is held to 200 ms.
+        let optimizer = v.settings.optimizer_settings();
+        assert_eq!(optimizer.gates.limits(Some("a")).p95_ms, 200.0);
         assert_eq!(v.p95_limit_ms(), 200.0);
         assert_eq!(v.settings.gates.gates.len(), 1);
         let d = Verdict::from_settings(&settings(OPS)).unwrap();
-        assert_eq!(d.settings.optimizer_settings().p95_limit_ms, 500.0);
+        assert_eq!(
+            d.settings
+                .optimizer_settings()
+                .gates
+                .limits(Some("a"))
+                .p95_ms,
+            500.0
+        );
         assert_eq!(d.settings.gates, default_gates());
     }
 

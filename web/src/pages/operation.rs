@@ -131,6 +131,7 @@ fn charts(
                     f(&s.points[i]),
                 )
             })
+            .filter(|(_, v)| v.is_finite())
             .collect()
     };
     let specs: [MetricSpec; 4] = [

@@ -87,16 +87,21 @@ pub(super) fn cause_suggestions(op: &OperationResult, ctx: &Context, t: &Targets
         ));
     }
     let cpu_bound = t.cpu_percent.map(|c| c.limit).unwrap_or(CPU_BOUND_PERCENT);
-    let target_cpu = op.resource_source == "target" && op.cpu_usage_percent > 0.0;
-    if target_cpu && op.cpu_usage_percent >= cpu_bound {
+    // Only a measured CPU of the service itself is evidence.
+    let target_cpu = op
+        .cpu_usage_percent
+        .filter(|c| op.resource_source == "target" && *c > 0.0);
+    if let Some(cpu) = target_cpu.filter(|c| *c >= cpu_bound) {
         v.push(format!(
             "The service used {}% CPU: it is CPU-bound. Profile the hot path (`perf record -g`, a flamegraph) and cache or precompute expensive work.",
-            sig(op.cpu_usage_percent)
+            sig(cpu)
         ));
-    } else if target_cpu && op.cpu_usage_percent < cpu_bound / 2.0 && ctx.host_saturated.is_none() {
+    } else if let Some(cpu) =
+        target_cpu.filter(|c| *c < cpu_bound / 2.0 && ctx.host_saturated.is_none())
+    {
         v.push(format!(
             "The service used only {}% CPU while requests were slow: time goes to waiting — a downstream call, a lock or a pool. Trace a slow request (PERFORMANCE_ENABLE_TRACING=true) to see where.",
-            sig(op.cpu_usage_percent)
+            sig(cpu)
         ));
     }
     if let Some(load) = ctx.load {

@@ -40,7 +40,10 @@ impl ResourceFindings {
             (Metric::MemoryMb, t.memory_mb, op.memory_usage_mb),
             (Metric::CpuPercent, t.cpu_percent, op.cpu_usage_percent),
         ] {
-            let Some(target) = target else { continue };
+            // A threshold on a metric that was not measured is not evidence either way.
+            let (Some(target), Some(value)) = (target, value) else {
+                continue;
+            };
             if !value.is_finite() || !target.broken_by(value, Direction::LowerIsBetter) {
                 continue;
             }

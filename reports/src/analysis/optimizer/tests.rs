@@ -231,9 +231,9 @@ fn tail_latency_suggestions_follow_the_timeline() {
 #[test]
 fn high_latency_with_low_cpu_points_at_waiting_and_high_cpu_at_profiling() {
     let mut waiting = op("slow_io", 400.0, 20.0, 100, 0);
-    waiting.cpu_usage_percent = 5.0;
+    waiting.cpu_usage_percent = Some(5.0);
     let mut busy = op("slow_cpu", 400.0, 20.0, 100, 0);
-    busy.cpu_usage_percent = 95.0;
+    busy.cpu_usage_percent = Some(95.0);
     let o = optimize(
         &record_with(vec![waiting, busy]),
         None,
@@ -447,8 +447,8 @@ fn cpu_and_memory_thresholds_warn_only_when_configured_and_once_per_phase() {
         .iter()
         .map(|n| {
             let mut o = op(n, 10.0, 300.0, 3000, 0);
-            o.cpu_usage_percent = 95.0;
-            o.memory_usage_mb = 700.0;
+            o.cpu_usage_percent = Some(95.0);
+            o.memory_usage_mb = Some(700.0);
             o
         })
         .collect();
@@ -608,8 +608,8 @@ fn a_healthy_service_under_moderate_load_has_no_warning() {
         .map(|n| {
             let mut o = op(n, 0.35, 8000.0, 80000, 0);
             o.latency_ms.p99 = 2.5;
-            o.cpu_usage_percent = 85.0;
-            o.memory_usage_mb = 9.0;
+            o.cpu_usage_percent = Some(85.0);
+            o.memory_usage_mb = Some(9.0);
             o
         })
         .collect();

@@ -99,6 +99,7 @@ pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
         &SessionOptions {
             workers: args.workers,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: args.save || args.output.output_dir.is_some(),
         },
     )?

@@ -82,6 +82,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus> {
         &SessionOptions {
             workers: None,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: true,
         },
     )?;

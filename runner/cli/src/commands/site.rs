@@ -512,8 +512,8 @@ mod tests {
                     base * 0.1,
                 );
                 op.throughput_rps = 100.0 * noise;
-                op.memory_usage_mb = 50.0 * noise;
-                op.cpu_usage_percent = 10.0 * noise;
+                op.memory_usage_mb = Some(50.0 * noise);
+                op.cpu_usage_percent = Some(10.0 * noise);
                 op.failed_requests = 0;
                 op.successful_requests = op.total_requests;
                 op.success_rate_percent = 100.0;

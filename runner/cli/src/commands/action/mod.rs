@@ -183,6 +183,7 @@ fn run_suite(
         &SessionOptions {
             workers: None,
             quiet,
+            verbose: false,
             write_files: true,
         },
     )?;
