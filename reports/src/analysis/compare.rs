@@ -76,16 +76,7 @@ pub enum NoiseSource {
     None,
 }
 
-/// Which identifies a series: the schedule, the operation and the metric.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SeriesKey {
-    /// The schedule that measured it.
-    pub test_type: TestType,
-    /// The operation name from the config.
-    pub operation: String,
-    /// The metric.
-    pub metric: Metric,
-}
+pub use crate::history::SeriesKey;
 
 /// Settings of a comparison.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -375,11 +366,7 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
         for &metric in &settings.metrics {
             let bv = b.and_then(|o| metric.value(o));
             let hv = h.and_then(|o| metric.value(o));
-            let series = SeriesKey {
-                test_type: key.0,
-                operation: key.1.clone(),
-                metric,
-            };
+            let series = SeriesKey::new(key.0, key.1.clone(), metric);
             let (noise, source) = match settings.known_noise.get(&series) {
                 Some(&(n, s)) => (Some(n), s),
                 None => match (b, h) {
@@ -801,11 +788,7 @@ mod tests {
         let head = record_with(vec![op("a", 125.0, 100.0, 1000, 0)]);
         let mut s = settings();
         s.known_noise.insert(
-            SeriesKey {
-                test_type: TestType::Benchmark,
-                operation: "a".into(),
-                metric: Metric::P95,
-            },
+            SeriesKey::new(TestType::Benchmark, "a", Metric::P95),
             (30.0, NoiseSource::History),
         );
         let c = compare_runs(&base, &head, &s);

@@ -151,14 +151,7 @@ mod tests {
         let p95 = h
             .series
             .iter()
-            .find(|s| {
-                s.key
-                    == SeriesKey {
-                        test_type: TestType::Benchmark,
-                        operation: "a".into(),
-                        metric: Metric::P95,
-                    }
-            })
+            .find(|s| s.key == SeriesKey::new(TestType::Benchmark, "a", Metric::P95))
             .unwrap();
         let ids: Vec<&str> = p95
             .change_points
