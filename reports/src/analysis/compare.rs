@@ -91,6 +91,10 @@ pub enum NoiseSource {
 
 pub use crate::history::SeriesKey;
 
+/// Fewer runs than this behind a history row, and its noise is not well measured (the default
+/// `HistorySettings::min_runs`).
+pub const FEW_RUNS: usize = 5;
+
 /// The run-to-run prior: two runs of one build on a shared CI runner differ by about this coefficient of
 /// variation per run (percent) when nothing is known about the series.
 pub const RUN_TO_RUN_PRIOR_PERCENT: f64 = 3.0;
@@ -336,6 +340,33 @@ impl Comparison {
             }
         }
         c
+    }
+
+    /// What to say when no row changed: that nothing moved beyond the noise, and — when some rows could not
+    /// measure their noise (too few runs of history, or few since the last change point) — that small
+    /// changes of those rows would not show.
+    pub fn quiet_sentence(&self) -> String {
+        let short = self
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Unchanged && self.method == "history")
+            .filter(|r| {
+                r.noise_source != NoiseSource::History
+                    || r.baseline_runs.is_some_and(|n| n < FEW_RUNS)
+            })
+            .count();
+        if short == 0 {
+            "No row changed beyond the threshold and the noise.".to_string()
+        } else {
+            format!(
+                "No row changed beyond the threshold and the noise, but {short} row{} had too few runs of history \
+                 (or few since a change point, or no spread; see the notes) to measure {} noise well: a change \
+                 below {} minimum detectable change would not show.",
+                if short == 1 { "" } else { "s" },
+                if short == 1 { "its" } else { "their" },
+                if short == 1 { "its" } else { "their" },
+            )
+        }
     }
 
     /// The rows that regressed and are not acknowledged: the ones that can fail a check.

@@ -117,7 +117,7 @@ fn comparison_section(c: &Comparison, out: &mut String) {
         ]);
     }
     if t.is_empty() {
-        out.push_str("No row changed beyond the threshold and the noise.\n\n");
+        out.push_str(&format!("{}\n\n", c.quiet_sentence()));
     } else {
         out.push_str(&t.to_markdown());
         out.push('\n');
