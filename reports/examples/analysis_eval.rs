@@ -3,9 +3,10 @@
 //! github-action-benchmark's 200 % single-point rule.
 //!
 //! `cargo run --release -p perfgate-reports --example analysis_eval [TRIALS] [SECTION…]`
-//! (default 1000 trials per cell; sections `gate`, `two-runs`; default all). The output is the text of
+//! (default 1000 trials per cell; sections `gate`, `two-runs`, `suite`; default all). The output is the text of
 //! `reports/ANALYSIS.md` between its `<!-- eval -->` markers.
 
+use perfgate_reports::analysis::eval::suite::{self, Noise, SuiteConfig};
 use perfgate_reports::analysis::eval::two_runs::{self, TwoRunConfig};
 use perfgate_reports::analysis::eval::{eval_false_alarms, eval_step, markdown_tables, EvalConfig};
 
@@ -52,5 +53,43 @@ fn main() {
             }
         }
         println!("{}", two_runs::markdown_table(&rows, &cfg));
+    }
+    if want("suite") {
+        let cfg = SuiteConfig {
+            trials: (trials / 5).max(20),
+            ..SuiteConfig::default()
+        };
+        let mut falses = Vec::new();
+        for runs in [30, 60, 240, 500] {
+            for cov in [0.03, 0.10] {
+                falses.push(suite::eval_suite_false(&cfg, Noise::LogNormal, cov, runs));
+            }
+        }
+        for noise in [Noise::HeavyTailed, Noise::Bimodal, Noise::Outliers] {
+            for runs in [60, 240] {
+                falses.push(suite::eval_suite_false(&cfg, noise, 0.03, runs));
+            }
+        }
+        let mut delays = Vec::new();
+        for noise in Noise::ALL {
+            for history in [10, 20, 60] {
+                delays.push(suite::eval_suite_delay(&cfg, noise, 0.03, 0.10, history));
+            }
+        }
+        delays.push(suite::eval_suite_delay(
+            &cfg,
+            Noise::LogNormal,
+            0.03,
+            0.20,
+            20,
+        ));
+        delays.push(suite::eval_suite_delay(
+            &cfg,
+            Noise::LogNormal,
+            0.10,
+            0.20,
+            20,
+        ));
+        println!("{}", suite::markdown_tables(&falses, &delays, &cfg));
     }
 }
