@@ -15,7 +15,7 @@ use perfgate_reports::render::changepoints;
 
 use crate::cli::AnalyzeArgs;
 use crate::error::{Error, ExitStatus, Result};
-use crate::reports_branch::load_history_dir;
+use crate::reports_branch::{load_history_dir_with, Histograms};
 use crate::reports_branch::redact::redact;
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
@@ -33,7 +33,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
             args.history.display()
         )));
     }
-    let history = load_history_dir(&args.history)?;
+    // Change points use only the summary numbers: the histograms (most of a run file) stay undecoded.
+    let history = load_history_dir_with(&args.history, Histograms::Skip)?;
     for s in &history.skipped {
         eprintln!("warning: skipped {}", redact(&s.reason));
     }

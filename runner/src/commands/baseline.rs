@@ -17,7 +17,7 @@ use perfgate_reports::record::RunRecord;
 
 use crate::commands::compare::read_record;
 use crate::error::{Error, Result};
-use crate::reports_branch::load_history_dir;
+use crate::reports_branch::{load_history_dir_with, Histograms};
 use crate::reports_branch::redact::redact;
 
 /// Compares `head` with the baseline at `path` (file or folder; see the module doc). A missing path, an
@@ -49,7 +49,8 @@ pub fn compare_with_baseline(head: &RunRecord, path: &Path) -> Result<Comparison
 
 /// The runs of the folder with the head's fingerprint, without the head itself.
 fn history_records(head: &RunRecord, dir: &Path) -> Result<Vec<RunRecord>> {
-    let history = load_history_dir(dir)?;
+    // The history baseline uses only the summary numbers: the histograms stay undecoded.
+    let history = load_history_dir_with(dir, Histograms::Skip)?;
     for s in &history.skipped {
         eprintln!("perfgate: warning: baseline: skipped {}", redact(&s.reason));
     }
