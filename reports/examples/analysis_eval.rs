@@ -2,9 +2,10 @@
 //! two-run comparisons, change points per suite, on synthetic series, side by side with
 //! github-action-benchmark's 200 % single-point rule.
 //!
-//! `cargo run --release -p perfgate-reports --example analysis_eval [TRIALS] [SECTION…]`
-//! (default 1000 trials per cell; sections `gate`, `two-runs`, `suite`; default all). The output is the text of
-//! `reports/ANALYSIS.md` between its `<!-- eval -->` markers.
+//! `cargo run --release -p perfgate-reports --example analysis_eval -- [TRIALS] [SECTION…] [--write FILE]`
+//! (default 1000 trials per cell; sections `gate`, `two-runs`, `suite`; default all; about 15 minutes on two
+//! busy cores). The output is the text of `reports/ANALYSIS.md` between its `<!-- eval:begin -->` and
+//! `<!-- eval:end -->` markers; `--write reports/ANALYSIS.md` puts it there.
 
 use perfgate_reports::analysis::eval::suite::{self, Noise, SuiteConfig};
 use perfgate_reports::analysis::eval::two_runs::{self, TwoRunConfig};
@@ -13,12 +14,19 @@ use perfgate_reports::analysis::eval::{eval_false_alarms, eval_step, markdown_ta
 fn main() {
     let mut trials = 1000usize;
     let mut sections: Vec<String> = Vec::new();
-    for a in std::env::args().skip(1) {
+    let mut write: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--write" {
+            write = args.next();
+            continue;
+        }
         match a.parse() {
             Ok(n) => trials = n,
             Err(_) => sections.push(a),
         }
     }
+    let mut out = String::new();
     let want = |s: &str| sections.is_empty() || sections.iter().any(|x| x == s);
     if want("gate") {
         let cfg = EvalConfig {
@@ -39,7 +47,7 @@ fn main() {
                 alarms.push(eval_false_alarms(&cfg, cov, history));
             }
         }
-        println!("{}", markdown_tables(&steps, &alarms, &cfg));
+        out.push_str(&format!("{}\n", markdown_tables(&steps, &alarms, &cfg)));
     }
     if want("two-runs") {
         let cfg = TwoRunConfig {
@@ -52,7 +60,7 @@ fn main() {
                 rows.push(two_runs::eval_two_runs(&cfg, cov, step));
             }
         }
-        println!("{}", two_runs::markdown_table(&rows, &cfg));
+        out.push_str(&format!("{}\n", two_runs::markdown_table(&rows, &cfg)));
     }
     if want("suite") {
         let cfg = SuiteConfig {
@@ -90,6 +98,31 @@ fn main() {
             0.20,
             20,
         ));
-        println!("{}", suite::markdown_tables(&falses, &delays, &cfg));
+        out.push_str(&format!(
+            "{}\n",
+            suite::markdown_tables(&falses, &delays, &cfg)
+        ));
     }
+    print!("{out}");
+    if let Some(path) = write {
+        if let Err(e) = splice(&path, &out) {
+            eprintln!("analysis_eval: {path}: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Replaces the text between `<!-- eval:begin -->` and `<!-- eval:end -->` in `path` with `tables`.
+fn splice(path: &str, tables: &str) -> Result<(), String> {
+    const BEGIN: &str = "<!-- eval:begin -->";
+    const END: &str = "<!-- eval:end -->";
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
+        return Err(format!("no {BEGIN} … {END} markers"));
+    };
+    if e < b {
+        return Err(format!("{END} comes before {BEGIN}"));
+    }
+    let new = format!("{}{BEGIN}\n\n{tables}{}", &text[..b], &text[e..]);
+    std::fs::write(path, new).map_err(|e| e.to_string())
 }

@@ -15,8 +15,8 @@ use perfgate_reports::render::changepoints;
 
 use crate::cli::AnalyzeArgs;
 use crate::error::{Error, ExitStatus, Result};
-use crate::reports_branch::{load_history_dir_with, Histograms};
 use crate::reports_branch::redact::redact;
+use crate::reports_branch::{load_history_dir_with, Histograms};
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
     let settings = settings(args)?;

@@ -17,8 +17,8 @@ use perfgate_reports::record::RunRecord;
 
 use crate::commands::compare::read_record;
 use crate::error::{Error, Result};
-use crate::reports_branch::{load_history_dir_with, Histograms};
 use crate::reports_branch::redact::redact;
+use crate::reports_branch::{load_history_dir_with, Histograms};
 
 /// Compares `head` with the baseline at `path` (file or folder; see the module doc). A missing path, an
 /// unreadable file, or a folder without a single run of the same fingerprint is a usage error (exit 2).
