@@ -68,6 +68,12 @@ pub struct CompareArgs {
     /// Smallest change in percent that can be a regression or an improvement [default: 10]
     #[arg(long, value_name = "PCT")]
     pub threshold: Option<f64>,
+    /// Run-to-run noise of one run, in percent, that two single runs cannot measure [default: 3]
+    #[arg(long, value_name = "PCT")]
+    pub run_to_run: Option<f64>,
+    /// Apply this config's `[[acknowledge]]` entries [default: ./perfgate.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
