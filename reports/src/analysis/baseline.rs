@@ -854,6 +854,26 @@ mod tests {
     }
 
     #[test]
+    fn run_to_run_noise_is_measured_from_history_since_the_last_change() {
+        // 10 runs at 1 % noise, then a 50 % step and 10 more: the noise is that of the recent level.
+        let mut hist = history(10, 0.01, 8, &["a"]);
+        for (i, mut r) in history(10, 0.01, 9, &["a"]).into_iter().enumerate() {
+            for o in r.benchmark.as_mut().unwrap().operations.iter_mut() {
+                o.latency_ms.p95 *= 1.5;
+            }
+            r.started_at = t0() + chrono::Duration::hours(10 + i as i64);
+            r.run_id = format!("l{i}");
+            hist.push(r);
+        }
+        let cov = run_to_run_from_history(&hist, &HistorySettings::default());
+        let p95 = cov[&SeriesKey::new(TestType::Benchmark, "a", Metric::P95)];
+        assert!(p95 > 0.4 && p95 < 2.0, "{p95}");
+        // Too few runs: nothing measured, the prior stays.
+        let short = run_to_run_from_history(&hist[..3], &HistorySettings::default());
+        assert!(short.is_empty(), "{short:?}");
+    }
+
+    #[test]
     fn judge_series_handles_degenerate_input() {
         let s = HistorySettings::default();
         let j = judge_series(&[], 10.0, false, 1, &s);

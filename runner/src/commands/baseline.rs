@@ -3,7 +3,7 @@
 //! A file is one run record, compared run to run ([`compare_runs`]: threshold and within-run noise). A
 //! folder (a reports-branch checkout, or the output of `perfgate fetch-baseline`) is a history: its runs
 //! with the head's environment fingerprint are the baseline ([`compare_with_history`]: prediction interval
-//! per series, or the threshold alone when the history is short — the comparison's notes say so). Folders
+//! per series, or the run-to-run prior when the history is short — the comparison's notes say so). Folders
 //! are read with the reports-branch loader, so unreadable files are named and skipped the same way
 //! everywhere.
 
