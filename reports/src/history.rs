@@ -11,7 +11,7 @@
 //! - a `run_id` appears at most once (a second file with the same id is skipped and named);
 //! - every file that was handed in is either in `runs` or in `skipped`.
 //!
-//! Series are keyed by [`SeriesKey`] `(test_type, operation_name, concurrency, metric)`; `concurrency` is only
+//! Series are keyed by [`SeriesKey`] `(test_type, operation, concurrency, metric)`; `concurrency` is only
 //! set for stress steps, where the same operation is measured once per step. A load section's `overall`
 //! result appears as the operation [`OVERALL_OPERATION`].
 
@@ -317,7 +317,7 @@ impl History {
                     };
                     let key = SeriesKey {
                         test_type: m.test_type,
-                        operation_name: m.name.to_string(),
+                        operation: m.name.to_string(),
                         concurrency: m.concurrency,
                         metric,
                     };
@@ -345,7 +345,7 @@ impl History {
                     .filter(|m| {
                         m.test_type == key.test_type
                             && m.concurrency == key.concurrency
-                            && m.name == key.operation_name
+                            && m.name == key.operation
                     })
                     .filter_map(|m| series_value(key.metric, m.result))
                     .map(|value| Point {
@@ -439,11 +439,17 @@ pub fn series_value(metric: Metric, op: &OperationResult) -> Option<f64> {
     (!unmeasured).then_some(v)
 }
 
-/// Identifies one series: which schedule, which operation, at which stress step, which number.
+/// Identifies one series: which schedule, which operation, at which stress step, which number. The one key
+/// of the crate: history series, comparison rows, change points and known noise floors all use it. It
+/// serializes as `operation` (the name comparison rows and change points use); `operation_name`, which
+/// `perfgate history --json` wrote before, is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeriesKey {
+    /// The schedule that measured it.
     pub test_type: TestType,
-    pub operation_name: String,
+    /// The operation name from the config ([`OVERALL_OPERATION`] for a load section's overall result).
+    #[serde(alias = "operation_name")]
+    pub operation: String,
     /// Concurrency of the stress step; `None` for benchmark and load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
@@ -452,10 +458,10 @@ pub struct SeriesKey {
 
 impl SeriesKey {
     /// A benchmark or load key (no stress step).
-    pub fn new(test_type: TestType, operation_name: impl Into<String>, metric: Metric) -> Self {
+    pub fn new(test_type: TestType, operation: impl Into<String>, metric: Metric) -> Self {
         SeriesKey {
             test_type,
-            operation_name: operation_name.into(),
+            operation: operation.into(),
             concurrency: None,
             metric,
         }
@@ -464,7 +470,7 @@ impl SeriesKey {
 
 impl std::fmt::Display for SeriesKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.test_type, self.operation_name)?;
+        write!(f, "{}/{}", self.test_type, self.operation)?;
         if let Some(c) = self.concurrency {
             write!(f, "@{c}")?;
         }
@@ -763,5 +769,14 @@ mod tests {
             "stress/search@10/rps",
             "display form used in messages"
         );
+        // One spelling out, both read back.
+        let json = serde_json::to_value(&step10.key).expect("key serializes");
+        assert_eq!(json["operation"], "search");
+        assert_eq!(json["concurrency"], 10);
+        let old: SeriesKey = serde_json::from_value(serde_json::json!({
+            "test_type": "stress", "operation_name": "search", "concurrency": 10, "metric": "rps"
+        }))
+        .expect("the old field name is read");
+        assert_eq!(old, step10.key);
     }
 }

@@ -195,6 +195,63 @@ fn compare_passes_on_equal_runs_and_under_a_wider_threshold() {
 }
 
 #[test]
+fn compare_applies_acknowledgements_and_warns_about_another_machine_or_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = record("1", t0(), "main", &[("fast", 10.0), ("other", 20.0)]);
+    let mut head = record(
+        "2",
+        t0() + ChronoDuration::hours(1),
+        "pr",
+        &[("fast", 14.0), ("other", 20.0)],
+    );
+    head.environment.fingerprint = "another-machine".into();
+    head.config_digest = "another-config".into();
+    write_record(&dir.path().join("base.json"), &base);
+    write_record(&dir.path().join("head.json"), &head);
+    let out = perfgate(dir.path(), &["compare", "base.json", "head.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("different machines") && err.contains("another-machine"),
+        "{err}"
+    );
+    assert!(err.contains("different configs"), "{err}");
+    // Two runs state what they can see: the run-to-run prior and a minimum detectable change per row.
+    let text = stdout(&out);
+    assert!(text.contains("prior of 3% per run"), "{text}");
+
+    // `[[acknowledge]]` in ./perfgate.toml: the regression warns, exit 0 (as the README promises).
+    let ack =
+        "[[acknowledge]]\noperation = \"fast\"\nreason = \"new cache, #7\"\nuntil = \"2099-12-31\"";
+    std::fs::write(
+        dir.path().join("perfgate.toml"),
+        run_config("http://127.0.0.1:9", ack),
+    )
+    .unwrap();
+    let out = perfgate(
+        dir.path(),
+        &["compare", "base.json", "head.json", "--format", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["operation"] == "fast" && r["metric"] == "p95")
+        .unwrap();
+    assert_eq!(row["verdict"], "regressed", "{row:#}");
+    assert_eq!(row["acknowledged"]["reason"], "new cache, #7", "{row:#}");
+    assert!(row["mdc_percent"].as_f64().is_some(), "{row:#}");
+}
+
+#[test]
 fn compare_names_a_bad_file_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     two_runs(dir.path(), 10.0);

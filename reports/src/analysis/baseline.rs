@@ -1,8 +1,9 @@
 //! Baselines from history: judge a new run against the last N runs of the same branch and machine.
 //!
 //! **Method.** For each series (operation × metric) the last `window` values (default 20) are taken, cut at
-//! the most recent change point (so an old, already known shift does not widen the noise estimate; only when at
-//! least `min_runs` remain after it), optionally far-off values are set aside by the modified z-score
+//! the most recent change point (so an old, already known shift does not widen the noise estimate, and a head
+//! run is never judged against a level the branch has left), optionally far-off values are set aside by the
+//! modified z-score
 //! (`outlier_z`, off by default — see there why), and a
 //! **Student-t prediction interval** for one new value is built on the log scale:
 //! `mean ± t(1−α/2, n−1) · s · √(1 + 1/n)`. Its test form gives each series a p-value for "the new value comes
@@ -21,9 +22,13 @@
 //! the run by `fdr_q`.
 //!
 //! **Verdict.** A row is a regression (or improvement) when its BH-adjusted p-value is `≤ fdr_q` **and** its
-//! change exceeds the threshold (default 5 % in history mode — see [`HistorySettings`]). Series with fewer
-//! than `min_runs` usable runs (default 5) fall back to the threshold alone against the median of what history
-//! there is, and the comparison says so.
+//! change exceeds the threshold (default 5 % in history mode — see [`HistorySettings`]).
+//!
+//! **Too few runs.** A series with fewer than `min_runs` usable runs (default 5) — a young history, or few
+//! runs since its last change point — cannot measure its own noise. It is judged like two single runs (see
+//! [`super::compare`]): against the geometric mean of what runs there are, with a run-to-run noise of
+//! `max(prior, spread of those runs)` (prior [`HistorySettings::run_to_run_percent`], 3 %), in the same
+//! Benjamini–Hochberg pool; the row and the comparison's notes say how many runs it had and since which run.
 //!
 //! **Minimum detectable change.** Each row carries the smallest change the gate detects with 80 % power when it
 //! is the only change in the run: `max(ln(1+threshold), t_crit·se) + z₀.₈·se` on the log scale, with
@@ -34,19 +39,22 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::changepoint::{self, ChangePointSettings};
+use super::compare::Z95;
 use super::compare::{
-    decide, make_row, CompareSettings, Comparison, NoiseSource, RunRef, SeriesKey, Verdict,
+    cov_to_sigma, decide, make_row, round_sig, CompareSettings, Comparison, NoiseSource, RunRef,
+    SeriesKey, Verdict, RUN_TO_RUN_PRIOR_PERCENT, Z_POWER_80,
 };
 use super::series::{chronological, extract};
-use super::significance::{benjamini_hochberg, mad_outliers, t_upper_quantile, PredictionInterval};
+use super::significance::{
+    benjamini_hochberg, mad_outliers, normal_two_sided_p, normal_upper_quantile, t_upper_quantile,
+    PredictionInterval,
+};
 use crate::metric::{Metric, COMPARED_METRICS};
 use crate::record::{RunRecord, TestType};
 
-/// z for 80 % power.
-const Z_POWER_80: f64 = 0.841_621_233_572_914_3;
-
 /// Settings of the history baseline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HistorySettings {
     /// How many recent runs form the baseline (default 20).
     pub window: usize,
@@ -68,6 +76,9 @@ pub struct HistorySettings {
     pub changepoints: ChangePointSettings,
     /// The metrics compared.
     pub metrics: Vec<Metric>,
+    /// Run-to-run coefficient of variation (percent) assumed for a series with too few runs to measure its
+    /// own (default [`RUN_TO_RUN_PRIOR_PERCENT`]).
+    pub run_to_run_percent: f64,
 }
 
 impl Default for HistorySettings {
@@ -81,6 +92,7 @@ impl Default for HistorySettings {
             outlier_z: None,
             changepoints: ChangePointSettings::default(),
             metrics: COMPARED_METRICS.to_vec(),
+            run_to_run_percent: RUN_TO_RUN_PRIOR_PERCENT,
         }
     }
 }
@@ -96,15 +108,18 @@ pub struct SeriesJudgement {
     pub outliers: usize,
     /// True when the baseline starts after a change point inside the window.
     pub cut_at_change_point: bool,
+    /// Where the baseline starts in the `history` slice given (the last change point, or the window's start).
+    pub start: usize,
     /// `(head / baseline − 1) × 100` (points for the error rate).
     pub change_percent: Option<f64>,
-    /// Unadjusted two-sided p-value; `None` in the fallback.
+    /// Unadjusted two-sided p-value; `None` when nothing could be tested.
     pub p_value: Option<f64>,
     /// Half-width of the 95 % prediction interval, percent (points for the error rate).
     pub noise_percent: Option<f64>,
     /// Minimum detectable change (80 % power, lone discovery), percent.
     pub mdc_percent: Option<f64>,
-    /// True when there was too little usable history and the threshold alone judges.
+    /// True when there were fewer than `min_runs` usable runs: judged against the run-to-run prior (or, for
+    /// the error rate and other point metrics, by the threshold alone).
     pub fallback: bool,
 }
 
@@ -118,30 +133,84 @@ pub fn judge_series(
     tests_in_run: usize,
     s: &HistorySettings,
 ) -> SeriesJudgement {
-    let recent: Vec<f64> = history
+    let finite: Vec<(usize, f64)> = history
         .iter()
         .copied()
-        .filter(|v| v.is_finite())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .take(s.window)
-        .rev()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
         .collect();
-    let log_ok = !in_points && recent.iter().all(|v| *v > 0.0) && head > 0.0;
-    // Cut at the last change point (log scale needs positive values).
+    let recent = &finite[finite.len().saturating_sub(s.window)..];
+    let recent_values: Vec<f64> = recent.iter().map(|p| p.1).collect();
+    let log_ok = !in_points && recent_values.iter().all(|v| *v > 0.0) && head > 0.0;
+    // Cut at the last change point (log scale needs positive values), however few runs remain after it: the
+    // runs before it are another level, and judging against them says nothing about the head.
     let mut cut = false;
-    let mut used: Vec<f64> = recent.clone();
+    let mut from = 0;
+    let mut bounds: Vec<usize> = Vec::new();
     if log_ok {
-        // Only when enough runs remain after it: a change of the last few runs is left in (it widens the
-        // interval, the safe direction) rather than leaving too little to estimate the noise from.
-        if let Some(cp) = changepoint::detect(&recent, &s.changepoints).last() {
-            if recent.len() - cp.index >= s.min_runs {
-                used = recent[cp.index..].to_vec();
-                cut = true;
-            }
+        bounds = changepoint::detect(&recent_values, &s.changepoints)
+            .iter()
+            .map(|c| c.index)
+            .collect();
+        if let Some(&last) = bounds.last() {
+            from = last;
+            cut = true;
         }
     }
+    let threshold = if in_points {
+        s.error_rate_threshold_points
+    } else {
+        s.threshold_percent
+    };
+    let alpha = s.fdr_q / tests_in_run.max(1) as f64;
+    let mdc_of = |crit: Option<f64>, se: f64| {
+        crit.map(|t| {
+            round_sig(if log_ok {
+                let d = (1.0 + threshold / 100.0).ln().max(t * se) + Z_POWER_80 * se;
+                (d.exp() - 1.0) * 100.0
+            } else {
+                threshold.max(t * se) + Z_POWER_80 * se
+            })
+        })
+    };
+    // Few runs since the last change point, but a window that can measure the noise: the level is the mean
+    // of the runs since the change, the noise is pooled over the window's segments (each around its own
+    // mean), Student-t with n − segments degrees of freedom.
+    let k = recent_values.len() - from;
+    if cut && k < s.min_runs && head.is_finite() {
+        let logs: Vec<f64> = recent_values.iter().map(|v| v.ln()).collect();
+        let mut edges = vec![0];
+        edges.extend(&bounds);
+        edges.push(logs.len());
+        let mut ss = 0.0;
+        for w in edges.windows(2) {
+            let seg = &logs[w[0]..w[1]];
+            let m = crate::stats::mean(seg).unwrap_or(0.0);
+            ss += seg.iter().map(|x| (x - m).powi(2)).sum::<f64>();
+        }
+        let df = logs.len() as f64 - (edges.len() - 1) as f64;
+        let level = crate::stats::mean(&logs[from..]);
+        if let (true, Some(m)) = (df >= 2.0 && ss > 0.0, level) {
+            let sd = (ss / df).sqrt();
+            let se = sd * (1.0 + 1.0 / k as f64).sqrt();
+            let t = (head.ln() - m) / se;
+            let half = t_upper_quantile(0.025, df).unwrap_or(Z95) * se;
+            return SeriesJudgement {
+                baseline: Some(m.exp()),
+                runs_used: k,
+                outliers: 0,
+                cut_at_change_point: true,
+                start: recent[from].0,
+                change_percent: Some((head / m.exp() - 1.0) * 100.0),
+                p_value: super::significance::t_two_sided_p(t, df),
+                noise_percent: Some(round_sig((half.exp() - 1.0) * 100.0)),
+                mdc_percent: mdc_of(t_upper_quantile(alpha / 2.0, df), se),
+                fallback: false,
+            };
+        }
+    }
+    let start = recent.get(from).map_or(history.len(), |p| p.0);
+    let used: Vec<f64> = recent_values[from..].to_vec();
     let outliers = s
         .outlier_z
         .map(|z| mad_outliers(&used, z))
@@ -158,11 +227,6 @@ pub fn judge_series(
         PredictionInterval::new(&xs, 0.05)
     } else {
         None
-    };
-    let threshold = if in_points {
-        s.error_rate_threshold_points
-    } else {
-        s.threshold_percent
     };
     match pi {
         Some(pi) => {
@@ -181,25 +245,51 @@ pub fn judge_series(
                 half
             };
             let se = pi.stddev * (1.0 + 1.0 / pi.n as f64).sqrt();
-            let alpha = s.fdr_q / tests_in_run.max(1) as f64;
-            let mdc = t_upper_quantile(alpha / 2.0, pi.n as f64 - 1.0).map(|t| {
-                if log_ok {
-                    let d = (1.0 + threshold / 100.0).ln().max(t * se) + Z_POWER_80 * se;
-                    (d.exp() - 1.0) * 100.0
-                } else {
-                    threshold.max(t * se) + Z_POWER_80 * se
-                }
-            });
             SeriesJudgement {
                 baseline: Some(base),
                 runs_used: pi.n,
                 outliers: outliers.len(),
                 cut_at_change_point: cut,
+                start,
                 change_percent: change,
                 p_value: pi.p_value(scale(head)),
-                noise_percent: Some(noise),
-                mdc_percent: mdc,
+                noise_percent: Some(round_sig(noise)),
+                mdc_percent: mdc_of(t_upper_quantile(alpha / 2.0, pi.n as f64 - 1.0), se),
                 fallback: false,
+            }
+        }
+        None if log_ok && !used.is_empty() => {
+            // Too few runs to measure the noise: the run-to-run prior, or the spread of the runs there are
+            // when it is wider.
+            let k = used.len() as f64;
+            let m = crate::stats::mean(&xs).unwrap_or(0.0);
+            let spread = crate::stats::sample_stddev(&xs)
+                .filter(|v| v.is_finite())
+                .unwrap_or(0.0);
+            let sigma = cov_to_sigma(s.run_to_run_percent / 100.0).max(spread);
+            let se = sigma * (1.0 + 1.0 / k).sqrt();
+            // Equal runs: their value itself (the mean of logs would round it).
+            let base = if spread <= 1e-12 { used[0] } else { m.exp() };
+            let tested = se > 0.0;
+            SeriesJudgement {
+                baseline: Some(base),
+                runs_used: used.len(),
+                outliers: outliers.len(),
+                cut_at_change_point: cut,
+                start,
+                change_percent: Some((head / base - 1.0) * 100.0),
+                p_value: if tested {
+                    normal_two_sided_p((head.ln() - m) / se)
+                } else {
+                    None
+                },
+                noise_percent: tested.then(|| round_sig(((Z95 * se).exp() - 1.0) * 100.0)),
+                mdc_percent: if tested {
+                    mdc_of(normal_upper_quantile(alpha / 2.0), se)
+                } else {
+                    None
+                },
+                fallback: true,
             }
         }
         None => {
@@ -218,6 +308,7 @@ pub fn judge_series(
                 runs_used: used.len(),
                 outliers: outliers.len(),
                 cut_at_change_point: cut,
+                start,
                 change_percent: change,
                 p_value: None,
                 noise_percent: None,
@@ -226,6 +317,37 @@ pub fn judge_series(
             }
         }
     }
+}
+
+/// The run-to-run coefficient of variation (percent) of every series of `history` with at least `min_runs`
+/// runs since its last change point (within the last `window` runs): what a comparison of two single runs
+/// uses instead of the prior when a history is at hand ([`CompareSettings::run_to_run`]).
+pub fn run_to_run_from_history(
+    history: &[RunRecord],
+    s: &HistorySettings,
+) -> std::collections::BTreeMap<SeriesKey, f64> {
+    let ordered = chronological(history);
+    extract(&ordered, &s.metrics)
+        .into_iter()
+        .filter(|(k, _)| k.metric != Metric::ErrorRate)
+        .filter_map(|(k, series)| {
+            let values = series.values();
+            let recent = &values[values.len().saturating_sub(s.window)..];
+            if recent.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+                return None;
+            }
+            let from = changepoint::detect(recent, &s.changepoints)
+                .last()
+                .map_or(0, |c| c.index);
+            let logs: Vec<f64> = recent[from..].iter().map(|v| v.ln()).collect();
+            if logs.len() < s.min_runs.max(3) {
+                return None;
+            }
+            let sd = crate::stats::sample_stddev(&logs)?;
+            let cov = ((sd * sd).exp() - 1.0).sqrt() * 100.0;
+            cov.is_finite().then_some((k, cov))
+        })
+        .collect()
 }
 
 /// One series of a run for [`judge_run`]: its history (oldest first), the new value and the metric.
@@ -374,17 +496,34 @@ pub fn compare_with_history(
         .collect();
     let judgements = judge_run(&inputs, s);
     let tested = judgements.iter().filter(|j| j.q_value.is_some()).count();
+    let mut prior_rows = 0usize;
+    let mut prior_cut_rows = 0usize;
+    let mut short_cuts = 0usize;
     for ((key, _, hv), j) in judged_keys.into_iter().zip(judgements) {
-        let constant = j.series.fallback && j.series.runs_used >= s.min_runs;
-        if j.series.fallback && !constant {
+        let enough = j.series.runs_used >= s.min_runs;
+        let constant = j.series.fallback && enough;
+        let prior = j.series.fallback && !enough && j.series.p_value.is_some();
+        if j.series.fallback && !constant && !prior {
             fallbacks += 1;
         }
         if constant {
             constants += 1;
         }
+        if prior {
+            prior_rows += 1;
+            if j.series.cut_at_change_point {
+                prior_cut_rows += 1;
+            }
+        }
         if j.series.cut_at_change_point {
             cuts += 1;
         }
+        // The run the baseline starts at (the first after the last change point).
+        let since = series
+            .get(&key)
+            .and_then(|sr| sr.points.get(j.series.start))
+            .and_then(|p| ordered.get(p.0))
+            .map(|r| r.run_id.clone());
         let Some(mut row) = make_row(
             key,
             j.series.baseline,
@@ -392,7 +531,11 @@ pub fn compare_with_history(
             true,
             true,
             j.series.noise_percent,
-            NoiseSource::History,
+            if j.series.fallback && j.series.p_value.is_some() {
+                NoiseSource::RunToRun
+            } else {
+                NoiseSource::History
+            },
             &compare_settings,
         ) else {
             continue;
@@ -400,15 +543,37 @@ pub fn compare_with_history(
         row.change_percent = j.series.change_percent;
         row.mdc_percent = j.series.mdc_percent;
         row.baseline_runs = Some(j.series.runs_used);
-        row.p_value = j.q_value;
+        row.p_value = j.q_value.map(round_sig);
         row.verdict = j.verdict;
-        if constant {
+        let runs = |n: usize| format!("{n} run{}", if n == 1 { "" } else { "s" });
+        let of_history = match (&since, j.series.cut_at_change_point) {
+            (Some(id), true) => format!("since the change point at run {id}"),
+            _ => "of history".to_string(),
+        };
+        let pooled = !j.series.fallback && j.series.runs_used < s.min_runs;
+        if pooled {
+            short_cuts += 1;
+            row.note = Some(format!(
+                "only {} {of_history}: level from those runs, noise pooled over the window",
+                runs(j.series.runs_used)
+            ));
+        } else if constant && j.series.p_value.is_some() {
+            row.note = Some(format!(
+                "history has no spread (every run equal): judged against a run-to-run prior of {}%",
+                crate::metric::sig(s.run_to_run_percent)
+            ));
+        } else if constant {
             row.note = Some("history has no spread (every run equal): threshold alone".to_string());
+        } else if prior {
+            row.note = Some(format!(
+                "only {} {of_history}, too few to measure its noise: judged against a run-to-run prior of {}%",
+                runs(j.series.runs_used),
+                crate::metric::sig(s.run_to_run_percent)
+            ));
         } else if j.series.fallback {
             row.note = Some(format!(
-                "only {} usable run{} of history: threshold alone",
-                j.series.runs_used,
-                if j.series.runs_used == 1 { "" } else { "s" }
+                "only {} {of_history}: threshold alone",
+                runs(j.series.runs_used)
             ));
         }
         rows.push(row);
@@ -417,12 +582,30 @@ pub fn compare_with_history(
         (a.test_type, &a.operation, a.metric).cmp(&(b.test_type, &b.operation, b.metric))
     });
     let mut notes = vec![format!(
-        "Baseline: Student-t prediction interval over up to {} runs per series; false discovery rate {}% across {} series (Benjamini–Hochberg); threshold {}%.",
+        "Baseline: Student-t prediction interval over up to {} runs per series since its last change point; false discovery rate {}% across {} series (Benjamini–Hochberg); threshold {}%.",
         s.window,
         crate::metric::sig(s.fdr_q * 100.0),
         tested,
         crate::metric::sig(s.threshold_percent)
     )];
+    if short_cuts > 0 {
+        notes.push(format!(
+            "{short_cuts} series had fewer than {} runs since their last change point: the baseline is the level of those runs, with the noise pooled over the window around each level's own mean; their minimum detectable change is wider.",
+            s.min_runs
+        ));
+    }
+    if prior_rows > 0 {
+        notes.push(format!(
+            "{prior_rows} series had fewer than {} runs{} to measure their noise and were judged like two single runs, against a run-to-run prior of {}% per run: a change below their minimum detectable change would not show.",
+            s.min_runs,
+            if prior_cut_rows > 0 {
+                format!(" ({prior_cut_rows} of them since a change point)")
+            } else {
+                String::new()
+            },
+            crate::metric::sig(s.run_to_run_percent)
+        ));
+    }
     if fallbacks > 0 {
         notes.push(format!(
             "{fallbacks} series had fewer than {} usable runs of history and were judged by the {}% threshold alone.",
@@ -432,7 +615,7 @@ pub fn compare_with_history(
     }
     if constants > 0 {
         notes.push(format!(
-            "{constants} series have no spread in their history (e.g. an error rate that was always 0) and were judged by the threshold alone."
+            "{constants} series have no spread in their history (e.g. an error rate that was always 0) and were judged by the threshold alone (error rates) or against the run-to-run prior."
         ));
     }
     if cuts > 0 {
@@ -539,15 +722,32 @@ mod tests {
         let c = compare_with_history(&head, &hist, &HistorySettings::default());
         let row = c.row(TestType::Benchmark, "a", Metric::P95).unwrap();
         assert_eq!(row.verdict, Verdict::Regressed);
-        assert!(row.note.as_deref().unwrap().contains("threshold alone"));
-        assert!(row.p_value.is_none());
+        // Three runs cannot measure the noise: the run-to-run prior judges, and the row says so.
+        assert!(
+            row.note
+                .as_deref()
+                .unwrap()
+                .contains("only 3 runs of history"),
+            "{row:?}"
+        );
+        assert_eq!(row.noise_source, NoiseSource::RunToRun);
+        assert!(
+            row.p_value.unwrap() < 0.01 && row.mdc_percent.is_some(),
+            "{row:?}"
+        );
         assert!(
             c.notes
                 .iter()
-                .any(|n| n.contains("fewer than 5 usable runs")),
+                .any(|n| n.contains("fewer than 5 runs to measure their noise")),
             "{:?}",
             c.notes
         );
+        // +6%: beyond the history threshold (5%), inside what three runs can see.
+        let head = record_with(vec![op("a", 106.0, 100.0, 1000, 0)]);
+        let c = compare_with_history(&head, &hist, &HistorySettings::default());
+        let row = c.row(TestType::Benchmark, "a", Metric::P95).unwrap();
+        assert_eq!(row.verdict, Verdict::Unchanged, "{row:?}");
+        assert!(row.mdc_percent.unwrap() > 6.0, "{row:?}");
     }
 
     #[test]
@@ -651,6 +851,26 @@ mod tests {
                 .verdict,
             Verdict::New
         );
+    }
+
+    #[test]
+    fn run_to_run_noise_is_measured_from_history_since_the_last_change() {
+        // 10 runs at 1 % noise, then a 50 % step and 10 more: the noise is that of the recent level.
+        let mut hist = history(10, 0.01, 8, &["a"]);
+        for (i, mut r) in history(10, 0.01, 9, &["a"]).into_iter().enumerate() {
+            for o in r.benchmark.as_mut().unwrap().operations.iter_mut() {
+                o.latency_ms.p95 *= 1.5;
+            }
+            r.started_at = t0() + chrono::Duration::hours(10 + i as i64);
+            r.run_id = format!("l{i}");
+            hist.push(r);
+        }
+        let cov = run_to_run_from_history(&hist, &HistorySettings::default());
+        let p95 = cov[&SeriesKey::new(TestType::Benchmark, "a", Metric::P95)];
+        assert!(p95 > 0.4 && p95 < 2.0, "{p95}");
+        // Too few runs: nothing measured, the prior stays.
+        let short = run_to_run_from_history(&hist[..3], &HistorySettings::default());
+        assert!(short.is_empty(), "{short:?}");
     }
 
     #[test]

@@ -1,32 +1,42 @@
 //! Comparing two runs: per operation and metric, the change, the noise it must beat, and a verdict.
 //!
-//! A row is a regression (or an improvement) only when its change exceeds **both** the threshold (default
-//! 10 %) and the row's noise floor. The noise floor comes, best first, from the series' history (see
-//! [`crate::analysis::baseline`]), from A/B trials, or — for two single runs — from the sampling error inside
-//! each run:
+//! A row is a regression (or an improvement) only when its change exceeds the threshold (default 10 %)
+//! **and** is significant against the row's noise. The noise comes, best first, from the series' history
+//! (see [`crate::analysis::baseline`]), from A/B trials, or — for two single runs — from two terms:
 //!
-//! * a percentile: the distribution-free confidence interval of a quantile from order statistics (the ranks
-//!   `n·q ± z·√(n·q·(1−q))`, W. J. Conover, *Practical Nonparametric Statistics*, 3rd ed., §3.2), read off the
-//!   run's HDR histogram;
-//! * the mean: the standard error `s/√n`;
-//! * throughput: the standard error of the per-second rates of the load timeline (benchmarks: the mean's);
-//! * the error rate: the binomial standard error `√(p(1−p)/n)`, in percentage points.
+//! * **within-run sampling error** of each run:
+//!   * a percentile: the distribution-free confidence interval of a quantile from order statistics (the ranks
+//!     `n·q ± z·√(n·q·(1−q))`, W. J. Conover, *Practical Nonparametric Statistics*, 3rd ed., §3.2), read off
+//!     the run's HDR histogram;
+//!   * the mean: the standard error `s/√n`;
+//!   * throughput: the standard error of the per-second rates of the load timeline (benchmarks: the mean's);
+//!   * the error rate: the binomial standard error `√(p(1−p)/n)`, in percentage points;
 //!
-//! Under "no change" both runs sample one distribution, so the wider of the two estimates stands for both:
-//! the floor is `z·√2·max(e_base, e_head)`. A percentile with fewer than [`MIN_TAIL_SAMPLES`] requests above
-//! it in either run (p99 of 30 requests is the slowest one) is not judged at all: the row says how many
-//! requests it would take. Sampling error inside a run underestimates the
-//! drift between runs on a shared machine; that is why the threshold still applies, and why history or the A/B
-//! mode give better floors. Memory and CPU have no sampling model here: only the threshold judges them unless
-//! a floor is supplied.
+//!   under "no change" both runs sample one distribution, so the wider of the two estimates stands for both
+//!   (`√2·max(e_base, e_head)`);
+//! * **run-to-run noise**: two runs of the same build on a shared machine differ by more than their sampling
+//!   error (another VM, another neighbour, another CPU frequency). Two single runs cannot measure that, so
+//!   each run is given a run-to-run coefficient of variation: the series' own, measured from its history when
+//!   the caller has one ([`CompareSettings::run_to_run`]), else a documented **prior of 3 %**
+//!   ([`CompareSettings::run_to_run_percent`]; 3 % is typical of a shared CI runner). On the log scale the
+//!   difference of two runs then has the standard error `√(2·σ_rr² + 2·e²)`.
+//!
+//! Each row gets a two-sided z-test p-value on the log scale (percentage points for the error rate); the
+//! p-values of all rows of the comparison go through **Benjamini–Hochberg** at [`CompareSettings::fdr_q`]
+//! (default 1 %): a suite of 50 operations has ~400 rows, and testing each at 5 % flagged nearly every A/A
+//! pair. Each row also states its **minimum detectable change** (80 % power, alone in the comparison):
+//! what two runs on this machine can and cannot see. A percentile with fewer than [`MIN_TAIL_SAMPLES`]
+//! requests above it in either run (p99 of 30 requests is the slowest one) is not judged at all: the row
+//! says how many requests it would take. Memory and CPU have no within-run model: the run-to-run term alone.
 //!
 //! The error rate is compared in percentage points (0 % → 3 % is "+3 points"; a relative change from 0 has no
-//! meaning); its threshold is [`CompareSettings::error_rate_threshold_points`].
+//! meaning); its threshold is [`CompareSettings::error_rate_threshold_points`]; no run-to-run term applies.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::significance::{benjamini_hochberg, normal_two_sided_p, normal_upper_quantile};
 use crate::metric::{Metric, COMPARED_METRICS};
 use crate::record::{OperationResult, RunRecord, TestType};
 
@@ -72,23 +82,26 @@ pub enum NoiseSource {
     History,
     /// Interleaved A/B trials.
     Trials,
+    /// Two single runs: the run-to-run term (the series' history, or the prior) together with the within-run
+    /// sampling error, where a model for it exists.
+    RunToRun,
     /// No estimate: the threshold alone decides.
     None,
 }
 
-/// Which identifies a series: the schedule, the operation and the metric.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SeriesKey {
-    /// The schedule that measured it.
-    pub test_type: TestType,
-    /// The operation name from the config.
-    pub operation: String,
-    /// The metric.
-    pub metric: Metric,
-}
+pub use crate::history::SeriesKey;
+
+/// Fewer runs than this behind a history row, and its noise is not well measured (the default
+/// `HistorySettings::min_runs`).
+pub const FEW_RUNS: usize = 5;
+
+/// The run-to-run prior: two runs of one build on a shared CI runner differ by about this coefficient of
+/// variation per run (percent) when nothing is known about the series.
+pub const RUN_TO_RUN_PRIOR_PERCENT: f64 = 3.0;
 
 /// Settings of a comparison.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CompareSettings {
     /// Smallest relative change (percent) that can be a regression or improvement. Default 10.
     pub threshold_percent: f64,
@@ -102,6 +115,15 @@ pub struct CompareSettings {
     /// the within-run estimate for their series.
     #[serde(default, skip)]
     pub known_noise: BTreeMap<SeriesKey, (f64, NoiseSource)>,
+    /// False discovery rate across the rows of a two-run comparison (Benjamini–Hochberg). Default 0.01.
+    pub fdr_q: f64,
+    /// Run-to-run coefficient of variation of one run (percent) for series without a measured one. Default
+    /// [`RUN_TO_RUN_PRIOR_PERCENT`].
+    pub run_to_run_percent: f64,
+    /// Run-to-run coefficient of variation per series, measured from history (percent;
+    /// [`crate::analysis::baseline::run_to_run_from_history`]); replaces the prior for its series.
+    #[serde(default, skip)]
+    pub run_to_run: BTreeMap<SeriesKey, f64>,
 }
 
 impl Default for CompareSettings {
@@ -112,6 +134,9 @@ impl Default for CompareSettings {
             metrics: COMPARED_METRICS.to_vec(),
             z: Z95,
             known_noise: BTreeMap::new(),
+            fdr_q: 0.01,
+            run_to_run_percent: RUN_TO_RUN_PRIOR_PERCENT,
+            run_to_run: BTreeMap::new(),
         }
     }
 }
@@ -317,6 +342,33 @@ impl Comparison {
         c
     }
 
+    /// What to say when no row changed: that nothing moved beyond the noise, and — when some rows could not
+    /// measure their noise (too few runs of history, or few since the last change point) — that small
+    /// changes of those rows would not show.
+    pub fn quiet_sentence(&self) -> String {
+        let short = self
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Unchanged && self.method == "history")
+            .filter(|r| {
+                r.noise_source != NoiseSource::History
+                    || r.baseline_runs.is_some_and(|n| n < FEW_RUNS)
+            })
+            .count();
+        if short == 0 {
+            "No row changed beyond the threshold and the noise.".to_string()
+        } else {
+            format!(
+                "No row changed beyond the threshold and the noise, but {short} row{} had too few runs of history \
+                 (or few since a change point, or no spread; see the notes) to measure {} noise well: a change \
+                 below {} minimum detectable change would not show.",
+                if short == 1 { "" } else { "s" },
+                if short == 1 { "its" } else { "their" },
+                if short == 1 { "its" } else { "their" },
+            )
+        }
+    }
+
     /// The rows that regressed and are not acknowledged: the ones that can fail a check.
     pub fn unacknowledged_regressions(&self) -> impl Iterator<Item = &ComparisonRow> {
         self.rows
@@ -369,39 +421,61 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
     keys.dedup();
     let mut rows = Vec::new();
     let mut thin_rows: Vec<String> = Vec::new();
+    // (row index, change on the test's scale, its standard error, log scale?) of the rows tested together.
+    let mut tests: Vec<(usize, f64, f64, bool)> = Vec::new();
+    let mut measured_rr = 0usize;
     for key in keys {
         let b = b_ops.get(key).copied();
         let h = h_ops.get(key).copied();
         for &metric in &settings.metrics {
             let bv = b.and_then(|o| metric.value(o));
             let hv = h.and_then(|o| metric.value(o));
-            let series = SeriesKey {
-                test_type: key.0,
-                operation: key.1.clone(),
-                metric,
-            };
-            let (noise, source) = match settings.known_noise.get(&series) {
-                Some(&(n, s)) => (Some(n), s),
-                None => match (b, h) {
-                    (Some(b), Some(h)) => {
-                        let n = within_run_noise(metric, b, base, h, head, settings.z);
-                        (
-                            n,
-                            if n.is_some() {
-                                NoiseSource::WithinRun
-                            } else {
-                                NoiseSource::None
-                            },
-                        )
-                    }
-                    _ => (None, NoiseSource::None),
-                },
-            };
-            let thin = match (b, h, source) {
-                (Some(b), Some(h), NoiseSource::WithinRun) => thin_tail(metric, b, h),
+            let series = SeriesKey::new(key.0, key.1.clone(), metric);
+            let known = settings.known_noise.get(&series).copied();
+            let thin = match (b, h, known) {
+                (Some(b), Some(h), None) => thin_tail(metric, b, h),
                 _ => None,
             };
-            if let Some(mut row) = make_row(
+            // The standard error of the change between the two runs, when it can be tested.
+            let test = match (b, h, bv, hv, known, &thin) {
+                (Some(bo), Some(ho), Some(x), Some(y), None, None) => {
+                    let within = within_run_se(metric, bo, base, ho, head);
+                    if metric == Metric::ErrorRate {
+                        within.map(|se| (y - x, se, false))
+                    } else if x > 0.0 && y > 0.0 {
+                        let rr = match settings.run_to_run.get(&series) {
+                            Some(&c) => {
+                                measured_rr += 1;
+                                c
+                            }
+                            None => settings.run_to_run_percent,
+                        };
+                        let rr = cov_to_sigma(rr / 100.0);
+                        let se = (2.0 * rr * rr + within.map_or(0.0, |e| e * e)).sqrt();
+                        Some(((y / x).ln(), se, true))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            };
+            let (noise, source) = match (known, test) {
+                (Some((n, s)), _) => (Some(n), s),
+                (None, Some((_, se, log))) => (
+                    Some(round_sig(if log {
+                        ((settings.z * se).exp() - 1.0) * 100.0
+                    } else {
+                        settings.z * se
+                    })),
+                    if log {
+                        NoiseSource::RunToRun
+                    } else {
+                        NoiseSource::WithinRun
+                    },
+                ),
+                (None, None) => (None, NoiseSource::None),
+            };
+            let Some(mut row) = make_row(
                 series,
                 bv,
                 hv,
@@ -410,24 +484,76 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
                 noise,
                 source,
                 settings,
-            ) {
-                if let Some(note) = thin {
-                    row.verdict = Verdict::Unchanged;
-                    row.noise_percent = None;
-                    row.noise_source = NoiseSource::None;
-                    row.note = Some(note);
-                    thin_rows.push(format!(
-                        "`{}` {} {}",
-                        row.operation,
-                        row.test_type.as_str(),
-                        row.metric.label()
-                    ));
-                }
-                rows.push(row);
+            ) else {
+                continue;
+            };
+            if let Some(note) = thin {
+                row.verdict = Verdict::Unchanged;
+                row.noise_percent = None;
+                row.noise_source = NoiseSource::None;
+                row.note = Some(note);
+                thin_rows.push(format!(
+                    "`{}` {} {}",
+                    row.operation,
+                    row.test_type.as_str(),
+                    row.metric.label()
+                ));
             }
+            if let Some((d, se, log)) = test {
+                if se > 0.0 && d.is_finite() {
+                    tests.push((rows.len(), d, se, log));
+                } else if d == 0.0 {
+                    // Two equal values without spread (no errors in either run): nothing to test.
+                    row.verdict = Verdict::Unchanged;
+                }
+            }
+            rows.push(row);
         }
     }
+    // Benjamini–Hochberg over every tested row; a change must be significant *and* beyond the threshold.
+    let ps: Vec<f64> = tests
+        .iter()
+        .map(|&(_, d, se, _)| normal_two_sided_p(d / se).unwrap_or(1.0))
+        .collect();
+    let qs = benjamini_hochberg(&ps);
+    let m = tests.len();
+    let z_lone = normal_upper_quantile(settings.fdr_q / (2.0 * m.max(1) as f64));
+    for (&(i, _, se, log), q) in tests.iter().zip(qs) {
+        let row = &mut rows[i];
+        row.p_value = Some(round_sig(q));
+        if q > settings.fdr_q {
+            row.verdict = Verdict::Unchanged;
+        } else if let Some(c) = row.change_percent {
+            row.verdict = decide(row.metric, c, row.threshold_percent, None);
+        }
+        row.mdc_percent = z_lone.map(|z| {
+            round_sig(if log {
+                let d = (1.0 + row.threshold_percent / 100.0).ln().max(z * se) + Z_POWER_80 * se;
+                (d.exp() - 1.0) * 100.0
+            } else {
+                row.threshold_percent.max(z * se) + Z_POWER_80 * se
+            })
+        });
+    }
     let mut notes = Vec::new();
+    if m > 0 {
+        let rr = if measured_rr > 0 {
+            format!(
+                "measured from history for {measured_rr} row(s), a prior of {}% per run for the rest",
+                crate::metric::sig(settings.run_to_run_percent)
+            )
+        } else {
+            format!(
+                "a prior of {}% per run (two runs cannot measure it; judge against history to use the measured one)",
+                crate::metric::sig(settings.run_to_run_percent)
+            )
+        };
+        notes.push(format!(
+            "Two single runs: each row's noise is its within-run sampling error plus run-to-run noise ({rr}); false discovery rate {}% across {m} rows (Benjamini–Hochberg); threshold {}%. \"detects\" is the smallest change each row can see.",
+            crate::metric::sig(settings.fdr_q * 100.0),
+            crate::metric::sig(settings.threshold_percent)
+        ));
+    }
     if !thin_rows.is_empty() {
         let shown: Vec<&str> = thin_rows.iter().take(5).map(String::as_str).collect();
         let more = thin_rows.len().saturating_sub(shown.len());
@@ -447,6 +573,23 @@ pub fn compare_runs(base: &RunRecord, head: &RunRecord, settings: &CompareSettin
         rows,
         notes,
     }
+}
+
+/// `v` to 6 significant digits: stored numbers read back equal (a JSON float with 17 digits may not), and
+/// no reader needs more.
+pub(crate) fn round_sig(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.5e}").parse().unwrap_or(v)
+}
+
+/// z for 80 % power.
+pub(crate) const Z_POWER_80: f64 = 0.841_621_233_572_914_3;
+
+/// The log-scale σ of a log-normal with coefficient of variation `cov` (a fraction).
+pub fn cov_to_sigma(cov: f64) -> f64 {
+    (1.0 + cov * cov).ln().sqrt()
 }
 
 /// Builds one row from the two values (shared with the history and trial comparisons).
@@ -514,15 +657,15 @@ pub(crate) fn make_row(
     })
 }
 
-/// The within-run noise floor of a change of `metric` between two results (percent; points for the error
-/// rate), or `None` when there is no sampling model for it (memory, CPU) or not enough data.
-pub fn within_run_noise(
+/// The within-run standard error of the change of `metric` between two results: on the log scale (a
+/// fraction) for relative metrics, in percentage points for the error rate; `None` when there is no sampling
+/// model for it (memory, CPU) or not enough data.
+pub fn within_run_se(
     metric: Metric,
     base: &OperationResult,
     base_rec: &RunRecord,
     head: &OperationResult,
     head_rec: &RunRecord,
-    z: f64,
 ) -> Option<f64> {
     if metric == Metric::ErrorRate {
         let se = |o: &OperationResult| {
@@ -531,7 +674,7 @@ pub fn within_run_noise(
             (n > 0.0).then(|| (p * (1.0 - p) / n).sqrt() * 100.0)
         };
         let (a, b) = (se(base)?, se(head)?);
-        return Some(z * (a * a + b * b).sqrt());
+        return Some((a * a + b * b).sqrt());
     }
     let (a, b) = (
         relative_se(metric, base, base_rec)?,
@@ -541,7 +684,7 @@ pub fn within_run_noise(
     // estimate of that distribution's spread for both (a tight base run must not make one slow request in
     // the head run look like a regression).
     let e = a.max(b);
-    let v = z * (2.0 * e * e).sqrt() * 100.0;
+    let v = (2.0 * e * e).sqrt();
     v.is_finite().then_some(v)
 }
 
@@ -660,7 +803,7 @@ mod tests {
         // p50 has 15 requests on either side: it is judged (and unchanged).
         let p50 = c.row(TestType::Benchmark, "get", Metric::P50).unwrap();
         assert!(p50.note.is_none(), "{p50:?}");
-        assert_eq!(p50.noise_source, NoiseSource::WithinRun);
+        assert_eq!(p50.noise_source, NoiseSource::RunToRun);
     }
 
     #[test]
@@ -765,18 +908,75 @@ mod tests {
         let head = record_with(vec![mk(1.3, 10)]);
         let c = compare_runs(&base, &head, &settings());
         let row = c.row(TestType::Benchmark, "x", Metric::P50).unwrap();
-        assert_eq!(row.noise_source, NoiseSource::WithinRun);
+        assert_eq!(row.noise_source, NoiseSource::RunToRun);
         assert!(row.noise_percent.unwrap() > 30.0, "{row:?}");
         assert_eq!(row.verdict, Verdict::Unchanged);
         let p95 = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
         assert!(p95.note.is_some() && p95.noise_percent.is_none(), "{p95:?}");
-        // Many samples: the same 30% is far outside the sampling error.
+        // Many samples: the sampling error vanishes and the run-to-run prior (3% a run) is what is left: the
+        // 95% noise is 1.96·√2·3% ≈ 8.7%, and the same 30% is far outside it.
         let base = record_with(vec![mk(1.0, 20_000)]);
         let head = record_with(vec![mk(1.3, 20_000)]);
         let c = compare_runs(&base, &head, &settings());
         let row = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
-        assert!(row.noise_percent.unwrap() < 5.0, "{row:?}");
+        let noise = row.noise_percent.unwrap();
+        assert!(noise > 8.5 && noise < 10.0, "{row:?}");
         assert_eq!(row.verdict, Verdict::Regressed);
+        // Without the prior the floor is the sampling error alone.
+        let s = CompareSettings {
+            run_to_run_percent: 0.0,
+            ..settings()
+        };
+        let c = compare_runs(&base, &head, &s);
+        let row = c.row(TestType::Benchmark, "x", Metric::P95).unwrap();
+        assert!(row.noise_percent.unwrap() < 5.0, "{row:?}");
+    }
+
+    #[test]
+    fn two_runs_test_every_row_together_and_state_what_they_can_see() {
+        // 50 operations, each 1.06× slower in the head: inside the run-to-run prior, so nothing is flagged
+        // (before: a 10% threshold and the within-run floor alone flagged such pairs), while one operation
+        // 40% slower is, and every tested row states its minimum detectable change.
+        let names: Vec<String> = (0..50).map(|i| format!("op{i}")).collect();
+        let base = record_with(names.iter().map(|n| op(n, 100.0, 100.0, 1000, 0)).collect());
+        let mut head_ops: Vec<_> = names.iter().map(|n| op(n, 112.0, 89.0, 1000, 0)).collect();
+        head_ops[7] = op("op7", 140.0, 71.0, 1000, 0);
+        let head = record_with(head_ops);
+        let c = compare_runs(&base, &head, &settings());
+        let regressed: Vec<&str> = c
+            .unacknowledged_regressions()
+            .map(|r| r.operation.as_str())
+            .collect();
+        assert!(
+            !regressed.is_empty() && regressed.iter().all(|o| *o == "op7"),
+            "{regressed:?}"
+        );
+        let row = c.row(TestType::Benchmark, "op3", Metric::P95).unwrap();
+        assert_eq!(row.verdict, Verdict::Unchanged, "{row:?}");
+        // +12% is beyond the 10% threshold but not significant among 350 rows with 3% run-to-run noise.
+        assert!(
+            row.change_percent.unwrap() > 10.0 && row.p_value.unwrap() > 0.01,
+            "{row:?}"
+        );
+        let mdc = row.mdc_percent.unwrap();
+        assert!(mdc > 20.0 && mdc < 30.0, "{mdc}");
+        assert!(
+            c.notes[0].contains("prior of 3% per run") && c.notes[0].contains("Benjamini–Hochberg"),
+            "{:?}",
+            c.notes
+        );
+        // A run-to-run noise measured from history replaces the prior for its series.
+        let mut s = settings();
+        s.run_to_run
+            .insert(SeriesKey::new(TestType::Benchmark, "op3", Metric::P95), 0.5);
+        let c = compare_runs(&base, &head, &s);
+        let row = c.row(TestType::Benchmark, "op3", Metric::P95).unwrap();
+        assert!(row.mdc_percent.unwrap() < mdc, "{row:?}");
+        assert!(
+            c.notes[0].contains("measured from history for 1 row"),
+            "{:?}",
+            c.notes
+        );
     }
 
     #[test]
@@ -801,11 +1001,7 @@ mod tests {
         let head = record_with(vec![op("a", 125.0, 100.0, 1000, 0)]);
         let mut s = settings();
         s.known_noise.insert(
-            SeriesKey {
-                test_type: TestType::Benchmark,
-                operation: "a".into(),
-                metric: Metric::P95,
-            },
+            SeriesKey::new(TestType::Benchmark, "a", Metric::P95),
             (30.0, NoiseSource::History),
         );
         let c = compare_runs(&base, &head, &s);
@@ -814,8 +1010,8 @@ mod tests {
             (row.verdict, row.noise_source),
             (Verdict::Unchanged, NoiseSource::History)
         );
-        // Memory and CPU have no within-run model: threshold only.
+        // Memory and CPU have no within-run model: the run-to-run term alone.
         let mem = c.row(TestType::Benchmark, "a", Metric::MemoryMb).unwrap();
-        assert_eq!(mem.noise_source, NoiseSource::None);
+        assert_eq!(mem.noise_source, NoiseSource::RunToRun);
     }
 }

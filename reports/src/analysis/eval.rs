@@ -17,6 +17,9 @@
 //! * The same data judged by github-action-benchmark's default rule — alert when the new value is more than
 //!   200 % of the previous one — for comparison.
 
+pub mod suite;
+pub mod two_runs;
+
 use serde::Serialize;
 
 use super::baseline::{judge_run, HistorySettings, SeriesInput};

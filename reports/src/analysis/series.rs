@@ -44,14 +44,10 @@ pub fn extract(records: &[&RunRecord], metrics: &[Metric]) -> BTreeMap<SeriesKey
         for (test_type, op) in rec.operations().filter(|(t, _)| *t != TestType::Stress) {
             for &metric in metrics {
                 if let Some(v) = metric.value(op) {
-                    out.entry(SeriesKey {
-                        test_type,
-                        operation: op.operation_name.clone(),
-                        metric,
-                    })
-                    .or_default()
-                    .points
-                    .push((i, v));
+                    out.entry(SeriesKey::new(test_type, op.operation_name.clone(), metric))
+                        .or_default()
+                        .points
+                        .push((i, v));
                 }
             }
         }
@@ -76,11 +72,7 @@ mod tests {
         let recs = [a, b];
         let ordered = chronological(&recs);
         let s = extract(&ordered, &[Metric::P50]);
-        let key = |o: &str| SeriesKey {
-            test_type: TestType::Benchmark,
-            operation: o.into(),
-            metric: Metric::P50,
-        };
+        let key = |o: &str| SeriesKey::new(TestType::Benchmark, o, Metric::P50);
         assert_eq!(s[&key("x")].points, vec![(0, 20.0), (1, 10.0)]);
         assert_eq!(s[&key("y")].points, vec![(0, 5.0)]);
     }

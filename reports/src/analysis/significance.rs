@@ -49,6 +49,21 @@ pub fn normal_cdf(z: f64) -> f64 {
     Normal::new(0.0, 1.0).map(|n| n.cdf(z)).unwrap_or(f64::NAN)
 }
 
+/// The `1 − p` quantile of the standard normal (e.g. `p = 0.025` → 1.96). `None` for `p` outside (0, 1).
+pub fn normal_upper_quantile(p: f64) -> Option<f64> {
+    if !(p > 0.0 && p < 1.0) {
+        return None;
+    }
+    let q = Normal::new(0.0, 1.0).ok()?.inverse_cdf(1.0 - p);
+    q.is_finite().then_some(q)
+}
+
+/// Two-sided p-value of a standard normal statistic.
+pub fn normal_two_sided_p(z: f64) -> Option<f64> {
+    z.is_finite()
+        .then(|| (2.0 * (1.0 - normal_cdf(z.abs()))).clamp(0.0, 1.0))
+}
+
 /// A Student-t prediction interval for the next value of a sample, and the test of a new value against it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PredictionInterval {

@@ -1,6 +1,6 @@
 //! Change points across a branch's history of run records (`perfgate analyze --history DIR`).
 //!
-//! Runs [`changepoint::detect`] on every operation × metric series of already loaded records (same
+//! Runs [`changepoint::detect_suite`] on every operation × metric series of already loaded records (same
 //! environment fingerprint and branch — the history loader's job) and names each change point's commit: the
 //! first run after the change. The site marks these on its charts.
 
@@ -79,9 +79,12 @@ pub fn analyze_history(
     .filter(|m| *m != Metric::ErrorRate)
     .collect();
     let mut out = Vec::new();
-    for (key, series) in extract(&ordered, &metrics) {
-        let values = series.values();
-        let cps = changepoint::detect(&values, s);
+    let all = extract(&ordered, &metrics);
+    let values: Vec<Vec<f64>> = all.values().map(|s| s.values()).collect();
+    let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
+    // All series together: the false-alarm level holds for the whole analysis, not per series.
+    let found = changepoint::detect_suite(&refs, s);
+    for (((key, series), values), cps) in all.into_iter().zip(&values).zip(found) {
         if cps.is_empty() {
             continue;
         }
@@ -151,14 +154,7 @@ mod tests {
         let p95 = h
             .series
             .iter()
-            .find(|s| {
-                s.key
-                    == SeriesKey {
-                        test_type: TestType::Benchmark,
-                        operation: "a".into(),
-                        metric: Metric::P95,
-                    }
-            })
+            .find(|s| s.key == SeriesKey::new(TestType::Benchmark, "a", Metric::P95))
             .unwrap();
         let ids: Vec<&str> = p95
             .change_points

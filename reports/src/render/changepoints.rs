@@ -112,11 +112,7 @@ mod tests {
             runs: 30,
             settings: None,
             series: vec![SeriesChanges {
-                key: SeriesKey {
-                    test_type: TestType::Load,
-                    operation: "search".into(),
-                    metric: Metric::P95,
-                },
+                key: SeriesKey::new(TestType::Load, "search", Metric::P95),
                 runs: 30,
                 change_points: vec![ChangePointReport {
                     run_id: "r12".into(),

@@ -226,7 +226,7 @@ pub fn to_markdown(c: &Comparison) -> String {
         &plain_op_cell,
     );
     if changed.is_empty() {
-        out.push_str("No row changed beyond the threshold and the noise.\n\n");
+        let _ = write!(out, "{}\n\n", c.quiet_sentence());
     } else {
         out.push_str(&changed.to_markdown());
         out.push('\n');

@@ -117,7 +117,7 @@ fn comparison_section(c: &Comparison, out: &mut String) {
         ]);
     }
     if t.is_empty() {
-        out.push_str("No row changed beyond the threshold and the noise.\n\n");
+        out.push_str(&format!("{}\n\n", c.quiet_sentence()));
     } else {
         out.push_str(&t.to_markdown());
         out.push('\n');
@@ -307,7 +307,7 @@ mod tests {
             md.contains("### `get\\|items` (benchmark) — critical"),
             "{md}"
         );
-        assert!(md.contains("- **high · latency** — P95 latency increased by 45% (150 ms → 218 ms); also p50 +45%, p99 +45%, avg +45%\n  - The change is between 0123456 and this commit: bisect with `perfgate run`"), "{md}");
+        assert!(md.contains("- **high · latency** — P95 latency increased by 45% (150 ms → 218 ms), p = &lt;0.001; also p50 +45%, p99 +45%, avg +45%\n  - The change is between 0123456 and this commit: bisect with `perfgate run`"), "{md}");
         assert!(
             md.contains("| `ok_op` | benchmark | ok | 15 ms | 100 | 0% | pass |"),
             "{md}"

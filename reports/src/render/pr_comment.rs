@@ -209,11 +209,7 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
             .collect();
         changed.sort_by_key(|r| r.verdict);
         if changed.is_empty() {
-            push_if_fits(
-                &mut out,
-                "No row changed beyond the threshold and the noise.\n",
-                budget,
-            );
+            push_if_fits(&mut out, &format!("{}\n", c.quiet_sentence()), budget);
         } else {
             let table = markdown_rows(changed.iter().copied(), &op_cell).to_markdown();
             let mut lines = table.lines();

@@ -15,8 +15,8 @@ use perfgate_reports::history::HistoryFilter;
 use perfgate_reports::record::RunRecord;
 use perfgate_reports::render::changepoints;
 
-use crate::reports_branch::load_history_dir;
 use crate::reports_branch::redact::redact;
+use crate::reports_branch::{load_history_dir_with, Histograms};
 use perfgate::error::{Error, ExitStatus, Result};
 
 #[derive(Debug, Args)]
@@ -59,7 +59,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
             args.history.display()
         )));
     }
-    let history = load_history_dir(&args.history)?;
+    // Change points use only the summary numbers: the histograms (most of a run file) stay undecoded.
+    let history = load_history_dir_with(&args.history, Histograms::Skip)?;
     for s in &history.skipped {
         eprintln!("warning: skipped {}", redact(&s.reason));
     }

@@ -1,15 +1,19 @@
 //! `perfgate compare BASE HEAD`: two run record files, row by row, with the verdicts of
 //! [`perfgate_reports::analysis::compare_runs`].
 //!
-//! Exit codes: 0 when no row regressed (or every regression is acknowledged), 1 when a regression is left,
-//! 2 when a file cannot be read or is not a run record (the message names the file).
+//! Exit codes: 0 when no row regressed (or every regression is acknowledged by `[[acknowledge]]` in
+//! `--config` / `./perfgate.toml`), 1 when a regression is left, 2 when a file cannot be read or is not a run
+//! record (the message names the file). Records from different machines or configs are compared with a
+//! warning.
 
 use clap::Args;
 use std::io::Write;
 use std::path::Path;
 use std::path::PathBuf;
 
-use perfgate_reports::analysis::{compare_runs, CompareSettings, Comparison};
+use perfgate_reports::analysis::{
+    apply_acknowledgements, compare_runs, CompareSettings, Comparison,
+};
 use perfgate_reports::record::RunRecord;
 use perfgate_reports::render::comparison::{render, Format};
 
@@ -29,6 +33,12 @@ pub struct CompareArgs {
     /// Smallest change in percent that can be a regression or an improvement [default: 10]
     #[arg(long, value_name = "PCT")]
     pub threshold: Option<f64>,
+    /// Run-to-run noise of one run, in percent, that two single runs cannot measure [default: 3]
+    #[arg(long, value_name = "PCT")]
+    pub run_to_run: Option<f64>,
+    /// Apply this config's `[[acknowledge]]` entries [default: ./perfgate.toml when it exists]
+    #[arg(long, short = 'C', value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 pub fn run(args: &CompareArgs) -> Result<ExitStatus> {
@@ -45,11 +55,66 @@ pub fn run(args: &CompareArgs) -> Result<ExitStatus> {
         }
         settings.threshold_percent = t;
     }
+    if let Some(r) = args.run_to_run {
+        if !(r.is_finite() && r >= 0.0) {
+            return Err(Error::Usage(format!(
+                "--run-to-run: {r} is not a percentage (0 or more)"
+            )));
+        }
+        settings.run_to_run_percent = r;
+    }
     let base = read_record(&args.base)?;
     let head = read_record(&args.head)?;
-    let comparison = compare_runs(&base, &head, &settings);
+    for warning in provenance_warnings(&base, &head) {
+        eprintln!("perfgate: warning: {warning}");
+    }
+    let mut comparison = compare_runs(&base, &head, &settings);
+    apply_config_acknowledgements(&mut comparison, args.config.as_deref())?;
     print_comparison(&comparison, format)?;
     Ok(exit_status_of(&comparison))
+}
+
+/// What makes two records hard to compare: another machine, another config.
+fn provenance_warnings(base: &RunRecord, head: &RunRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    if base.environment.fingerprint != head.environment.fingerprint {
+        out.push(format!(
+            "the runs ran on different machines (environment fingerprint {} vs {}): differences may be the machine's",
+            base.environment.fingerprint, head.environment.fingerprint
+        ));
+    }
+    if base.config_digest != head.config_digest {
+        out.push(format!(
+            "the runs used different configs (digest {} vs {}): differences may be the config's",
+            base.config_digest, head.config_digest
+        ));
+    }
+    out
+}
+
+/// `[[acknowledge]]` of `--config` (or `./perfgate.toml` when it exists): acknowledged regressions warn
+/// instead of failing (exit 0), as in `perfgate run`; expired ones are named.
+fn apply_config_acknowledgements(c: &mut Comparison, config: Option<&Path>) -> Result<()> {
+    let default_config = Path::new("perfgate.toml");
+    let Some(path) = config.or_else(|| default_config.is_file().then_some(default_config)) else {
+        return Ok(());
+    };
+    let settings = perfgate::config::load(
+        path,
+        &perfgate::config::process_env(),
+        &perfgate::config::Overrides::default(),
+    )?;
+    let today = chrono::Utc::now().date_naive();
+    for ack in apply_acknowledgements(c, &settings.acknowledgements, today).expired {
+        eprintln!(
+            "perfgate: warning: acknowledgement for {} expired on {} ({}): remove it from {} or extend `until`",
+            ack.operation,
+            ack.until,
+            ack.reason,
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Exit 1 when the comparison has a regression that no acknowledgement covers, else 0.

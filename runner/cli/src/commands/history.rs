@@ -102,7 +102,7 @@ pub fn run(args: &HistoryArgs) -> Result<ExitStatus> {
                 let series: Vec<Series> = h
                     .series()
                     .into_iter()
-                    .filter(|s| s.key.operation_name == *op && s.key.concurrency.is_none())
+                    .filter(|s| s.key.operation == *op && s.key.concurrency.is_none())
                     .collect();
                 println!(
                     "{}",

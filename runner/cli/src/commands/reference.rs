@@ -3,7 +3,7 @@
 //! A file is one run record, compared run to run ([`compare_runs`]: threshold and within-run noise). A
 //! folder (a reports-branch checkout, or the output of `perfgate fetch-baseline`) is a history: its runs
 //! with the head's environment fingerprint are the baseline ([`compare_with_history`]: prediction interval
-//! per series, or the threshold alone when the history is short — the comparison's notes say so). Folders
+//! per series, or the run-to-run prior when the history is short — the comparison's notes say so). Folders
 //! are read with the reports-branch loader, so unreadable files are named and skipped the same way
 //! everywhere.
 
@@ -16,8 +16,8 @@ use perfgate_reports::history::HistoryFilter;
 use perfgate_reports::record::RunRecord;
 
 use crate::commands::compare::read_record;
-use crate::reports_branch::load_history_dir;
 use crate::reports_branch::redact::redact;
+use crate::reports_branch::{load_history_dir_with, Histograms};
 use perfgate::error::{Error, Result};
 
 /// Compares `head` with the baseline at `path` (file or folder; see the module doc). A missing path, an
@@ -49,7 +49,8 @@ pub fn compare_with_baseline(head: &RunRecord, path: &Path) -> Result<Comparison
 
 /// The runs of the folder with the head's fingerprint, without the head itself.
 fn history_records(head: &RunRecord, dir: &Path) -> Result<Vec<RunRecord>> {
-    let history = load_history_dir(dir)?;
+    // The history baseline uses only the summary numbers: the histograms stay undecoded.
+    let history = load_history_dir_with(dir, Histograms::Skip)?;
     for s in &history.skipped {
         eprintln!("perfgate: warning: baseline: skipped {}", redact(&s.reason));
     }
