@@ -351,7 +351,7 @@ fn check_header(v2: &[u8]) -> Result<(), HistogramError> {
 /// How many counters hdrhistogram allocates for these bounds (its own arithmetic, from
 /// `Histogram::new_with_bounds`); `None` for bounds it rejects without allocating.
 fn counts_len(low: u64, high: u64, digits: u32) -> Option<u64> {
-    if low < 1 || low > u64::MAX / 2 || high < 2 * low || digits > 5 {
+    if !(1..=u64::MAX / 2).contains(&low) || high < 2 * low || digits > 5 {
         return None;
     }
     let largest = 2 * 10_u64.pow(digits);
