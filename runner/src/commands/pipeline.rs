@@ -249,7 +249,7 @@ pub(crate) fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) ->
                 settings
                     .base_url
                     .as_deref()
-                    .map(|u| format!(" at {u}"))
+                    .map(|u| format!(" at {}", crate::target::http::userinfo::redact(u)))
                     .unwrap_or_default()
             ))),
             Ok(Err(_)) => Ok(()),
