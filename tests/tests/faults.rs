@@ -313,3 +313,53 @@ fn url_credentials_are_sent_as_basic_auth_and_appear_nowhere() {
     assert_eq!(code, Some(3), "{text}");
     assert!(!text.contains(SECRET) && !text.contains("alice"), "{text}");
 }
+
+/// A V2 histogram whose header claims a 4 GiB payload: the fuzzed record that made every reader abort
+/// ("memory allocation of 4294967295 bytes failed").
+fn hostile_histogram() -> String {
+    use base64::Engine as _;
+    let mut b = Vec::new();
+    b.extend_from_slice(&0x1c84_9313u32.to_be_bytes());
+    b.extend_from_slice(&u32::MAX.to_be_bytes());
+    b.extend_from_slice(&0u32.to_be_bytes());
+    b.extend_from_slice(&3u32.to_be_bytes());
+    b.extend_from_slice(&1u64.to_be_bytes());
+    b.extend_from_slice(&3_600_000_000u64.to_be_bytes());
+    b.extend_from_slice(&1.0f64.to_be_bytes());
+    b.push(2);
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[test]
+fn a_record_with_a_hostile_histogram_is_skipped_by_name() {
+    let server = FaultServer::start(Fault::DiesAfter { ms: 60_000 });
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = load(dir.path(), &server.url(), "0.5", &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let record = std::fs::read_to_string(
+        perfgate_e2e::find_file(&dir.path().join("out"), "run_", ".json").expect("record"),
+    )
+    .unwrap();
+    let mut bad: Value = serde_json::from_str(&record).unwrap();
+    assert!(
+        bad["load"]["overall"]["histogram"].is_string(),
+        "the record has a histogram"
+    );
+    bad["load"]["overall"]["histogram"] = Value::String(hostile_histogram());
+    bad["run_id"] = Value::String("hostile".into());
+    let history = dir.path().join("history");
+    std::fs::create_dir_all(&history).unwrap();
+    std::fs::write(history.join("good.json"), &record).unwrap();
+    std::fs::write(history.join("hostile.json"), bad.to_string()).unwrap();
+
+    let out = perfgate(
+        dir.path(),
+        &["analyze", "--history", history.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("hostile.json") && stderr.contains("4294967295 payload bytes"),
+        "the file is named with what it claimed: {stderr}"
+    );
+}
