@@ -11,7 +11,7 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
-        .filter(|p| !p.file_name().is_some_and(|n| n == ".gitkeep"))
+        .filter(|p| p.file_name().is_none_or(|n| n != ".gitkeep"))
         .map(|p| {
             let bytes = std::fs::read(&p).expect("read");
             (p.display().to_string(), bytes)
