@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 enum Fault {
     /// Reads the request and never answers.
     Hang,
-    /// Reads the request, then resets the connection (SO_LINGER 0).
+    /// Reads the request, then resets the connection (SO_LINGER 0: a RST, not a FIN).
     Reset,
     /// Answers a status line that is not HTTP.
     Garbage,
@@ -138,7 +138,7 @@ async fn serve(
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             Fault::Reset => {
-                let _ = stream.set_linger(Some(Duration::ZERO));
+                let _ = stream.set_zero_linger();
                 return;
             }
             Fault::Garbage => {
@@ -165,7 +165,7 @@ async fn serve(
                     .unwrap()
                     .get_or_insert_with(tokio::time::Instant::now);
                 if first.elapsed() >= Duration::from_millis(ms) {
-                    let _ = stream.set_linger(Some(Duration::ZERO));
+                    let _ = stream.set_zero_linger();
                     return;
                 }
                 if stream.write_all(OK).await.is_err() {
