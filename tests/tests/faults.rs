@@ -363,3 +363,32 @@ fn a_record_with_a_hostile_histogram_is_skipped_by_name() {
         "the file is named with what it claimed: {stderr}"
     );
 }
+
+#[test]
+fn a_full_accept_queue_costs_request_timeout_not_the_kernels_syn_retries() {
+    // A listener that never accepts: once its backlog is full, the kernel drops new SYNs and a connect
+    // waits out its retries (over a minute) unless perfgate bounds it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut held = Vec::new();
+    let full = (0..2000).any(|_| {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => {
+                held.push(s);
+                false
+            }
+            Err(_) => true,
+        }
+    });
+    assert!(full, "the backlog filled after {} connections", held.len());
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = load(
+        dir.path(),
+        &format!("http://{addr}/"),
+        "1",
+        &["--timeout", "0.5"],
+    );
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("no connection within 0.500 s"), "{text}");
+    drop(listener);
+}
