@@ -44,7 +44,10 @@ fn run_record_crashes_stay_fixed() {
         .find(|(n, _)| n.ends_with("histogram-payload-length-4GiB.json"))
         .expect("the 4 GiB record");
     let err = perfgate_reports::RunRecord::from_json_slice(&bytes, &name).unwrap_err();
-    assert!(err.to_string().contains("4294967295 payload bytes"), "{err}");
+    assert!(
+        err.to_string().contains("4294967295 payload bytes"),
+        "{err}"
+    );
 }
 
 #[test]
