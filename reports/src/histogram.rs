@@ -8,6 +8,10 @@
 //! In the run record a histogram is the HdrHistogram V2 "compressed" encoding (deflate) in base64 — the same
 //! `HISTFAAA…` strings HdrHistogram's Java, Python, JS and Rust libraries read and write, so a record's
 //! histogram can be pasted into any HdrHistogram plotter.
+//!
+//! Decoding is bounded: a header is checked before anything is allocated for it (at most [`MAX_COUNTS_LEN`]
+//! counters, a payload no longer than the bytes present, at most [`MAX_V2_LEN`] bytes once inflated), so a
+//! corrupt or hostile record is an error naming what it claimed, never a multi-GiB allocation and an abort.
 
 use std::time::Duration;
 
@@ -23,11 +27,24 @@ pub const HIGHEST_US: u64 = 3_600_000_000;
 /// Significant decimal digits kept for every value.
 pub const SIGFIG: u8 = 3;
 
+/// Most counters a decoded histogram may have (8 MiB of `u64`). perfgate's own (1 µs – 1 h, 3 digits) have
+/// 23,552; HdrHistogram's defaults elsewhere (1 – 1 h or 1 – 2^53 at 3 digits) stay well below it. The largest
+/// header hdrhistogram accepts (5 digits up to 2^64) would be about 6.3 M counters.
+pub const MAX_COUNTS_LEN: u64 = 1 << 20;
+/// Most bytes a V2 encoding may have once inflated: the header plus 9 bytes (the longest varint) per counter.
+pub const MAX_V2_LEN: usize = V2_HEADER_LEN + 9 * MAX_COUNTS_LEN as usize;
+
 /// Errors decoding a serialized histogram.
 #[derive(Debug, thiserror::Error)]
 pub enum HistogramError {
     #[error("histogram is not valid base64: {0}")]
     Base64(#[from] base64::DecodeError),
+    #[error("histogram header claims {claimed} {what}, more than the {limit} accepted")]
+    TooLarge {
+        what: &'static str,
+        claimed: u64,
+        limit: u64,
+    },
     #[error("histogram is not a valid HdrHistogram V2 encoding: {0:?}")]
     Decode(hdrhistogram::serialization::DeserializeError),
 }
@@ -190,18 +207,13 @@ impl LatencyHistogram {
     ///
     /// Some writers (HdrHistogram_py before 0.10) put the header + payload size into the payload-length field
     /// of a compressed histogram; such inputs are repaired by clamping the length to what is really there.
+    /// The header is checked against [`MAX_COUNTS_LEN`] and the bytes present before anything is allocated.
     pub fn from_v2_bytes(bytes: &[u8]) -> Result<Self, HistogramError> {
-        let decode = |input: &[u8]| {
-            Deserializer::new().deserialize::<u64, _>(&mut std::io::Cursor::new(input))
-        };
-        // Well-formed input (the common case) is inflated once; only a failed decode tries the repair.
-        let mut inner: Histogram<u64> = match decode(bytes) {
-            Ok(h) => h,
-            Err(first) => match repair_compressed_payload_length(bytes) {
-                Some(repaired) => decode(&repaired).map_err(HistogramError::Decode)?,
-                None => return Err(HistogramError::Decode(first)),
-            },
-        };
+        let v2 = plain_v2(bytes)?;
+        check_header(&v2)?;
+        let mut inner: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut std::io::Cursor::new(&v2[..]))
+            .map_err(HistogramError::Decode)?;
         inner.auto(true);
         Ok(Self { inner })
     }
@@ -243,28 +255,123 @@ const V2_COOKIE: u32 = 0x1c84_9313;
 /// Size of the V2 header: cookie, payload length, normalizing offset, digits, lowest, highest, ratio.
 const V2_HEADER_LEN: usize = 40;
 
-/// For a compressed V2 histogram whose inner payload-length field exceeds the bytes actually present, returns
-/// the uncompressed V2 encoding with the field corrected. `None` when the input needs no repair.
-fn repair_compressed_payload_length(bytes: &[u8]) -> Option<Vec<u8>> {
+/// The plain (uncompressed) V2 encoding of `bytes`: borrowed when it is one, inflated (at most [`MAX_V2_LEN`]
+/// bytes) when it is compressed. A compressed histogram whose inner payload-length field exceeds the bytes
+/// actually present gets the field corrected; a plain one with that fault is an error.
+fn plain_v2(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, HistogramError> {
     use std::io::Read as _;
-    if bytes.len() < 8 || u32::from_be_bytes(bytes[0..4].try_into().ok()?) != V2_COMPRESSED_COOKIE {
+    let invalid =
+        || HistogramError::Decode(hdrhistogram::serialization::DeserializeError::InvalidCookie);
+    let word = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    match word(bytes, 0) {
+        Some(V2_COOKIE) => {
+            check_payload_length(bytes)?;
+            Ok(std::borrow::Cow::Borrowed(bytes))
+        }
+        Some(V2_COMPRESSED_COOKIE) => {
+            let compressed_len = word(bytes, 4).ok_or_else(invalid)? as usize;
+            let compressed = &bytes[8..bytes.len().min(8usize.saturating_add(compressed_len))];
+            let mut inner = Vec::new();
+            flate2::read::ZlibDecoder::new(compressed)
+                .take(MAX_V2_LEN as u64 + 1)
+                .read_to_end(&mut inner)
+                .map_err(|e| {
+                    HistogramError::Decode(hdrhistogram::serialization::DeserializeError::IoError(
+                        e,
+                    ))
+                })?;
+            if inner.len() > MAX_V2_LEN {
+                return Err(HistogramError::TooLarge {
+                    what: "bytes once inflated",
+                    claimed: inner.len() as u64,
+                    limit: MAX_V2_LEN as u64,
+                });
+            }
+            if inner.len() < V2_HEADER_LEN || word(&inner, 0) != Some(V2_COOKIE) {
+                return Err(invalid());
+            }
+            let present = inner.len() - V2_HEADER_LEN;
+            if word(&inner, 4).is_some_and(|declared| declared as usize > present) {
+                inner[4..8].copy_from_slice(&(present as u32).to_be_bytes());
+            }
+            Ok(std::borrow::Cow::Owned(inner))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// A plain V2 encoding must carry the payload its header announces (the decoder allocates that much first).
+fn check_payload_length(v2: &[u8]) -> Result<(), HistogramError> {
+    let present = v2.len().saturating_sub(V2_HEADER_LEN) as u64;
+    let declared = v2
+        .get(4..8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, |b: [u8; 4]| u64::from(u32::from_be_bytes(b)));
+    if declared > present {
+        return Err(HistogramError::TooLarge {
+            what: "payload bytes",
+            claimed: declared,
+            limit: present,
+        });
+    }
+    Ok(())
+}
+
+/// Checks what a plain V2 header claims before hdrhistogram allocates counters for it.
+fn check_header(v2: &[u8]) -> Result<(), HistogramError> {
+    check_payload_length(v2)?;
+    let (Some(digits), Some(low), Some(high)) = (
+        v2.get(12..16)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes),
+        v2.get(16..24)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes),
+        v2.get(24..32)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes),
+    ) else {
+        // Too short to be a header: the decoder reports it without allocating.
+        return Ok(());
+    };
+    if let Some(len) = counts_len(low, high, digits) {
+        if len > MAX_COUNTS_LEN {
+            return Err(HistogramError::TooLarge {
+                what: "counters",
+                claimed: len,
+                limit: MAX_COUNTS_LEN,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// How many counters hdrhistogram allocates for these bounds (its own arithmetic, from
+/// `Histogram::new_with_bounds`); `None` for bounds it rejects without allocating.
+fn counts_len(low: u64, high: u64, digits: u32) -> Option<u64> {
+    if !(1..=u64::MAX / 2).contains(&low) || high < 2 * low || digits > 5 {
         return None;
     }
-    let mut inner = Vec::new();
-    flate2::read::ZlibDecoder::new(&bytes[8..])
-        .read_to_end(&mut inner)
-        .ok()?;
-    if inner.len() < V2_HEADER_LEN || u32::from_be_bytes(inner[0..4].try_into().ok()?) != V2_COOKIE
-    {
+    let largest = 2 * 10_u64.pow(digits);
+    let unit_magnitude = 63 - low.leading_zeros();
+    let sub_bucket_count_magnitude = 64 - (largest - 1).leading_zeros();
+    if unit_magnitude + sub_bucket_count_magnitude > 63 {
         return None;
     }
-    let declared = u32::from_be_bytes(inner[4..8].try_into().ok()?) as usize;
-    let present = inner.len() - V2_HEADER_LEN;
-    if declared <= present {
-        return None;
+    let sub_bucket_count = 1u64 << sub_bucket_count_magnitude;
+    let mut smallest_untrackable = sub_bucket_count << unit_magnitude;
+    let mut buckets = 1u64;
+    while smallest_untrackable <= high {
+        if smallest_untrackable > u64::MAX / 2 {
+            buckets += 1;
+            break;
+        }
+        smallest_untrackable <<= 1;
+        buckets += 1;
     }
-    inner[4..8].copy_from_slice(&(present as u32).to_be_bytes());
-    Some(inner)
+    Some((buckets + 1) * (sub_bucket_count / 2))
 }
 
 fn us_to_ms(us: u64) -> f64 {
@@ -409,5 +516,97 @@ mod tests {
         assert_eq!(seq.count(), 100_000);
         let p50 = seq.as_hdr().value_at_quantile(0.5);
         assert!(seq.as_hdr().equivalent(p50, 49_999), "p50 {p50}");
+    }
+
+    /// A plain V2 header with the given fields and `payload` after it.
+    fn v2(declared_payload: u32, digits: u32, low: u64, high: u64, payload: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&V2_COOKIE.to_be_bytes());
+        b.extend_from_slice(&declared_payload.to_be_bytes());
+        b.extend_from_slice(&0u32.to_be_bytes());
+        b.extend_from_slice(&digits.to_be_bytes());
+        b.extend_from_slice(&low.to_be_bytes());
+        b.extend_from_slice(&high.to_be_bytes());
+        b.extend_from_slice(&1.0f64.to_be_bytes());
+        b.extend_from_slice(payload);
+        b
+    }
+
+    fn compress(plain: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(plain).unwrap();
+        let deflated = z.finish().unwrap();
+        let mut b = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+        b.extend_from_slice(&(deflated.len() as u32).to_be_bytes());
+        b.extend_from_slice(&deflated);
+        b
+    }
+
+    #[test]
+    fn counts_len_is_hdrhistograms_own() {
+        for (low, high, digits) in [
+            (1, 3_600_000_000, 3),
+            (1, 2, 0),
+            (1000, 1 << 40, 2),
+            (1, u64::MAX, 3),
+            (7, 1 << 20, 5),
+            (1 << 40, u64::MAX, 1),
+        ] {
+            let h = Histogram::<u64>::new_with_bounds(low, high, digits as u8).unwrap();
+            assert_eq!(
+                counts_len(low, high, digits),
+                Some(h.distinct_values() as u64),
+                "{low} {high} {digits}"
+            );
+        }
+        assert_eq!(counts_len(0, 10, 3), None);
+        assert_eq!(counts_len(1, 10, 6), None);
+    }
+
+    #[test]
+    fn a_header_claiming_a_huge_payload_is_refused_before_allocating() {
+        // The fuzzed record that aborted `compare`: "memory allocation of 4294967295 bytes failed".
+        let plain = v2(u32::MAX, 3, 1, 3_600_000_000, &[2]);
+        let err = LatencyHistogram::from_v2_bytes(&plain).unwrap_err();
+        assert!(
+            err.to_string().contains("4294967295 payload bytes"),
+            "{err}"
+        );
+        // Compressed, the length is clamped to what is there (the old Python writers' fault) and decodes.
+        let h = LatencyHistogram::from_v2_bytes(&compress(&plain)).unwrap();
+        assert_eq!(h.count(), 1);
+    }
+
+    #[test]
+    fn a_header_claiming_a_huge_range_is_refused() {
+        let plain = v2(1, 5, 1, u64::MAX, &[2]);
+        for bytes in [plain.clone(), compress(&plain)] {
+            let err = LatencyHistogram::from_v2_bytes(&bytes).unwrap_err();
+            assert!(
+                matches!(err, HistogramError::TooLarge { what: "counters", claimed, .. } if claimed > MAX_COUNTS_LEN),
+                "{err}"
+            );
+        }
+        // The same range at 3 digits is small and fine.
+        let h = LatencyHistogram::from_v2_bytes(&v2(1, 3, 1, u64::MAX, &[2])).unwrap();
+        assert_eq!(h.count(), 1);
+    }
+
+    #[test]
+    fn a_deflate_bomb_stops_at_the_inflated_limit() {
+        let mut plain = v2(0, 3, 1, 3_600_000_000, &[]);
+        plain.resize(MAX_V2_LEN + 4096, 0);
+        let err = LatencyHistogram::from_v2_bytes(&compress(&plain)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HistogramError::TooLarge {
+                    what: "bytes once inflated",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod analysis;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gates;
 pub mod histogram;
 pub mod history;

@@ -2,8 +2,12 @@
 //!
 //! Files go to `performance_results/` (or `--output-dir`) with the original framework's names and a
 //! `YYYYmmdd_HHMMSS` stamp, plus `metrics_<ts>.prom` (Prometheus text format) and perfgate's `run_<ts>.json`.
+//! The stamp is followed by the run id (`benchmark_results_20261127_090503_<runid>.json`), so runs started in
+//! the same second — quick runs one after another, or concurrent ones into one folder — never overwrite each
+//! other; a run id that is already there (one given twice with `PERFGATE_RUN_ID`) gets `-2`, `-3`, ….
 //! Each file is written to a temporary name in the same directory and renamed, so a reader (or a CI artifact
-//! upload, or node_exporter's textfile collector) never sees half a file. The directory is checked before the run starts:
+//! upload, or node_exporter's textfile collector) never sees half a file; temporary files left by a process
+//! that died mid-write (SIGKILL) are removed by the next run. The directory is checked before the run starts:
 //! a run that cannot save its results should fail in a second, not after ten minutes.
 
 use std::io::Write as _;
@@ -19,7 +23,77 @@ pub fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y%m%d_%H%M%S").to_string()
 }
 
-/// Creates the directory and proves it is writable.
+/// The part of every file name after the prefix: `<ts>_<runid>` (`-s<index>` for a shard), made unique in
+/// `dir` by a counter when a run with this id already wrote there.
+pub fn file_stem(dir: &Path, record: &RunRecord) -> String {
+    let id: String = record
+        .run_id
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut base = format!("{}_{id}", stamp(record.started_at));
+    if let Some(shard) = &record.shard {
+        base.push_str(&format!("-s{}", shard.index));
+    }
+    let taken = |stem: &str| dir.join(format!("run_{stem}.json")).exists();
+    if !taken(&base) {
+        return base;
+    }
+    (2u32..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|stem| !taken(stem))
+        .unwrap_or(base)
+}
+
+/// Removes temporary files (`.NAME.tmp-PID`, `.perfgate-write-test-PID`) whose writer is no longer running:
+/// what a process killed mid-write leaves behind. A file of a live process (a concurrent run) is kept.
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            continue;
+        }
+        let pid = name
+            .rsplit_once(".tmp-")
+            .or_else(|| name.rsplit_once(".perfgate-write-test-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !process_alive(pid) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Whether process `pid` exists (a signal 0 probe). Elsewhere than Unix: assumed alive, nothing is removed.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Creates the directory, proves it is writable, and removes temporary files of dead writers.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::Usage(format!(
@@ -35,6 +109,7 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
         ))
     })?;
     let _ = std::fs::remove_file(probe);
+    remove_stale_temp_files(dir);
     Ok(())
 }
 
@@ -89,7 +164,7 @@ pub fn write_run(
     optimization_report_md: &str,
     summary_txt: &str,
 ) -> Result<WrittenFiles> {
-    let ts = stamp(record.started_at);
+    let ts = file_stem(dir, record);
     let mut written = WrittenFiles::default();
     let mut put = |name: String, bytes: &[u8]| -> Result<PathBuf> {
         let path = dir.join(name);
@@ -168,6 +243,78 @@ mod tests {
         let err = prepare_dir(&file.join("sub")).unwrap_err();
         assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
         assert!(err.to_string().contains("--output-dir"), "{err}");
+    }
+
+    fn record(run_id: &str) -> RunRecord {
+        let at = DateTime::parse_from_rfc3339("2026-11-27T09:05:03Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        RunRecord {
+            schema: perfgate_reports::record::SCHEMA.into(),
+            run_id: run_id.into(),
+            suite: "s".into(),
+            test_type: "benchmark".into(),
+            started_at: at,
+            finished_at: at,
+            git: Default::default(),
+            environment: Default::default(),
+            config_digest: String::new(),
+            shard: None,
+            benchmark: None,
+            load: None,
+            stress: None,
+            analysis: None,
+            system: Default::default(),
+            targets: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn runs_in_the_same_second_get_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_run(dir.path(), &record("a1b2c3"), "md", "txt").unwrap();
+        let b = write_run(dir.path(), &record("d4e5f6"), "md", "txt").unwrap();
+        let again = write_run(dir.path(), &record("d4e5f6"), "md", "txt").unwrap();
+        let name = |w: &WrittenFiles| {
+            w.run_record
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        assert_eq!(name(&a), "run_20261127_090503_a1b2c3.json");
+        assert_eq!(name(&b), "run_20261127_090503_d4e5f6.json");
+        assert_eq!(name(&again), "run_20261127_090503_d4e5f6-2.json");
+        let count = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(count, a.files.len() * 3, "nothing overwritten");
+        let odd = file_stem(dir.path(), &record("gh/1 2"));
+        assert_eq!(odd, "20261127_090503_gh-1-2");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn temp_files_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A child that has exited (and been reaped): its pid is free.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir.path().join(format!(".run_x.json.tmp-{dead}"));
+        let probe = dir.path().join(format!(".perfgate-write-test-{dead}"));
+        let live = dir.path().join(format!(
+            ".run_y.json.tmp-{}",
+            std::os::unix::process::parent_id()
+        ));
+        let other = dir.path().join(".keep.tmp-notapid");
+        for p in [&stale, &probe, &live, &other] {
+            std::fs::write(p, b"partial").unwrap();
+        }
+        prepare_dir(dir.path()).unwrap();
+        assert!(!stale.exists() && !probe.exists(), "stale files removed");
+        assert!(live.exists() && other.exists(), "others kept");
     }
 
     #[test]

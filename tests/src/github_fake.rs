@@ -31,6 +31,9 @@ pub enum Mode {
     /// Every write answers 403 with a body that quotes the request's `Authorization` header (to prove
     /// perfgate scrubs what a server echoes).
     ForbiddenEchoingAuth,
+    /// The first `n` comment creations are stored at once but answered only after `delay`: GitHub did it,
+    /// and a client with a shorter timeout never hears so.
+    SlowCreate { n: usize, delay: Duration },
 }
 
 /// One request as the fake received it.
@@ -221,26 +224,44 @@ async fn handle(
         .await
         .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
         .unwrap_or_default();
-    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let response = respond(
-        &mut s,
-        &method,
-        &path,
-        &query,
-        authorization.as_deref(),
-        &body,
-        addr,
-    );
-    let status = response.status().as_u16();
-    s.requests.push(Recorded {
-        method: method.to_string(),
-        path,
-        query,
-        authorization,
-        body,
-        at: Instant::now(),
-        status,
-    });
+    let (response, slow) = {
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        let response = respond(
+            &mut s,
+            &method,
+            &path,
+            &query,
+            authorization.as_deref(),
+            &body,
+            addr,
+        );
+        let status = response.status().as_u16();
+        let slow = match s.mode {
+            Mode::SlowCreate { n, delay }
+                if method == Method::POST
+                    && status == 201
+                    && path.ends_with("/comments")
+                    && s.failures_served < n =>
+            {
+                s.failures_served += 1;
+                Some(delay)
+            }
+            _ => None,
+        };
+        s.requests.push(Recorded {
+            method: method.to_string(),
+            path,
+            query,
+            authorization,
+            body,
+            at: Instant::now(),
+            status,
+        });
+        (response, slow)
+    };
+    if let Some(delay) = slow {
+        tokio::time::sleep(delay).await;
+    }
     response
 }
 

@@ -64,6 +64,9 @@ impl Pushgateway {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         let child = Command::new(&bin)
             .arg(format!("--web.listen-address={addr}"))
+            // Debian's build persists to /var/lib/prometheus/pushgateway.data by default, so every
+            // instance would start with the metrics of the last one that ran: no persistence, ever.
+            .arg("--persistence.file=")
             .arg("--log.level=warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

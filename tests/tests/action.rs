@@ -407,6 +407,24 @@ fn pushes_publish_the_baseline_and_a_pull_request_gets_one_sticky_comment_update
 }
 
 #[test]
+fn a_token_given_as_github_token_comments_and_never_reaches_the_service() {
+    // The fallback when the `github-token` input is empty: it must be scrubbed like the input.
+    let service = TestServer::start(delay(1));
+    let fake = FakeGitHub::start(REPO, TOKEN, Mode::Normal);
+    let mut w = World::new(&service.url());
+    let env = [
+        ("GITHUB_API_URL", fake.url()),
+        ("INPUT_FAIL_ON", "gate".to_string()),
+        ("INPUT_GITHUB_TOKEN", String::new()),
+        ("GITHUB_TOKEN", TOKEN.to_string()),
+    ];
+    let run = w.pr(7, REPO, &env, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(fake.comments(7).len(), 1, "the fallback token was used");
+    w.assert_token_nowhere(&fake);
+}
+
+#[test]
 fn a_slower_pull_request_fails_the_step_with_fail_on_regression() {
     let fast = TestServer::start(delay(20));
     let slow = TestServer::start(delay(80));

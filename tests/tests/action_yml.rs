@@ -664,6 +664,85 @@ fn the_install_step_asks_for_exactly_the_assets_the_release_workflow_builds() {
 }
 
 #[test]
+fn the_release_workflow_builds_on_runners_github_still_has() {
+    // macos-13 was retired in December 2025: a build job on it never starts, and `release` needs them all.
+    let release = load_yaml(".github/workflows/release.yml");
+    let retired = [
+        "macos-13",
+        "macos-12",
+        "macos-11",
+        "ubuntu-20.04",
+        "windows-2019",
+    ];
+    for entry in release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .expect("matrix")
+    {
+        let os = entry["os"].as_str().expect("os");
+        assert!(!retired.contains(&os), "{os} is a retired runner label");
+    }
+    let needs = &release["jobs"]["release"]["needs"];
+    assert_eq!(
+        needs.as_str(),
+        Some("build"),
+        "release waits for the builds"
+    );
+}
+
+#[test]
+fn the_source_build_cache_key_covers_the_sites_css() {
+    // A CSS change (compiled into the binary with include_str!) must not reuse a cached binary.
+    let action = load_yaml("action.yml");
+    let src = tempfile::tempdir().expect("tmp");
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "runner/src/lib.rs",
+        "reports/src/lib.rs",
+        "web/src/lib.rs",
+        "web/assets/site.css",
+    ] {
+        let to = src.path().join(f);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("dir");
+        std::fs::copy(repo_root().join(f), &to).expect("copy");
+    }
+    let host = StaticServer::start(BTreeMap::new());
+    let key = |css: &str| {
+        std::fs::write(src.path().join("web/assets/site.css"), css).expect("css");
+        let mut r = Runner::new(
+            &action,
+            &[("perfgate-version", "source")],
+            "Linux",
+            "X64",
+            "main",
+        );
+        let stub_dir = r.tmp.path().join("stub-bin");
+        stub_cargo(&stub_dir, &r.tmp.path().join("cargo.log"));
+        r.base_env = base_env(
+            &r,
+            &stub_dir,
+            &[
+                ("PERFGATE_DOWNLOAD_URL", host.url()),
+                ("GITHUB_ACTION_PATH", src.path().display().to_string()),
+            ],
+        );
+        let mut only_install = action.clone();
+        only_install["runs"]["steps"] =
+            Value::Sequence(vec![step(&steps(&action), "install").clone()]);
+        r.run_all(&only_install);
+        r.steps["install"]["cache-key"].clone()
+    };
+    let plain = key("body { color: black }");
+    assert!(plain.starts_with("perfgate-Linux-X64-"), "{plain}");
+    assert_eq!(key("body { color: black }"), plain, "the key is stable");
+    assert_ne!(
+        key("body { color: red }"),
+        plain,
+        "a CSS change makes a new key"
+    );
+}
+
+#[test]
 fn example_workflows_ask_for_the_least_permissions_they_need() {
     let expect: [(&str, &[(&str, &str)]); 4] = [
         ("examples/workflows/nightly.yml", &[("contents", "write")]),

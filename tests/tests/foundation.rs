@@ -395,9 +395,21 @@ fn demo_writes_all_six_files_with_the_seed_field_names() {
         let f = find_file(&results, prefix, suffix)
             .unwrap_or_else(|| panic!("missing {prefix}*{suffix}"));
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        let ts = &name[prefix.len()..name.len() - suffix.len()];
-        assert_eq!(ts.len(), 15, "YYYYmmdd_HHMMSS in {name}");
-        assert_eq!(&ts[8..9], "_");
+        // `<YYYYmmdd_HHMMSS>_<run id>`: the stamp users sort by, then the id that keeps runs apart.
+        let stem = &name[prefix.len()..name.len() - suffix.len()];
+        let (ts, id) = stem.split_at(15);
+        assert!(
+            ts.chars()
+                .enumerate()
+                .all(|(i, c)| if i == 8 { c == '_' } else { c.is_ascii_digit() }),
+            "YYYYmmdd_HHMMSS in {name}"
+        );
+        let rec = read_run_record(&results);
+        assert_eq!(
+            id,
+            format!("_{}", rec["run_id"].as_str().unwrap()),
+            "{name}"
+        );
     }
     let bench: Value = serde_json::from_slice(
         &std::fs::read(find_file(&results, "benchmark_results_", ".json").unwrap()).unwrap(),

@@ -148,6 +148,46 @@ fn server_errors_are_retried_with_backoff_until_github_answers() {
 }
 
 #[test]
+fn a_create_that_timed_out_but_happened_is_found_and_not_repeated() {
+    // GitHub stores the comment, then answers after the client gave up: a blind retry would post twice.
+    let fake = FakeGitHub::start(
+        "octo/service",
+        TOKEN,
+        Mode::SlowCreate {
+            n: 1,
+            delay: Duration::from_millis(1500),
+        },
+    );
+    let policy = RetryPolicy {
+        attempt_timeout: Duration::from_millis(300),
+        ..fast_policy()
+    };
+    let body = format!("{MARKER}\nbody");
+    let out = upsert(&fake, policy, &body).expect("the comment is there");
+    let comments = fake.comments(7);
+    assert_eq!(comments.len(), 1, "exactly one comment: {comments:?}");
+    let StickyOutcome::Created(c) = &out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(c.id, comments[0].id);
+    assert_eq!(comments[0].body, body);
+    let calls: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "GET /repos/octo/service/issues/7/comments".to_string(),
+            "POST /repos/octo/service/issues/7/comments".to_string(),
+            "GET /repos/octo/service/issues/7/comments".to_string(),
+        ],
+        "one create, then a look instead of a second create"
+    );
+}
+
+#[test]
 fn a_rate_limit_waits_as_long_as_retry_after_says() {
     let fake = FakeGitHub::start(
         "octo/service",

@@ -92,7 +92,15 @@ fn textfile_parses_back_with_the_runs_numbers() {
     let rec = read_run_record(&results);
     let prom = find_file(&results, "metrics_", ".prom").expect("metrics_<ts>.prom");
     let name = prom.file_name().unwrap().to_string_lossy().to_string();
-    assert_eq!(name.len(), "metrics_YYYYmmdd_HHMMSS.prom".len(), "{name}");
+    assert_eq!(
+        name,
+        format!(
+            "metrics_{}_{}.prom",
+            &name["metrics_".len().."metrics_YYYYmmdd_HHMMSS".len()],
+            rec["run_id"].as_str().unwrap()
+        ),
+        "metrics_<ts>_<run id>.prom"
+    );
     let exp = parse(&std::fs::read_to_string(&prom).unwrap());
     let op = bench_op(&rec);
     let labels = |status: &'static str| {

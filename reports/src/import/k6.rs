@@ -93,18 +93,18 @@ pub fn import(bytes: &[u8], ctx: &ImportContext) -> Result<RunRecord, ImportErro
         duration_seconds: round3(seconds),
         ..Default::default()
     };
-    Ok(load_record(
+    load_record(
         ctx,
         Imported {
             tool: "k6",
             op,
             model: if dropped.is_some() { "open" } else { "closed" },
-            duration_seconds: round3(seconds),
+            duration_seconds: seconds,
             concurrent_users: users,
             dropped_starts: dropped.unwrap_or(0),
             warnings,
         },
-    ))
+    )
 }
 
 #[cfg(test)]
@@ -171,5 +171,12 @@ mod tests {
         );
         let err = import(br#"{"metrics": {"vus": {"max": 1}}}"#, &ctx("k.json")).unwrap_err();
         assert!(err.to_string().contains("http_req_duration"), "{err}");
+    }
+
+    #[test]
+    fn a_rate_that_implies_an_endless_test_is_a_named_error() {
+        let json = br#"{"metrics": {"http_req_duration": {"avg": 1}, "http_reqs": {"count": 1e18, "rate": 1e-300}}}"#;
+        let err = import(json, &ctx("k.json")).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
     }
 }

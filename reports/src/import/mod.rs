@@ -83,16 +83,34 @@ pub(crate) struct Imported {
     pub tool: &'static str,
     pub op: OperationResult,
     pub model: &'static str,
+    /// As measured (not rounded yet): the range check must see an infinite or huge value as it is.
     pub duration_seconds: f64,
     pub concurrent_users: u32,
     pub dropped_starts: u64,
     pub warnings: Vec<String>,
 }
 
-/// Wraps an imported operation into a `load` run record.
-pub(crate) fn load_record(ctx: &ImportContext, imp: Imported) -> RunRecord {
+/// Longest imported test accepted: one year. A longer (or negative, or non-finite) duration is a corrupt file,
+/// and would not fit the record's end time.
+pub const MAX_IMPORTED_SECONDS: f64 = 366.0 * 86_400.0;
+
+/// Wraps an imported operation into a `load` run record; a duration outside 0 – [`MAX_IMPORTED_SECONDS`] is an
+/// error naming the file.
+pub(crate) fn load_record(ctx: &ImportContext, imp: Imported) -> Result<RunRecord, ImportError> {
+    let out_of_range = || ImportError::Shape {
+        path: ctx.source.clone(),
+        what: format!(
+            "the test's duration ({} s) is out of range (0 – {MAX_IMPORTED_SECONDS} s)",
+            imp.duration_seconds
+        ),
+    };
+    if !(0.0..=MAX_IMPORTED_SECONDS).contains(&imp.duration_seconds) {
+        return Err(out_of_range());
+    }
     let millis = (imp.duration_seconds * 1000.0).round() as i64;
-    let finished = ctx.started_at + chrono::Duration::milliseconds(millis.max(0));
+    let finished = chrono::Duration::try_milliseconds(millis)
+        .and_then(|d| ctx.started_at.checked_add_signed(d))
+        .ok_or_else(out_of_range)?;
     let overall = OperationResult {
         operation_name: "all".into(),
         ..imp.op.clone()
@@ -102,7 +120,7 @@ pub(crate) fn load_record(ctx: &ImportContext, imp: Imported) -> RunRecord {
         imp.tool, ctx.source
     )];
     warnings.extend(imp.warnings);
-    RunRecord {
+    Ok(RunRecord {
         schema: SCHEMA.into(),
         run_id: ctx.run_id.clone(),
         suite: ctx.suite.clone(),
@@ -116,7 +134,7 @@ pub(crate) fn load_record(ctx: &ImportContext, imp: Imported) -> RunRecord {
         benchmark: None,
         load: Some(LoadSection {
             model: imp.model.into(),
-            duration_seconds: imp.duration_seconds,
+            duration_seconds: crate::histogram::round3(imp.duration_seconds),
             concurrent_users: imp.concurrent_users,
             ramp_up_seconds: 0.0,
             target_rps: None,
@@ -132,7 +150,7 @@ pub(crate) fn load_record(ctx: &ImportContext, imp: Imported) -> RunRecord {
         system: Default::default(),
         targets: vec![],
         warnings,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -36,19 +36,20 @@ pub fn import(bytes: &[u8], ctx: &ImportContext) -> Result<RunRecord, ImportErro
     let statuses = counts(&v, "statusCodeDistribution").map_err(|k| shape(&k))?;
     let errors_by_message = counts(&v, "errorDistribution").map_err(|k| shape(&k))?;
 
+    let overflow = || shape("the request counts overflow a 64-bit count");
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut successes = 0u64;
     for (code, n) in &statuses {
         let kind = match code.parse::<u16>() {
             Ok(200..=299) => {
-                successes += n;
+                successes = successes.checked_add(*n).ok_or_else(overflow)?;
                 continue;
             }
             Ok(400..=499) => "http_4xx",
             Ok(500..=599) => "http_5xx",
             _ => "http_status",
         };
-        *errors.entry(kind.to_string()).or_default() += n;
+        add(&mut errors, kind, *n).ok_or_else(overflow)?;
     }
     let mut warnings = Vec::new();
     let mut samples = Vec::new();
@@ -59,13 +60,16 @@ pub fn import(bytes: &[u8], ctx: &ImportContext) -> Result<RunRecord, ImportErro
             ));
             continue;
         }
-        *errors.entry(error_kind(message).to_string()).or_default() += n;
+        add(&mut errors, error_kind(message), *n).ok_or_else(overflow)?;
         if samples.len() < 5 {
             samples.push(message.clone());
         }
     }
-    let failed: u64 = errors.values().sum();
-    let total = successes + failed;
+    let failed = errors
+        .values()
+        .try_fold(0u64, |sum, n| sum.checked_add(*n))
+        .ok_or_else(overflow)?;
+    let total = successes.checked_add(failed).ok_or_else(overflow)?;
     let secs = |path: &[&str]| num(&v, path).map_or(0.0, |s| round3(s * 1000.0));
     let pct = |key: &str| secs(&["latencyPercentiles", key]);
     let latency_ms = LatencyMs {
@@ -103,18 +107,25 @@ pub fn import(bytes: &[u8], ctx: &ImportContext) -> Result<RunRecord, ImportErro
         duration_seconds: round3(duration),
         ..Default::default()
     };
-    Ok(load_record(
+    load_record(
         ctx,
         Imported {
             tool: "oha",
             op,
             model: "closed",
-            duration_seconds: round3(duration),
+            duration_seconds: duration,
             concurrent_users: ctx.concurrency.unwrap_or(0),
             dropped_starts: 0,
             warnings,
         },
-    ))
+    )
+}
+
+/// Adds `n` to the count of `kind`; `None` on overflow.
+fn add(errors: &mut BTreeMap<String, u64>, kind: &str, n: u64) -> Option<()> {
+    let count = errors.entry(kind.to_string()).or_default();
+    *count = count.checked_add(n)?;
+    Some(())
 }
 
 /// A `{ "key": count }` object (absent means empty).
@@ -232,5 +243,25 @@ mod tests {
             err.to_string().contains("statusCodeDistribution.200"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn out_of_range_durations_and_counts_are_named_errors_not_panics() {
+        // The fuzzed input that panicked in `DateTime + Duration`: a total of 1e300 seconds.
+        for total in ["1e300", "-5", "1e16"] {
+            let json = format!(
+                r#"{{"summary": {{"total": {total}}}, "statusCodeDistribution": {{"200": 1}}}}"#
+            );
+            let err = import(json.as_bytes(), &ctx("o.json")).unwrap_err();
+            assert!(
+                err.to_string().starts_with("o.json: the test's duration")
+                    && err.to_string().contains("out of range"),
+                "{total}: {err}"
+            );
+        }
+        let json =
+            br#"{"summary": {"total": 1}, "statusCodeDistribution": {"200": 1e19, "201": 1e19}}"#;
+        let err = import(json, &ctx("o.json")).unwrap_err();
+        assert!(err.to_string().contains("overflow"), "{err}");
     }
 }

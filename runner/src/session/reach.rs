@@ -38,7 +38,7 @@ pub fn check_reachable(target: &Arc<SuiteTarget>, settings: &Settings) -> Result
                 settings
                     .base_url
                     .as_deref()
-                    .map(|u| format!(" at {u}"))
+                    .map(|u| format!(" at {}", crate::targets::http::userinfo::redact(u)))
                     .unwrap_or_default()
             ))),
             Ok(Err(_)) => Ok(()),

@@ -7,6 +7,7 @@
 //! the next call; the cost of that reconnect is part of that call's latency, as it would be for a real
 //! client.
 
+pub mod userinfo;
 mod wire;
 
 use std::time::Duration;
@@ -133,25 +134,31 @@ pub struct HttpTarget {
     specs: Vec<OperationSpec>,
     ops: Vec<PreparedOp>,
     pid: Option<u32>,
+    /// Longest wait for a connection: the longest operation timeout (`request_timeout`), so a full accept
+    /// queue costs that, not the kernel's SYN retries (over a minute). `None` when an operation has none.
+    connect_timeout: Option<Duration>,
     /// The run's trace context when `propagate_trace_context` is on (None: not a single byte of cost).
     traceparent: Option<TraceParent>,
 }
 
 impl HttpTarget {
     /// Builds a target for `base_url` (e.g. `http://127.0.0.1:8080/api`) and its operations.
+    ///
+    /// Userinfo in the URL (`http://user:pass@host/`) is sent as Basic auth (unless an operation sets its own
+    /// `Authorization`) and kept out of the host, the messages and the record.
     pub fn new(base_url: &str, operations: Vec<HttpOperation>) -> Result<Self, HttpConfigError> {
-        let uri: Uri = base_url
-            .parse()
-            .map_err(|_| HttpConfigError::BaseUrl(base_url.to_string()))?;
+        let bad_url = || HttpConfigError::BaseUrl(userinfo::redact(base_url));
+        let (clean_url, credentials) = userinfo::split(base_url);
+        let base_url = clean_url.as_str();
+        let basic = credentials
+            .map(|c| HeaderValue::from_str(&c.basic_authorization()).map_err(|_| bad_url()))
+            .transpose()?;
+        let uri: Uri = base_url.parse().map_err(|_| bad_url())?;
         if uri.scheme_str() != Some("http") {
-            return Err(HttpConfigError::BaseUrl(base_url.to_string()));
+            return Err(bad_url());
         }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| HttpConfigError::BaseUrl(base_url.to_string()))?
-            .clone();
-        let host_header = HeaderValue::from_str(authority.as_str())
-            .map_err(|_| HttpConfigError::BaseUrl(base_url.to_string()))?;
+        let authority = uri.authority().ok_or_else(bad_url)?.clone();
+        let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| bad_url())?;
         let authority = if authority.port().is_some() {
             authority.to_string()
         } else {
@@ -160,7 +167,17 @@ impl HttpTarget {
         let prefix = uri.path().trim_end_matches('/').to_string();
         let mut specs = Vec::with_capacity(operations.len());
         let mut ops = Vec::with_capacity(operations.len());
-        for op in operations {
+        for mut op in operations {
+            if let Some(basic) = &basic {
+                if !op
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k == hyper::header::AUTHORIZATION)
+                {
+                    op.headers
+                        .push((hyper::header::AUTHORIZATION, basic.clone()));
+                }
+            }
             let joined = if op.path.starts_with('/') {
                 format!("{prefix}{}", op.path)
             } else if op.path.is_empty() {
@@ -194,12 +211,17 @@ impl HttpTarget {
                 )
             });
         }
+        let connect_timeout = ops
+            .iter()
+            .map(|o| o.timeout)
+            .try_fold(Duration::ZERO, |longest, t| t.map(|t| longest.max(t)));
         Ok(Self {
             base_url: base_url.to_string(),
             authority,
             specs,
             ops,
             pid: None,
+            connect_timeout,
             traceparent: None,
         })
     }
@@ -222,8 +244,21 @@ impl HttpTarget {
     }
 
     async fn connect(&self) -> Result<wire::Conn, CallError> {
-        let stream = TcpStream::connect(&self.authority)
-            .await
+        let connect = TcpStream::connect(&self.authority);
+        let connected = match self.connect_timeout {
+            Some(limit) => tokio::time::timeout(limit, connect).await.map_err(|_| {
+                CallError::new(
+                    ErrorKind::Connect,
+                    format!(
+                        "{}: no connection within {:.3} s (request_timeout)",
+                        self.authority,
+                        limit.as_secs_f64()
+                    ),
+                )
+            })?,
+            None => connect.await,
+        };
+        let stream = connected
             .map_err(|e| CallError::new(ErrorKind::Connect, format!("{}: {e}", self.authority)))?;
         let _ = stream.set_nodelay(true);
         Ok(wire::Conn::new(stream))
@@ -277,6 +312,7 @@ impl Target for HttpTarget {
                 // The connection is unusable; the next call reconnects.
                 let kind = match &e {
                     wire::WireError::Closed(_) => ErrorKind::Connect,
+                    wire::WireError::Truncated(_) => ErrorKind::Other("truncated".into()),
                     wire::WireError::Io(io) if is_connection_lost(io) => ErrorKind::Connect,
                     wire::WireError::Io(_) => ErrorKind::Io,
                     wire::WireError::Invalid(_) => ErrorKind::Other("protocol".into()),

@@ -154,12 +154,16 @@ fn endpoint_settings(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<
             "--tool and --args go with --mcp-stdio or --mcp-url, not --url".into(),
         ));
     }
+    // Userinfo (`http://user:pass@host/`) becomes a Basic `Authorization` header; it never reaches the host
+    // name, a message or the record.
+    let shown = perfgate::targets::http::userinfo::redact(url);
+    let (url, credentials) = perfgate::targets::http::userinfo::split(url);
     let uri: hyper::Uri = url
         .parse()
-        .map_err(|_| Error::Usage(format!("--url {url:?} is not a valid URL")))?;
+        .map_err(|_| Error::Usage(format!("--url {shown:?} is not a valid URL")))?;
     if uri.scheme_str() != Some("http") || uri.authority().is_none() {
         return Err(Error::Usage(format!(
-            "--url {url:?}: only http://host:port/path URLs are supported"
+            "--url {shown:?}: only http://host:port/path URLs are supported"
         )));
     }
     let base = format!(
@@ -171,11 +175,22 @@ fn endpoint_settings(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<
         .map(|p| p.as_str())
         .unwrap_or("/")
         .to_string();
-    let headers = args
+    let mut headers = args
         .headers
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<BTreeMap<_, _>>>()?;
+    if let Some(credentials) = credentials {
+        if headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("authorization"))
+        {
+            return Err(Error::Usage(format!(
+                "--url {shown:?} carries credentials and -H sets Authorization too: give one of them"
+            )));
+        }
+        headers.insert("authorization".into(), credentials.basic_authorization());
+    }
     let mut settings = Settings::resolve(
         None,
         env,

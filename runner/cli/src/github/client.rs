@@ -50,6 +50,16 @@ impl ApiError {
     pub fn is_forbidden(&self) -> bool {
         matches!(self, ApiError::Forbidden { .. })
     }
+
+    /// The request may have taken effect although it failed: no (readable) answer, or a server error.
+    /// A non-idempotent call (a create) must look before it is tried again.
+    pub fn may_have_happened(&self) -> bool {
+        match self {
+            ApiError::Transport { .. } => true,
+            ApiError::Status { status, .. } => *status >= 500,
+            ApiError::Forbidden { .. } | ApiError::Setup(_) => false,
+        }
+    }
 }
 
 /// An issue (or pull request) comment, as much of it as perfgate uses.
@@ -137,8 +147,8 @@ impl GitHub {
                 format!("perfgate/{}", env!("CARGO_PKG_VERSION")),
             )
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .set_write_timeout(Some(Duration::from_secs(30)));
+            .set_read_timeout(Some(policy.attempt_timeout))
+            .set_write_timeout(Some(policy.attempt_timeout));
         let crab = builder
             .build()
             .map_err(|e| ApiError::Setup(format!("cannot set up the GitHub client: {e}")))?;
@@ -183,13 +193,24 @@ impl GitHub {
     }
 
     /// Creates a comment on issue or pull request `number`.
+    ///
+    /// Not idempotent: a failure that may have reached GitHub (no answer, a timeout, a 5xx) is returned
+    /// after one attempt, so the caller can look for the comment before creating it again (see
+    /// [`ApiError::may_have_happened`]). Rate limits and refusals are retried or reported as for any call.
     pub async fn create_comment(&self, number: u64, body: &str) -> Result<IssueComment, ApiError> {
         let issues = self.crab.issues(&self.owner, &self.repo);
-        self.call(&format!("comment on #{number}"), || {
-            issues.create_comment(number, body)
-        })
+        self.call_with(
+            &format!("comment on #{number}"),
+            || issues.create_comment(number, body),
+            false,
+        )
         .await
         .map(Into::into)
+    }
+
+    /// The bounds of this client's retries.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
     }
 
     /// Replaces the body of comment `id`.
@@ -229,7 +250,22 @@ impl GitHub {
     }
 
     /// Runs `f` until it succeeds or the policy says stop.
-    async fn call<T, F, Fut>(&self, what: &str, mut f: F) -> Result<T, ApiError>
+    async fn call<T, F, Fut>(&self, what: &str, f: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = octocrab::Result<T>>,
+    {
+        self.call_with(what, f, true).await
+    }
+
+    /// Like [`call`](Self::call); with `idempotent` false, a failure that may have taken effect (no answer,
+    /// 5xx) is not retried here but returned to the caller, who knows how to check.
+    async fn call_with<T, F, Fut>(
+        &self,
+        what: &str,
+        mut f: F,
+        idempotent: bool,
+    ) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = octocrab::Result<T>>,
@@ -266,13 +302,20 @@ impl GitHub {
                 headers: headers.as_ref(),
                 message: &message,
             };
-            match decide(
+            let ambiguous = status.is_none_or(|s| s >= 500);
+            let decision = match decide(
                 &self.policy,
                 attempt,
                 &failure,
                 chrono::Utc::now().timestamp(),
                 slept,
             ) {
+                Decision::RetryAfter(_) if ambiguous && !idempotent => Decision::Stop(Some(
+                    "it may have been done: not repeated before looking".into(),
+                )),
+                d => d,
+            };
+            match decision {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(
                         "GitHub: could not {what} ({}); retrying in {:.0} s (attempt {} of {})",

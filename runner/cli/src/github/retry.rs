@@ -28,6 +28,8 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
     /// Longest total time spent waiting for one call.
     pub budget: Duration,
+    /// How long one attempt may wait for GitHub's answer (read and write timeout of the connection).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -38,6 +40,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(16),
             max_wait: Duration::from_secs(90),
             budget: Duration::from_secs(180),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -126,7 +129,8 @@ pub fn decide(
     Decision::RetryAfter(wait)
 }
 
-fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+/// The pause after failed attempt number `attempt` (1-based) of a server error: doubling, capped.
+pub fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     crate::backoff::doubling(
         policy.base_backoff,
         policy.max_backoff,

@@ -5,6 +5,11 @@
 //! bot are preferred over a human's comment that happens to quote the marker. Should two jobs have raced and
 //! left two perfgate comments for the same suite, the oldest is kept and updated and the others are deleted,
 //! so a pull request converges back to one comment.
+//!
+//! Creating is the one call that must not be repeated blind: when GitHub created the comment but the answer
+//! was lost (a timeout, a dropped connection, a 5xx from a proxy), a second POST makes a second comment. So a
+//! create that may have happened is followed by listing the comments again; the one with the marker, if it
+//! is there now, is updated, and only otherwise is the create tried again (within the retry policy's bounds).
 
 use super::client::{ApiError, GitHub, IssueComment};
 
@@ -53,10 +58,7 @@ pub async fn upsert(
         if !create {
             return Ok(StickyOutcome::Skipped);
         }
-        return gh
-            .create_comment(number, body)
-            .await
-            .map(StickyOutcome::Created);
+        return create_once(gh, number, marker, body).await;
     };
     let updated = if keep.body == body {
         (*keep).clone()
@@ -69,6 +71,41 @@ pub async fn upsert(
         }
     }
     Ok(StickyOutcome::Updated(updated))
+}
+
+/// Creates the comment; after a failure that may have created it, looks again before another try.
+async fn create_once(
+    gh: &GitHub,
+    number: u64,
+    marker: &str,
+    body: &str,
+) -> Result<StickyOutcome, ApiError> {
+    let mut attempt = 1;
+    loop {
+        let err = match gh.create_comment(number, body).await {
+            Ok(c) => return Ok(StickyOutcome::Created(c)),
+            Err(e) => e,
+        };
+        if !err.may_have_happened() || attempt >= gh.policy().max_attempts {
+            return Err(err);
+        }
+        tracing::warn!(
+            "{err}; looking for the comment on #{number} before creating it again (attempt {} of {})",
+            attempt + 1,
+            gh.policy().max_attempts
+        );
+        tokio::time::sleep(super::retry::backoff(gh.policy(), attempt)).await;
+        let comments = gh.list_comments(number).await?;
+        if let Some(made) = matching(&comments, marker).first() {
+            let made = if made.body == body {
+                (*made).clone()
+            } else {
+                gh.update_comment(made.id, body).await?
+            };
+            return Ok(StickyOutcome::Created(made));
+        }
+        attempt += 1;
+    }
 }
 
 #[cfg(test)]

@@ -27,8 +27,12 @@ const READ_CHUNK: usize = 16 * 1024;
 pub enum WireError {
     /// The peer closed the connection before a complete response (on a reused connection: it timed the
     /// connection out just as the request went out).
-    #[error("connection closed before the response was complete ({0})")]
+    #[error("connection closed before a response ({0})")]
     Closed(&'static str),
+    /// The response had begun (part of its head or body arrived) when the peer closed: a truncated response,
+    /// which is the server's fault, not a connection that could not be made.
+    #[error("response truncated: connection closed {0}")]
+    Truncated(&'static str),
     #[error("{0}")]
     Io(#[from] io::Error),
     #[error("invalid HTTP response: {0}")]
@@ -111,11 +115,11 @@ impl Conn {
                         )));
                     }
                     if self.fill().await? == 0 {
-                        return Err(WireError::Closed(if self.buf.is_empty() {
-                            "no response"
+                        return Err(if self.buf.is_empty() {
+                            WireError::Closed("no response")
                         } else {
-                            "in the response head"
-                        }));
+                            WireError::Truncated("in the response head")
+                        });
                     }
                 }
                 Err(e) => return Err(WireError::Invalid(e.to_string())),
@@ -160,7 +164,7 @@ impl Conn {
                 return Ok(());
             }
             if self.fill().await? == 0 {
-                return Err(WireError::Closed("in the body"));
+                return Err(WireError::Truncated("in the body"));
             }
         }
     }
@@ -177,7 +181,7 @@ impl Conn {
                 return Err(WireError::Invalid("chunk line too long".into()));
             }
             if self.fill().await? == 0 {
-                return Err(WireError::Closed("in a chunked body"));
+                return Err(WireError::Truncated("in a chunked body"));
             }
         }
     }
@@ -319,7 +323,7 @@ mod tests {
         .await;
         let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());
         let e = c.round_trip(GET, false).await.unwrap_err();
-        assert!(matches!(e, WireError::Closed("in the body")), "{e}");
+        assert!(matches!(e, WireError::Truncated("in the body")), "{e}");
 
         let (addr, _t) = serve(vec![b"SMTP ready\r\n\r\n".to_vec()]).await;
         let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());

@@ -98,6 +98,14 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
     if inputs.github_token.is_empty() {
         inputs.github_token = env.get("GITHUB_TOKEN").cloned().unwrap_or_default();
     }
+    // The fallback (or the same token set twice) is scrubbed the same way: the service never sees it.
+    if env
+        .get("GITHUB_TOKEN")
+        .is_some_and(|t| !t.is_empty() && *t == inputs.github_token)
+    {
+        std::env::remove_var("GITHUB_TOKEN");
+        env.remove("GITHUB_TOKEN");
+    }
     let secrets = vec![inputs.github_token.clone()];
     if let Some(m) = args.mode {
         inputs.mode = m;

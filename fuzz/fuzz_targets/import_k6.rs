@@ -1,0 +1,7 @@
+//! The k6 summary importer.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    perfgate_reports::fuzzing::import_k6(data);
+});

@@ -1,0 +1,62 @@
+//! Replays every input the fuzz targets (`fuzz/`) ever crashed on, under plain `cargo test`: the files in
+//! `fuzz/regressions/<target>/` go through the same entry points (`perfgate_reports::fuzzing`), which must
+//! return without a panic or an abort. Add a crash input there (named after what it does) when fixing it.
+
+use std::path::PathBuf;
+
+fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_none_or(|n| n != ".gitkeep"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read");
+            (p.display().to_string(), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn replay(target: &str, f: fn(&[u8])) -> usize {
+    let all = inputs(target);
+    for (name, bytes) in &all {
+        eprintln!("{target}: {name}");
+        f(bytes);
+    }
+    all.len()
+}
+
+#[test]
+fn histogram_crashes_stay_fixed() {
+    assert!(replay("histogram", perfgate_reports::fuzzing::histogram) >= 2);
+}
+
+#[test]
+fn run_record_crashes_stay_fixed() {
+    assert!(replay("run_record", perfgate_reports::fuzzing::run_record) >= 1);
+    // The recorded crash really reaches the histogram (and is refused there, not earlier).
+    let (name, bytes) = inputs("run_record")
+        .into_iter()
+        .find(|(n, _)| n.ends_with("histogram-payload-length-4GiB.json"))
+        .expect("the 4 GiB record");
+    let err = perfgate_reports::RunRecord::from_json_slice(&bytes, &name).unwrap_err();
+    assert!(
+        err.to_string().contains("4294967295 payload bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn index_crashes_stay_fixed() {
+    replay("index", perfgate_reports::fuzzing::index);
+}
+
+#[test]
+fn importer_crashes_stay_fixed() {
+    assert!(replay("import_oha", perfgate_reports::fuzzing::import_oha) >= 2);
+    assert!(replay("import_k6", perfgate_reports::fuzzing::import_k6) >= 1);
+}
