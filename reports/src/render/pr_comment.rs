@@ -185,6 +185,10 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
         code_span(&input.head.run_id),
         code_span(input.head.sha7())
     );
+    if input.head.git.dirty {
+        // The numbers are of a tree that is not the commit: say so where the commit is named.
+        foot.push_str(" + uncommitted changes");
+    }
     if !link_parts.is_empty() {
         let _ = write!(foot, " · {}", link_parts.join(" · "));
     }
@@ -339,6 +343,18 @@ mod tests {
             comparison: None,
             links: CommentLinks::default(),
         }
+    }
+
+    #[test]
+    fn a_run_of_a_dirty_work_tree_says_so_next_to_its_commit() {
+        let mut head = head_with(
+            vec![op("a", 10.0, 100.0, 100, 0)],
+            vec![op("a", 10.0, 100.0, 100, 0)],
+        );
+        assert!(!render(&input(&head)).contains("uncommitted"));
+        head.git.dirty = true;
+        let body = render(&input(&head));
+        assert!(body.contains("+ uncommitted changes"), "{body}");
     }
 
     #[test]
