@@ -107,7 +107,16 @@ pub fn change(metric: Metric, v: f64) -> String {
     }
 }
 
-/// A noise floor or detectable change: `±4.2 %` (`±0.5 pts` for the error rate).
+/// A size of change: `10.0 %` (`1.0 pts` for the error rate).
+pub fn magnitude(metric: Metric, v: f64) -> String {
+    match v {
+        v if v.is_finite() && metric == Metric::ErrorRate => format!("{v:.1} pts"),
+        v if v.is_finite() => format!("{v:.1} %"),
+        _ => NOT_MEASURED.to_string(),
+    }
+}
+
+/// A noise floor: `±4.2 %` (`±0.5 pts` for the error rate).
 pub fn spread(metric: Metric, v: Option<f64>) -> String {
     match v {
         Some(v) if v.is_finite() && metric == Metric::ErrorRate => format!("±{v:.1} pts"),
@@ -163,6 +172,7 @@ mod tests {
         assert_eq!(change(Metric::ErrorRate, -2.0), "−2.0 pts");
         assert_eq!(change(Metric::Rps, -20.0), "−20.0 %");
         assert_eq!(spread(Metric::P95, Some(4.24)), "±4.2 %");
+        assert_eq!(magnitude(Metric::ErrorRate, 1.0), "1.0 pts");
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub fn render(ctx: &Ctx<'_>, model: &Model<'_>, j: &JudgedRun) -> String {
                 .change_percent
                 .map_or_else(|| format::NOT_MEASURED.to_string(), |v| format::change(m, v));
             let noise_title = noise_source(row.noise_source);
-            let detectable = format::spread(m, Some(min_detectable_percent(row)));
+            let detectable = format::magnitude(m, min_detectable_percent(row));
             let note = match (&row.acknowledged, &row.note) {
                 (Some(ack), _) => Some(format!("acknowledged until {}: {}", ack.until, ack.reason)),
                 (None, Some(n)) => Some(n.clone()),
