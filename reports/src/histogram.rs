@@ -159,8 +159,8 @@ impl LatencyHistogram {
     }
 
     /// Summary statistics in milliseconds.
-    pub fn summary(&self) -> crate::record::LatencyMs {
-        crate::record::LatencyMs {
+    pub fn summary(&self) -> crate::latency::LatencyMs {
+        crate::latency::LatencyMs {
             min: round3(self.min_ms()),
             max: round3(self.max_ms()),
             avg: round3(self.mean_ms()),

@@ -698,7 +698,7 @@ mod tests {
         let mut r = record_at("r", "2026-11-01T00:00:00Z", "main", "fp");
         with_op(&mut r, "idle", 1.0, 1.0, 0, 0);
         if let Some(b) = r.benchmark.as_mut() {
-            b.operations[0].memory_usage_mb = 0.0;
+            b.operations[0].memory_usage_mb = Some(0.0);
             b.operations[0].latency_ms.avg = f64::NAN;
         }
         let h = History::from_files([file(&r)]);

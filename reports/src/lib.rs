@@ -13,7 +13,9 @@ pub mod histogram;
 pub mod history;
 pub mod import;
 pub mod index;
+pub mod latency;
 pub mod layout;
+pub mod limits;
 pub mod merge;
 pub mod metric;
 pub mod record;
@@ -25,11 +27,13 @@ pub mod site;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod test_type;
 
 pub use analysis::{analyze, AnalysisSection};
 pub use gates::{default_gates, Gates};
 pub use histogram::LatencyHistogram;
 pub use history::{History, HistoryFilter, Series, SeriesKey};
 pub use index::Index;
+pub use limits::Limits;
 pub use metric::Metric;
 pub use record::RunRecord;

@@ -320,12 +320,23 @@ pub fn merge_operation(parts: &[&OperationResult], warnings: &mut Vec<String>) -
             round3(successful as f64 * 100.0 / total as f64)
         },
         // Each shard measured its own machine (or its own copy of the target): the worst one is shown.
-        memory_usage_mb: parts.iter().map(|o| o.memory_usage_mb).fold(0.0, f64::max),
+        memory_usage_mb: parts
+            .iter()
+            .filter_map(|o| o.memory_usage_mb)
+            .reduce(f64::max),
         cpu_usage_percent: parts
             .iter()
-            .map(|o| o.cpu_usage_percent)
-            .fold(0.0, f64::max),
+            .filter_map(|o| o.cpu_usage_percent)
+            .reduce(f64::max),
         resource_source: first.resource_source.clone(),
+        memory_delta_mb: parts
+            .iter()
+            .filter_map(|o| o.memory_delta_mb)
+            .reduce(f64::max),
+        cpu_delta_percent: parts
+            .iter()
+            .filter_map(|o| o.cpu_delta_percent)
+            .reduce(f64::max),
         errors,
         error_samples: samples,
         duration_seconds: parts.iter().map(|o| o.duration_seconds).fold(0.0, f64::max),
@@ -464,6 +475,12 @@ pub fn merge_timelines<'a>(
                 active_users: points.iter().map(|p| p.active_users).sum(),
                 memory_mb: opt_max(|p| p.memory_mb),
                 cpu_percent: opt_max(|p| p.cpu_percent),
+                runner_memory_mb: opt_max(|p| p.runner_memory_mb),
+                runner_cpu_percent: opt_max(|p| p.runner_cpu_percent),
+                disk_read_bytes_per_sec: opt_max(|p| p.disk_read_bytes_per_sec),
+                disk_written_bytes_per_sec: opt_max(|p| p.disk_written_bytes_per_sec),
+                net_received_bytes_per_sec: opt_max(|p| p.net_received_bytes_per_sec),
+                net_sent_bytes_per_sec: opt_max(|p| p.net_sent_bytes_per_sec),
             }
         })
         .collect()
@@ -553,6 +570,11 @@ fn merge_process<'a>(parts: impl Iterator<Item = &'a ProcessUsage>) -> Option<Pr
         rss_max_mb: max(|p| p.rss_max_mb),
         rss_start_mb: first.rss_start_mb,
         rss_end_mb: max(|p| p.rss_end_mb),
+        pids: first.pids.clone(),
+        disk_read_bytes_per_sec: first.disk_read_bytes_per_sec,
+        disk_written_bytes_per_sec: first.disk_written_bytes_per_sec,
+        net_received_bytes_per_sec: first.net_received_bytes_per_sec,
+        net_sent_bytes_per_sec: first.net_sent_bytes_per_sec,
         exited: parts.iter().find_map(|p| p.exited.clone()),
     })
 }
@@ -616,8 +638,8 @@ mod tests {
             latency_ms: h.summary(),
             throughput_rps: round3(total as f64 / seconds),
             success_rate_percent: round3((total - failed) as f64 * 100.0 / total as f64),
-            memory_usage_mb: 50.0,
-            cpu_usage_percent: 20.0,
+            memory_usage_mb: Some(50.0),
+            cpu_usage_percent: Some(20.0),
             errors: [("http_5xx".to_string(), failed)].into_iter().collect(),
             duration_seconds: seconds,
             histogram: Some(h),
@@ -654,6 +676,7 @@ mod tests {
                     active_users: 10,
                     memory_mb: Some(40.0 + f64::from(s)),
                     cpu_percent: None,
+                    ..Default::default()
                 })
                 .collect(),
             ..Default::default()

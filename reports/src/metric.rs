@@ -2,16 +2,16 @@
 //!
 //! Gates (`p95 < 500ms`), comparisons ("P95 latency increased by 45%"), baselines and the renderers all talk
 //! about the same handful of per-operation numbers. This module is the single place that says what each one is
-//! called in config and JSON (`p95`, `error_rate`, `rps`, `memory_mb`, `cpu_percent`, …), how to read it from an
-//! [`OperationResult`], which unit it is shown in, and — the part that is easy to get wrong — which direction is
-//! better: lower latency, error rate, memory and CPU are better; higher throughput is better.
+//! called in config and JSON (`p95`, `error_rate`, `rps`, `memory_mb`, `cpu_percent`, …), which unit it is
+//! shown in, and — the part that is easy to get wrong — which direction is better: lower latency, error rate,
+//! memory and CPU are better; higher throughput is better. How to read one from an operation result,
+//! `Metric::value`, is defined next to the result in [`crate::record`], so that this module stays a leaf the
+//! stored analysis types can name without importing the record.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-use crate::record::OperationResult;
 
 /// Which way a metric improves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -170,32 +170,9 @@ impl Metric {
         self.unit() == Unit::Milliseconds
     }
 
-    /// Reads the metric from an operation result. `None` when it has no meaning for that result (latency of an
-    /// operation that completed no request) or is not a finite number.
-    pub fn value(self, op: &OperationResult) -> Option<f64> {
-        if self.is_latency() && op.total_requests == 0 {
-            return None;
-        }
-        let l = &op.latency_ms;
-        let v = match self {
-            Metric::P50 => l.p50,
-            Metric::P90 => l.p90,
-            Metric::P95 => l.p95,
-            Metric::P99 => l.p99,
-            Metric::P999 => l.p999,
-            Metric::Avg => l.avg,
-            Metric::Max => l.max,
-            Metric::ErrorRate => {
-                if op.total_requests == 0 {
-                    return None;
-                }
-                op.error_rate_percent()
-            }
-            Metric::Rps => op.throughput_rps,
-            Metric::MemoryMb => op.memory_usage_mb,
-            Metric::CpuPercent => op.cpu_usage_percent,
-        };
-        v.is_finite().then_some(v)
+    /// Whether this is a resource metric (memory, CPU), which a run may not have measured at all.
+    pub fn is_resource(self) -> bool {
+        matches!(self, Metric::MemoryMb | Metric::CpuPercent)
     }
 
     /// Formats a value of this metric with its unit: `12.3 ms`, `1.52 s`, `4.0%`, `250.1 rps`, `512 MB`.
@@ -291,7 +268,7 @@ pub fn sig(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::LatencyMs;
+    use crate::record::{LatencyMs, OperationResult};
 
     #[test]
     fn direction_is_lower_better_except_throughput() {

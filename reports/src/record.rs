@@ -16,8 +16,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::AnalysisSection;
+use crate::analysis::section::AnalysisSection;
 use crate::histogram::LatencyHistogram;
+pub use crate::latency::LatencyMs;
+use crate::metric::Metric;
+pub use crate::test_type::TestType;
 
 /// The schema identifier written into every record.
 pub const SCHEMA: &str = "perfgate/run@1";
@@ -81,7 +84,7 @@ pub struct RunRecord {
     pub load: Option<LoadSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stress: Option<StressSection>,
-    /// Filled by the analysis (gates, recommendations, comparison); see [`crate::analysis::analyze`].
+    /// Filled by the verdict (gates, recommendations, comparison); see [`crate::analysis::judge()`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisSection>,
     /// Resource usage of the runner and the target over the whole run.
@@ -129,10 +132,36 @@ impl RunRecord {
                 found: schema.to_string(),
             });
         }
-        serde_json::from_value(value).map_err(|source| RecordError::Invalid {
-            path: path.to_string(),
-            source,
-        })
+        let mut record: RunRecord =
+            serde_json::from_value(value).map_err(|source| RecordError::Invalid {
+                path: path.to_string(),
+                source,
+            })?;
+        record.forget_unmeasured_zeros();
+        Ok(record)
+    }
+
+    /// Older records wrote `0` for memory and CPU nobody measured (no `resource_source`): read as absent.
+    fn forget_unmeasured_zeros(&mut self) {
+        let b = self
+            .benchmark
+            .iter_mut()
+            .flat_map(|b| b.operations.iter_mut());
+        let l = self.load.iter_mut().flat_map(|l| {
+            l.operations
+                .iter_mut()
+                .chain(std::iter::once(&mut l.overall))
+        });
+        let s = self
+            .stress
+            .iter_mut()
+            .flat_map(|s| s.steps.iter_mut().flat_map(|st| st.operations.iter_mut()));
+        for op in b.chain(l).chain(s) {
+            if op.resource_source.is_empty() {
+                op.memory_usage_mb = op.memory_usage_mb.filter(|v| *v != 0.0);
+                op.cpu_usage_percent = op.cpu_usage_percent.filter(|v| *v != 0.0);
+            }
+        }
     }
 
     /// Convenience for [`from_json_slice`](Self::from_json_slice) with a `Path`.
@@ -173,31 +202,6 @@ impl RunRecord {
             Some(s) if !s.is_empty() => s,
             _ => "nogit",
         }
-    }
-}
-
-/// Which schedule produced a result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TestType {
-    Benchmark,
-    Load,
-    Stress,
-}
-
-impl TestType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TestType::Benchmark => "benchmark",
-            TestType::Load => "load",
-            TestType::Stress => "stress",
-        }
-    }
-}
-
-impl std::fmt::Display for TestType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -279,23 +283,6 @@ pub struct TargetInfo {
     pub prepare_ms: Option<f64>,
 }
 
-/// Latency summary in milliseconds. `p90`, `p999` and `stddev` extend the original framework's fields.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct LatencyMs {
-    pub min: f64,
-    pub max: f64,
-    pub p50: f64,
-    #[serde(default)]
-    pub p90: f64,
-    pub p95: f64,
-    pub p99: f64,
-    #[serde(default)]
-    pub p999: f64,
-    pub avg: f64,
-    #[serde(default)]
-    pub stddev: f64,
-}
-
 /// The result of one operation in one schedule.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct OperationResult {
@@ -309,13 +296,21 @@ pub struct OperationResult {
     pub latency_ms: LatencyMs,
     pub throughput_rps: f64,
     pub success_rate_percent: f64,
-    /// RSS of the target process when known, else of the runner (see `resource_source`).
-    pub memory_usage_mb: f64,
-    /// CPU of the target process when known, else of the runner (see `resource_source`).
-    pub cpu_usage_percent: f64,
-    /// `target` or `runner`: whose memory and CPU the two fields above are.
+    /// Peak RSS of the target's process tree, MB; `null` when not measured (no target process known, a phase
+    /// shorter than one sample, an imported run). Never 0 for "unknown": a gate on it is then not evaluated.
+    pub memory_usage_mb: Option<f64>,
+    /// Average CPU of the target's process tree, % of one core; `null` when not measured.
+    pub cpu_usage_percent: Option<f64>,
+    /// `target` (or `runner` in older records): whose memory and CPU the two fields above are.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resource_source: String,
+    /// The target's RSS after the operation's window minus before it, MB (the operation's own growth); absent
+    /// without two readings of the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_delta_mb: Option<f64>,
+    /// The target's CPU after the operation's window minus before it, percentage points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_delta_percent: Option<f64>,
     /// Failures by kind: `timeout`, `connect`, `http_5xx`, `http_4xx`, `http_status`, `exit_code`, `io`, …
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, u64>,
@@ -331,6 +326,36 @@ pub struct OperationResult {
     /// Every latency in µs (HdrHistogram V2 compressed, base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<LatencyHistogram>,
+}
+
+impl Metric {
+    /// Reads the metric from an operation result. `None` when it has no meaning for that result (latency of an
+    /// operation that completed no request) or is not a finite number.
+    pub fn value(self, op: &OperationResult) -> Option<f64> {
+        if self.is_latency() && op.total_requests == 0 {
+            return None;
+        }
+        let l = &op.latency_ms;
+        let v = match self {
+            Metric::P50 => l.p50,
+            Metric::P90 => l.p90,
+            Metric::P95 => l.p95,
+            Metric::P99 => l.p99,
+            Metric::P999 => l.p999,
+            Metric::Avg => l.avg,
+            Metric::Max => l.max,
+            Metric::ErrorRate => {
+                if op.total_requests == 0 {
+                    return None;
+                }
+                op.error_rate_percent()
+            }
+            Metric::Rps => op.throughput_rps,
+            Metric::MemoryMb => op.memory_usage_mb?,
+            Metric::CpuPercent => op.cpu_usage_percent?,
+        };
+        v.is_finite().then_some(v)
+    }
 }
 
 impl OperationResult {
@@ -398,6 +423,20 @@ pub struct TimelinePoint {
     pub memory_mb: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_percent: Option<f64>,
+    /// The runner's own RSS (MB) and CPU (%) at this second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_memory_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_cpu_percent: Option<f64>,
+    /// The target's disk and network bytes per second at this second, where the OS exposes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_read_bytes_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_written_bytes_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_received_bytes_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_sent_bytes_per_sec: Option<f64>,
 }
 
 /// `stress`: steps of rising concurrency until something breaks.
@@ -467,6 +506,21 @@ pub struct ProcessUsage {
     pub rss_start_mb: f64,
     #[serde(default)]
     pub rss_end_mb: f64,
+    /// Every process counted: the target's tree (a service's `sh -c` shell and what it started), as
+    /// re-discovered at each sample.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pids: Vec<u32>,
+    /// Average disk bytes read / written per second (Linux: `/proc/<pid>/io`), where the OS exposes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_read_bytes_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_written_bytes_per_sec: Option<f64>,
+    /// Average network bytes received / sent per second: only for a target in a network namespace of its
+    /// own (`/proc/<pid>/net/dev`); in perfgate's namespace those counters are the host's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_received_bytes_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_sent_bytes_per_sec: Option<f64>,
     /// When the process ended during the phase: its exit status and the tail of its stderr.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exited: Option<String>,
@@ -489,8 +543,8 @@ mod tests {
             latency_ms: h.summary(),
             throughput_rps: 50.0,
             success_rate_percent: 99.0,
-            memory_usage_mb: 12.5,
-            cpu_usage_percent: 3.0,
+            memory_usage_mb: Some(12.5),
+            cpu_usage_percent: Some(3.0),
             resource_source: "runner".into(),
             errors: [("http_5xx".to_string(), 1)].into_iter().collect(),
             histogram: Some(h),
@@ -565,6 +619,37 @@ mod tests {
         let back = RunRecord::from_json_slice(&bytes, "x.json").unwrap();
         assert_eq!(back, rec);
         assert_eq!(back.sha7(), "0123456");
+    }
+
+    #[test]
+    fn unmeasured_memory_and_cpu_are_null_and_old_zeros_read_as_unmeasured() {
+        let mut rec = sample_record();
+        let op = &mut rec.benchmark.as_mut().unwrap().operations[0];
+        op.memory_usage_mb = None;
+        op.cpu_usage_percent = None;
+        op.resource_source.clear();
+        let v: serde_json::Value = serde_json::from_slice(&rec.to_json_pretty()).unwrap();
+        let op = &v["benchmark"]["operations"][0];
+        assert!(
+            op["memory_usage_mb"].is_null() && op["cpu_usage_percent"].is_null(),
+            "{op}"
+        );
+        // An older record: 0 and no resource_source meant "nobody measured it".
+        let mut old = v.clone();
+        old["benchmark"]["operations"][0]["memory_usage_mb"] = 0.0.into();
+        old["benchmark"]["operations"][0]["cpu_usage_percent"] = 0.0.into();
+        let back = RunRecord::from_json_value(old, "old.json").unwrap();
+        let op = &back.benchmark.as_ref().unwrap().operations[0];
+        assert_eq!((op.memory_usage_mb, op.cpu_usage_percent), (None, None));
+        // A measured 0 % CPU stays a measurement.
+        let mut measured = v;
+        measured["benchmark"]["operations"][0]["cpu_usage_percent"] = 0.0.into();
+        measured["benchmark"]["operations"][0]["resource_source"] = "target".into();
+        let back = RunRecord::from_json_value(measured, "m.json").unwrap();
+        assert_eq!(
+            back.benchmark.unwrap().operations[0].cpu_usage_percent,
+            Some(0.0)
+        );
     }
 
     #[test]

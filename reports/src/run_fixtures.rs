@@ -74,8 +74,8 @@ pub fn with_op(rec: &mut RunRecord, name: &str, p95: f64, rps: f64, total: u64, 
         } else {
             (total - failed) as f64 * 100.0 / total as f64
         },
-        memory_usage_mb: 42.0,
-        cpu_usage_percent: 12.5,
+        memory_usage_mb: Some(42.0),
+        cpu_usage_percent: Some(12.5),
         resource_source: "target".into(),
         ..Default::default()
     };

@@ -77,8 +77,8 @@ pub fn op(name: &str, p50: f64, rps: f64, total: u64, failed: u64) -> OperationR
         } else {
             (total - failed) as f64 * 100.0 / total as f64
         },
-        memory_usage_mb: 64.0,
-        cpu_usage_percent: 20.0,
+        memory_usage_mb: Some(64.0),
+        cpu_usage_percent: Some(20.0),
         resource_source: "target".into(),
         duration_seconds: total as f64 / rps.max(1e-9),
         ..Default::default()

@@ -37,8 +37,8 @@ fn op(name: &str, samples: u64, median_us: f64, seed: &mut u64) -> OperationResu
         latency_ms: h.summary(),
         throughput_rps: samples as f64 / 60.0,
         success_rate_percent: 99.0,
-        memory_usage_mb: 123.4,
-        cpu_usage_percent: 45.6,
+        memory_usage_mb: Some(123.4),
+        cpu_usage_percent: Some(45.6),
         resource_source: "target".into(),
         errors: [("http_5xx".to_string(), samples / 100)]
             .into_iter()
@@ -47,6 +47,30 @@ fn op(name: &str, samples: u64, median_us: f64, seed: &mut u64) -> OperationResu
         duration_seconds: 60.0,
         spawn_overhead_ms: None,
         histogram: Some(h),
+        memory_delta_mb: Some(1.5),
+        cpu_delta_percent: Some(-2.25),
+    }
+}
+
+/// A second of a timeline with every resource series the sampler records.
+fn point(second: u32) -> TimelinePoint {
+    TimelinePoint {
+        second,
+        requests: 1000,
+        errors: 10,
+        rps: 1000.0,
+        p50_ms: 6.123,
+        p95_ms: 14.456,
+        p99_ms: 21.789,
+        active_users: 50,
+        memory_mb: Some(123.4),
+        cpu_percent: Some(45.6),
+        runner_memory_mb: Some(22.715),
+        runner_cpu_percent: Some(15.686),
+        disk_read_bytes_per_sec: Some(0.0),
+        disk_written_bytes_per_sec: Some(8192.0),
+        net_received_bytes_per_sec: None,
+        net_sent_bytes_per_sec: None,
     }
 }
 
@@ -68,20 +92,7 @@ fn realistic_record() -> RunRecord {
         .map(|(i, n)| op(n, 3000, 5000.0 + 500.0 * i as f64, &mut seed))
         .collect();
     let overall = op("overall", 60_000, 7000.0, &mut seed);
-    let timeline = (0..60)
-        .map(|s| TimelinePoint {
-            second: s,
-            requests: 1000,
-            errors: 10,
-            rps: 1000.0,
-            p50_ms: 6.123,
-            p95_ms: 14.456,
-            p99_ms: 21.789,
-            active_users: 50,
-            memory_mb: Some(123.4),
-            cpu_percent: Some(45.6),
-        })
-        .collect();
+    let timeline: Vec<TimelinePoint> = (0..60).map(point).collect();
     // Stress: 10 steps (5 → 50 users), 15 s each, ~1000 requests per operation per step.
     let steps = (1..=10u32)
         .map(|k| {

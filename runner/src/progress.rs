@@ -1,31 +1,65 @@
 //! Progress output: a live bar on a terminal, a plain line every few seconds in CI.
 //!
 //! Both are [`Observer`]s of the engine's events and write to stderr, so stdout stays clean for the final
-//! table or `--json`.
+//! table or `--json`. With `--verbose`, both also print one line per second of load and stress: rps,
+//! p50/p95/p99, errors, users, and the target's CPU and memory (the runner's, labelled, when no target
+//! process is known) — above the bar on a terminal, as plain lines in CI.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use perfgate_reports::record::TimelinePoint;
+use perfgate_reports::render::NOT_MEASURED;
+
 use crate::engine::events::{Event, Observer};
 
 /// Picks the bar on a terminal and plain lines otherwise; `quiet` disables both.
 pub fn for_stderr(quiet: bool) -> Option<Box<dyn Observer>> {
+    for_stderr_verbose(quiet, false)
+}
+
+/// Like [`for_stderr`]; `verbose` adds a line for every second of load and stress.
+pub fn for_stderr_verbose(quiet: bool, verbose: bool) -> Option<Box<dyn Observer>> {
     if quiet {
         return None;
     }
     if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
-        Some(Box::new(Bar::default()))
+        Some(Box::new(Bar { bar: None, verbose }))
     } else {
-        Some(Box::new(Lines::new(Duration::from_secs(5))))
+        let mut lines = Lines::new(Duration::from_secs(5));
+        lines.verbose = verbose;
+        Some(Box::new(lines))
     }
+}
+
+/// One second of a phase, as `--verbose` prints it.
+pub fn second_line(label: &str, point: &TimelinePoint, elapsed: f64) -> String {
+    let resources = match (point.cpu_percent, point.memory_mb) {
+        (None, None) => match (point.runner_cpu_percent, point.runner_memory_mb) {
+            (Some(c), Some(m)) => format!(
+                "CPU {NOT_MEASURED}  memory {NOT_MEASURED}  (runner CPU {c:.1}%  memory {m:.1} MB)"
+            ),
+            _ => format!("CPU {NOT_MEASURED}  memory {NOT_MEASURED}"),
+        },
+        (c, m) => format!(
+            "CPU {}  memory {}",
+            c.map_or(NOT_MEASURED.to_string(), |c| format!("{c:.1}%")),
+            m.map_or(NOT_MEASURED.to_string(), |m| format!("{m:.1} MB"))
+        ),
+    };
+    format!(
+        "perfgate: {label} {elapsed:>4.0}s  {:.0} rps  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  errors {}  users {}  {resources}",
+        point.rps, point.p50_ms, point.p95_ms, point.p99_ms, point.errors, point.active_users
+    )
 }
 
 /// The live bar.
 #[derive(Default)]
 pub struct Bar {
     bar: Option<ProgressBar>,
+    verbose: bool,
 }
 
 impl Observer for Bar {
@@ -50,11 +84,15 @@ impl Observer for Bar {
                 self.bar = Some(bar);
             }
             Event::Tick {
+                label,
                 point,
                 elapsed_seconds,
                 ..
             } => {
                 if let Some(bar) = &self.bar {
+                    if self.verbose {
+                        bar.println(second_line(label, point, *elapsed_seconds));
+                    }
                     bar.set_position((*elapsed_seconds * 10.0) as u64);
                     bar.set_message(format!(
                         "{:>8.0} rps  p95 {:>8.2} ms  errors {}",
@@ -100,6 +138,8 @@ pub struct Lines {
     every: Duration,
     last: Instant,
     started: Instant,
+    /// A line for every second (`--verbose`).
+    pub verbose: bool,
 }
 
 impl Lines {
@@ -108,6 +148,7 @@ impl Lines {
             every,
             last: Instant::now(),
             started: Instant::now(),
+            verbose: false,
         }
     }
 }
@@ -140,7 +181,9 @@ impl Observer for Lines {
                 expected_seconds,
                 ..
             } => {
-                if self.last.elapsed() >= self.every {
+                if self.verbose {
+                    let _ = writeln!(err, "{}", second_line(label, point, *elapsed_seconds));
+                } else if self.last.elapsed() >= self.every {
                     self.last = Instant::now();
                     let _ = writeln!(
                         err,

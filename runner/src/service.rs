@@ -2,8 +2,9 @@
 //!
 //! The command runs in its own process group with stdout and stderr captured to a log file. perfgate waits
 //! until it is ready (an HTTP URL answers 2xx, or a TCP port accepts connections), runs the suite, then stops
-//! the whole group: SIGTERM, a grace period, SIGKILL. The same happens on Ctrl-C, so a cancelled run never
-//! leaves a server holding the port.
+//! the whole group: SIGTERM, up to `stop_timeout_seconds` for every process of the group to end (not only the
+//! shell perfgate started: `sh -c` forks the server), then SIGKILL. The same happens on Ctrl-C, so a cancelled
+//! run never leaves a server holding the port, even one that ignores SIGTERM.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -12,8 +13,8 @@ use std::time::{Duration, Instant};
 use crate::config::ServiceSettings;
 use crate::error::{Error, Result};
 
-/// Process groups to kill if perfgate is interrupted.
-static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Process groups to stop if perfgate is interrupted, with their grace period.
+static RUNNING: Mutex<Vec<(i32, Duration)>> = Mutex::new(Vec::new());
 
 /// A started service. Dropping it stops it.
 pub struct Service {
@@ -51,7 +52,7 @@ impl Service {
             .map_err(|e| Error::Unreachable(format!("service command failed to start: {e}")))?;
         let pgid = child.id() as i32;
         if let Ok(mut r) = RUNNING.lock() {
-            r.push(pgid);
+            r.push((pgid, settings.stop_timeout));
         }
         let mut service = Service {
             child: Some(child),
@@ -132,29 +133,18 @@ impl Service {
         }
     }
 
-    /// Stops the process group: SIGTERM, then SIGKILL after the grace period.
+    /// Stops the process group: SIGTERM, then SIGKILL once the grace period is over (or at once when every
+    /// process of the group has ended).
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        // SAFETY: killpg has no memory-safety preconditions.
-        unsafe {
-            libc::killpg(self.pgid, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + self.stop_timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // SAFETY: as above; also reaps stragglers in the group.
-        unsafe {
-            libc::killpg(self.pgid, libc::SIGKILL);
-        }
+        stop_group(self.pgid, self.stop_timeout, || {
+            let _ = child.try_wait();
+        });
         let _ = child.wait();
         if let Ok(mut r) = RUNNING.lock() {
-            r.retain(|g| *g != self.pgid);
+            r.retain(|(g, _)| *g != self.pgid);
         }
     }
 }
@@ -163,6 +153,49 @@ impl Drop for Service {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// SIGTERM to the group, wait up to `grace` for all of its processes to end (`reap` is called while waiting,
+/// so that perfgate's own child does not linger as a zombie), then SIGKILL to whatever is left.
+fn stop_group(pgid: i32, grace: Duration, mut reap: impl FnMut()) {
+    // SAFETY: killpg has no memory-safety preconditions.
+    unsafe {
+        libc::killpg(pgid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        reap();
+        if !group_alive(pgid) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: as above; kills what ignored SIGTERM or outlived the grace period.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+/// Whether a process of group `pgid` still runs. Zombies do not count: an orphan's zombie waits for its
+/// new parent to reap it, and would otherwise hold every stop for the whole grace period.
+fn group_alive(pgid: i32) -> bool {
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        return dir.flatten().any(|e| {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                return false;
+            };
+            // `pid (comm) state ppid pgrp …`; comm may contain spaces and parentheses.
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let mut f = rest.split_whitespace();
+            let state = f.next();
+            let pgrp = f.nth(1).and_then(|g| g.parse::<i32>().ok());
+            pgrp == Some(pgid) && state != Some("Z") && state != Some("X")
+        });
+    }
+    // SAFETY: signal 0 only checks that the group exists.
+    unsafe { libc::killpg(pgid, 0) == 0 }
 }
 
 /// The last `n` lines of a file (for error messages).
@@ -218,13 +251,10 @@ fn install_interrupt_handler() {
             };
             rt.block_on(async {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    if let Ok(groups) = RUNNING.lock() {
-                        for g in groups.iter() {
-                            // SAFETY: killpg has no memory-safety preconditions.
-                            unsafe {
-                                libc::killpg(*g, libc::SIGTERM);
-                            }
-                        }
+                    eprintln!("perfgate: interrupted; stopping the service");
+                    let groups = RUNNING.lock().map(|g| g.clone()).unwrap_or_default();
+                    for (g, grace) in groups {
+                        stop_group(g, grace, || {});
                     }
                     eprintln!("perfgate: interrupted; stopped the service");
                     std::process::exit(130);

@@ -419,7 +419,11 @@ fn a_slower_pull_request_fails_the_step_with_fail_on_regression() {
     let run = w.pr(
         8,
         REPO,
-        &[api.clone(), ("INPUT_FAIL_ON", "regression".into())],
+        &[
+            api.clone(),
+            ("INPUT_FAIL_ON", "regression".into()),
+            ("PERFGATE_LOG", "perfgate=debug".into()),
+        ],
         &[],
     );
     assert_eq!(
@@ -428,6 +432,10 @@ fn a_slower_pull_request_fails_the_step_with_fail_on_regression() {
         "a regression fails the step: {}",
         run.stdout
     );
+    // The record is judged once, against the reports branch's history (not once by the run and again).
+    let stderr = String::from_utf8_lossy(&w.logs.last().expect("ran").stderr).into_owned();
+    assert_eq!(stderr.matches("judging the run").count(), 1, "{stderr}");
+    assert!(stderr.contains("compared=true"), "{stderr}");
     assert_eq!(run.output("status"), "fail");
     let regressions: usize = run.output("regressions").parse().expect("a count");
     assert!(regressions >= 1, "{regressions}");

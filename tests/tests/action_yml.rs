@@ -432,7 +432,7 @@ fn the_composite_steps_build_from_source_and_run_perfgate_action_with_every_outp
     assert_eq!(
         cargo_args.trim(),
         format!(
-            "install --locked --path {}/runner --root {}",
+            "install --locked --path {}/runner/cli --root {}",
             repo_root().display(),
             root.display()
         )

@@ -33,8 +33,8 @@ fn record(id: &str, time: DateTime<Utc>, branch: &str, ops: &[(&str, f64)]) -> R
             },
             throughput_rps: 1000.0 / p95,
             success_rate_percent: 100.0,
-            memory_usage_mb: 42.0,
-            cpu_usage_percent: 12.5,
+            memory_usage_mb: Some(42.0),
+            cpu_usage_percent: Some(12.5),
             resource_source: "target".into(),
             ..Default::default()
         })

@@ -89,6 +89,15 @@ fn optional(path: &str) -> bool {
         "spawn_overhead_ms",
         "memory_mb",
         "cpu_percent",
+        // Measured only when there is a target process (the library's is its own process; a URL has none).
+        "target",
+        "resource_source",
+        "memory_delta_mb",
+        "cpu_delta_percent",
+        "disk_read_bytes_per_sec",
+        "disk_written_bytes_per_sec",
+        "net_received_bytes_per_sec",
+        "net_sent_bytes_per_sec",
         "warnings",
         "reasons",
         "recommendations",
@@ -98,6 +107,8 @@ fn optional(path: &str) -> bool {
         "prepare_ms",
         "breaking_point",
         "last_good_concurrency",
+        // A step that stopped the test says why; whether one stops depends on the machine's timing.
+        "stop_reason",
         "git",
     ];
     path.split(['.', '[', ']'])

@@ -492,13 +492,25 @@ fn traces_reach_an_otlp_receiver_with_names_attributes_and_times() {
             "performance.test_type",
             "performance.iterations",
             "performance.duration_seconds",
-            "performance.memory_delta_mb",
-            "performance.cpu_delta_percent",
             "performance.latency_p95_ms",
             "performance.throughput_rps",
             "performance.success_rate_percent",
+            "performance.resources_measured",
         ] {
             assert!(a.contains_key(key), "{} lacks {key}: {a:?}", s.name);
+        }
+        // A URL target has no process to measure: the resource figures are absent, not 0.
+        assert_eq!(
+            a["performance.resources_measured"],
+            AnyValue::BoolValue(false),
+            "{}",
+            s.name
+        );
+        for key in [
+            "performance.memory_delta_mb",
+            "performance.cpu_delta_percent",
+        ] {
+            assert!(!a.contains_key(key), "{} claims {key}: {a:?}", s.name);
         }
     }
     let bench = spans

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use perfgate_reports::metric::{Metric, Unit};
 
-/// What an absent value prints as.
-pub const NOT_MEASURED: &str = "not measured";
+/// What an absent value prints as: the spelling every renderer of perfgate's reports shares.
+pub use perfgate_reports::render::NOT_MEASURED;
 
 /// A latency in milliseconds: `0.123 ms`, `12.3 ms`, `123 ms`, `1.23 s`.
 pub fn ms(v: f64) -> String {
@@ -44,6 +44,11 @@ pub fn num(v: f64, unit: &str) -> String {
     } else {
         format!("{v:.1} {unit}").trim_end().to_string()
     }
+}
+
+/// A memory or CPU figure, or "not measured" (the spelling every renderer shares).
+pub fn measured(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| perfgate_reports::render::NOT_MEASURED.to_string(), f)
 }
 
 /// A percentage: `1.2 %` (two decimals below 1).

@@ -55,6 +55,7 @@ pub struct Point {
     pub p99: f64,
     pub rps: f64,
     pub error_percent: f64,
+    /// NaN when not measured.
     pub memory_mb: f64,
     pub cpu_percent: f64,
 }
@@ -68,8 +69,9 @@ impl Point {
             p99: o.latency_ms.p99,
             rps: o.throughput_rps,
             error_percent: o.error_rate_percent(),
-            memory_mb: o.memory_usage_mb,
-            cpu_percent: o.cpu_usage_percent,
+            // Not measured: NaN, left out of the charts.
+            memory_mb: o.memory_usage_mb.unwrap_or(f64::NAN),
+            cpu_percent: o.cpu_usage_percent.unwrap_or(f64::NAN),
         }
     }
 }

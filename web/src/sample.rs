@@ -163,14 +163,15 @@ fn operation(
         latency_ms,
         throughput_rps: round3(1000.0 / latency_ms.avg.max(0.001)),
         success_rate_percent: round3((total - failed) as f64 * 100.0 / total as f64),
-        memory_usage_mb: round3(40.0 + run as f64 * 0.01 + rng.unit() * 2.0),
-        cpu_usage_percent: round3(20.0 + rng.unit() * 10.0),
+        memory_usage_mb: Some(round3(40.0 + run as f64 * 0.01 + rng.unit() * 2.0)),
+        cpu_usage_percent: Some(round3(20.0 + rng.unit() * 10.0)),
         resource_source: "target".to_string(),
         errors,
         error_samples,
         duration_seconds: round3(total as f64 * latency_ms.avg / 1000.0),
         spawn_overhead_ms: None,
         histogram,
+        ..Default::default()
     }
 }
 
@@ -205,6 +206,7 @@ fn load_section(
                 active_users: users,
                 memory_mb: Some(50.0),
                 cpu_percent: Some(30.0),
+                ..Default::default()
             }
         })
         .collect();

@@ -12,7 +12,7 @@ use crate::history::series_value;
 use crate::metric::Metric;
 use crate::record::RunRecord;
 
-use super::exported_operations;
+use super::names::exported_operations;
 
 const NS_PER_MS: f64 = 1_000_000.0;
 

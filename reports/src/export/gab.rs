@@ -12,7 +12,7 @@ use crate::history::series_value;
 use crate::metric::{sig, Metric};
 use crate::record::RunRecord;
 
-use super::exported_operations;
+use super::names::exported_operations;
 
 /// Which of the action's two custom tools the array is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

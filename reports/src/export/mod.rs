@@ -8,8 +8,8 @@
 
 pub mod bmf;
 pub mod gab;
+mod names;
 
-use crate::history::{measured_operations, MeasuredOp};
 use crate::record::RunRecord;
 
 /// The formats `perfgate export --format` writes.
@@ -34,18 +34,4 @@ pub fn export(record: &RunRecord, format: ExportFormat) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(&value).unwrap_or_default();
     out.push(b'\n');
     out
-}
-
-/// The operations an export covers (benchmark, load and the load's overall result; stress steps are left
-/// out: their concurrency differs from run to run), with the name they are exported under.
-pub(crate) fn exported_operations(record: &RunRecord) -> Vec<(String, MeasuredOp<'_>)> {
-    let prefix = if record.suite.is_empty() || record.suite == "default" {
-        String::new()
-    } else {
-        format!("{}/", record.suite)
-    };
-    measured_operations(record)
-        .filter(|m| m.concurrency.is_none() && m.result.total_requests > 0)
-        .map(|m| (format!("{prefix}{}/{}", m.test_type, m.name), m))
-        .collect()
 }

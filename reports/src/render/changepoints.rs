@@ -52,11 +52,10 @@ fn rows(h: &HistoryChanges, md: bool) -> Table {
 pub fn to_text(h: &HistoryChanges) -> String {
     let n: usize = h.series.iter().map(|s| s.change_points.len()).sum();
     let mut out = format!(
-        "{} change point{} in {} series over {} runs\n",
-        n,
-        if n == 1 { "" } else { "s" },
+        "{} in {} series over {}\n",
+        super::words::count(n, "change point"),
         h.series.len(),
-        h.runs
+        super::words::count(h.runs, "run")
     );
     if n > 0 {
         out.push('\n');
@@ -69,9 +68,9 @@ pub fn to_text(h: &HistoryChanges) -> String {
 pub fn to_markdown(h: &HistoryChanges) -> String {
     let n: usize = h.series.iter().map(|s| s.change_points.len()).sum();
     let mut out = format!(
-        "### Change points\n\n{n} in {} series over {} runs.\n\n",
+        "### Change points\n\n{n} in {} series over {}.\n\n",
         h.series.len(),
-        h.runs
+        super::words::count(h.runs, "run")
     );
     if n > 0 {
         out.push_str(&rows(h, true).to_markdown());

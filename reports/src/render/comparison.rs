@@ -106,8 +106,11 @@ pub fn headline(c: &Comparison) -> String {
 }
 
 fn value(r: &ComparisonRow, v: Option<f64>) -> String {
-    v.map(|v| r.metric.format_value(v))
-        .unwrap_or_else(|| "—".into())
+    match v {
+        Some(v) => r.metric.format_value(v),
+        None if r.metric.is_resource() => super::NOT_MEASURED.into(),
+        None => "—".into(),
+    }
 }
 
 /// "±3.1%" / "±0.4 pts" / "—".

@@ -218,16 +218,33 @@ fn overview_section(record: &RunRecord, a: &AnalysisSection, out: &mut String) {
             .collect();
         let failed: Vec<String> = gates
             .iter()
-            .filter(|g| !g.passed)
+            .filter(|g| !g.passed && !g.not_evaluated)
             .map(|g| code_span(&g.gate))
             .collect();
-        let gates_cell = if gates.is_empty() {
+        let unevaluated: Vec<String> = gates
+            .iter()
+            .filter(|g| g.not_evaluated)
+            .map(|g| code_span(&g.gate))
+            .collect();
+        let mut gates_cell = if gates.is_empty() {
             "—".to_string()
-        } else if failed.is_empty() {
+        } else if !failed.is_empty() {
+            format!("fail: {}", failed.join(", "))
+        } else if unevaluated.len() < gates.len() {
             "pass".to_string()
         } else {
-            format!("fail: {}", failed.join(", "))
+            String::new()
         };
+        if !unevaluated.is_empty() {
+            if !gates_cell.is_empty() {
+                gates_cell.push_str("; ");
+            }
+            gates_cell.push_str(&format!(
+                "not evaluated ({}): {}",
+                super::NOT_MEASURED,
+                unevaluated.join(", ")
+            ));
+        }
         let status = match o.status {
             Status::Critical => "**critical**".to_string(),
             s => s.as_str().to_string(),
@@ -248,9 +265,8 @@ fn overview_section(record: &RunRecord, a: &AnalysisSection, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{analyze, compare_runs, CompareSettings, OptimizerSettings};
-    use crate::gates::default_gates;
-    use crate::test_support::{op, record_with};
+    use crate::analysis::{compare_runs, judge, CompareSettings, JudgeSettings};
+    use crate::test_support::{op, record_with, t0};
 
     #[test]
     fn report_has_comparison_recommendations_and_overview() {
@@ -263,12 +279,12 @@ mod tests {
             op("ok_op", 10.0, 100.0, 1000, 0),
         ]);
         let c = compare_runs(&base, &head, &CompareSettings::default());
-        head.analysis = Some(analyze(
-            &head,
-            &default_gates(),
+        judge(
+            &mut head,
+            &JudgeSettings::default(),
             Some(c),
-            &OptimizerSettings::default(),
-        ));
+            t0().date_naive(),
+        );
         let md = render(&head, None);
         assert!(
             md.starts_with("# Optimization report — suite `default`\n"),

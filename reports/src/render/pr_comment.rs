@@ -151,6 +151,20 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
             }
             head.push('\n');
         }
+        let unevaluated: Vec<String> = a
+            .unevaluated_gates()
+            .map(|g| code_span(&g.gate))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !unevaluated.is_empty() {
+            let _ = writeln!(
+                head,
+                "Not evaluated ({}): {}\n",
+                super::NOT_MEASURED,
+                unevaluated.join(", ")
+            );
+        }
     }
 
     // Footer (always shown).
@@ -305,21 +319,20 @@ fn push_if_fits(out: &mut String, block: &str, budget: usize) {
 mod tests {
     use super::*;
     use crate::analysis::compare::{compare_runs, CompareSettings};
-    use crate::analysis::{analyze, OptimizerSettings};
-    use crate::gates::default_gates;
+    use crate::analysis::{judge, JudgeSettings};
     use crate::record::OperationResult;
-    use crate::test_support::{op, record_with};
+    use crate::test_support::{op, record_with, t0};
 
     fn head_with(ops_base: Vec<OperationResult>, ops_head: Vec<OperationResult>) -> RunRecord {
         let base = record_with(ops_base);
         let mut head = record_with(ops_head);
         let c = compare_runs(&base, &head, &CompareSettings::default());
-        head.analysis = Some(analyze(
-            &head,
-            &default_gates(),
+        judge(
+            &mut head,
+            &JudgeSettings::default(),
             Some(c),
-            &OptimizerSettings::default(),
-        ));
+            t0().date_naive(),
+        );
         head
     }
 

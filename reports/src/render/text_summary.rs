@@ -186,6 +186,8 @@ fn operations_table<'a>(
         ("p99", Align::Right),
         ("rps", Align::Right),
         ("success", Align::Right),
+        ("memory", Align::Right),
+        ("CPU", Align::Right),
     ]);
     let row = |o: &OperationResult, name: &str| {
         let lat = |v: f64| {
@@ -203,6 +205,10 @@ fn operations_table<'a>(
             lat(o.latency_ms.p99),
             sig(o.throughput_rps),
             format!("{}%", sig(o.success_rate_percent)),
+            o.memory_usage_mb
+                .map_or(super::NOT_MEASURED.into(), |m| format!("{} MB", sig(m))),
+            o.cpu_usage_percent
+                .map_or(super::NOT_MEASURED.into(), |c| format!("{}%", sig(c))),
         ]
     };
     for o in ops {
@@ -219,17 +225,29 @@ fn gates(a: &AnalysisSection, out: &mut String) {
         return;
     }
     let failed: Vec<_> = a.failed_gates().collect();
-    let _ = writeln!(
+    let unevaluated: Vec<_> = a.unevaluated_gates().collect();
+    let _ = write!(
         out,
         "\nGates: {} checked, {} passed, {} failed",
         a.gates.len(),
-        a.gates.len() - failed.len(),
+        a.gates.len() - failed.len() - unevaluated.len(),
         failed.len()
     );
+    if !unevaluated.is_empty() {
+        let _ = write!(out, ", {} not evaluated", unevaluated.len());
+    }
+    out.push('\n');
     for g in failed {
         let _ = writeln!(
             out,
             "  FAIL  {} {}: {}",
+            g.test_type, g.operation, g.message
+        );
+    }
+    for g in unevaluated {
+        let _ = writeln!(
+            out,
+            "  NOT EVALUATED  {} {}: {}",
             g.test_type, g.operation, g.message
         );
     }
@@ -316,10 +334,48 @@ fn recommendations(a: &AnalysisSection, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{analyze, compare_runs, CompareSettings, OptimizerSettings};
-    use crate::gates::default_gates;
+    use crate::analysis::{compare_runs, judge, CompareSettings, JudgeSettings};
     use crate::record::{BreakingPoint, LatencyMs, StressSection, StressStep};
-    use crate::test_support::{op, record_with};
+    use crate::test_support::{op, record_with, t0};
+
+    #[test]
+    fn unmeasured_memory_is_printed_as_such_and_its_gate_is_not_evaluated() {
+        let mut o = op("health", 2.0, 500.0, 1000, 0);
+        o.memory_usage_mb = None;
+        o.cpu_usage_percent = None;
+        o.resource_source.clear();
+        let mut rec = record_with(vec![o]);
+        let gates = crate::gates::Gates::parse_all(&["memory_mb < 1", "p95 < 500ms"]).unwrap();
+        crate::analysis::judge(
+            &mut rec,
+            &crate::analysis::JudgeSettings::new(gates),
+            None,
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        );
+        let a = rec.analysis.clone().unwrap();
+        let g = a
+            .gates
+            .iter()
+            .find(|g| g.gate.starts_with("memory"))
+            .unwrap();
+        assert!(g.not_evaluated && !g.passed, "{g:?}");
+        assert_eq!(a.failed_gates().count(), 0);
+        assert_ne!(a.status, crate::analysis::OverallStatus::Fail);
+        rec.analysis = Some(a);
+        let s = render(&rec);
+        assert!(
+            s.contains("Gates: 2 checked, 1 passed, 0 failed, 1 not evaluated"),
+            "{s}"
+        );
+        assert!(
+            s.contains("NOT EVALUATED  benchmark health: memory_mb: not measured"),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("{0}  {0}", crate::render::NOT_MEASURED)),
+            "{s}"
+        );
+    }
 
     #[test]
     fn summary_shows_tables_stress_gates_and_warnings() {
@@ -371,12 +427,12 @@ mod tests {
             ..Default::default()
         });
         let c = compare_runs(&base, &rec, &CompareSettings::default());
-        rec.analysis = Some(analyze(
-            &rec,
-            &default_gates(),
+        judge(
+            &mut rec,
+            &JudgeSettings::default(),
             Some(c),
-            &OptimizerSettings::default(),
-        ));
+            t0().date_naive(),
+        );
         let s = render(&rec);
         assert!(
             s.starts_with("perfgate performance summary — suite default\n"),
@@ -387,11 +443,15 @@ mod tests {
         assert!(s.contains("! target exited with status 1"));
         // The benchmark table, aligned.
         assert!(
-            s.contains("  operation        requests     p50     p95     p99  rps  success\n"),
+            s.contains(
+                "  operation        requests     p50     p95     p99  rps  success  memory  CPU\n"
+            ),
             "{s}"
         );
         assert!(
-            s.contains("  chat_resolution      1000   20 ms   30 ms   40 ms   50      99%\n"),
+            s.contains(
+                "  chat_resolution      1000   20 ms   30 ms   40 ms   50      99%   64 MB  20%\n"
+            ),
             "{s}"
         );
         assert!(

@@ -46,8 +46,8 @@ fn op(name: &str, samples: u64, seed: u64) -> OperationResult {
         latency_ms: h.summary(),
         throughput_rps: samples as f64 / 60.0,
         success_rate_percent: 100.0,
-        memory_usage_mb: 100.0,
-        cpu_usage_percent: 30.0,
+        memory_usage_mb: Some(100.0),
+        cpu_usage_percent: Some(30.0),
         resource_source: "target".into(),
         histogram: Some(h),
         ..Default::default()

@@ -6,6 +6,7 @@
 //! `perfgate_reports::site` and rendered by `perfgate-web`. Running and judging a suite is the `perfgate`
 //! library's [`session`](perfgate::session): every command that runs one calls it.
 
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -22,7 +22,7 @@ fn perfgate(dir: &Path, args: &[&str]) -> Output {
 
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(format!(
-        "{}/../tests/fixtures/samples/{name}",
+        "{}/../../tests/fixtures/samples/{name}",
         env!("CARGO_MANIFEST_DIR")
     ))
 }

@@ -210,12 +210,13 @@ impl Counts {
         let mut result = ops.to_result(name, elapsed);
         let mb = |bytes: f64| round3(bytes / 1_048_576.0);
         if self.rss_calls > 0 {
-            result.memory_usage_mb = mb(self.rss_max as f64);
+            result.memory_usage_mb = Some(mb(self.rss_max as f64));
             result.resource_source = "target".into();
         }
         if self.cpu_seen && !self.busy.is_zero() {
-            result.cpu_usage_percent =
-                round3(self.cpu_us as f64 / self.busy.as_micros() as f64 * 100.0);
+            result.cpu_usage_percent = Some(round3(
+                self.cpu_us as f64 / self.busy.as_micros() as f64 * 100.0,
+            ));
             result.resource_source = "target".into();
         }
         ProfileStats {

@@ -15,10 +15,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
-use perfgate_reports::analysis::{compare_runs, CompareSettings, OptimizerSettings, OverallStatus};
+use perfgate_reports::analysis::{compare_runs, CompareSettings, OverallStatus};
 use perfgate_reports::gates::Gates;
 use perfgate_reports::record::{OperationResult, RunRecord};
 use sha2::{Digest, Sha256};
@@ -67,22 +66,12 @@ impl Run {
     /// assert!(run.passed());
     /// ```
     pub fn analyze(record: RunRecord, gates: &Gates, baseline: Option<&RunRecord>) -> Run {
-        Self::analyze_with(record, gates, baseline, &OptimizerSettings::default())
+        Self::analyze_with(record, gates, baseline)
     }
 
-    fn analyze_with(
-        mut record: RunRecord,
-        gates: &Gates,
-        baseline: Option<&RunRecord>,
-        settings: &OptimizerSettings,
-    ) -> Run {
+    fn analyze_with(mut record: RunRecord, gates: &Gates, baseline: Option<&RunRecord>) -> Run {
         let comparison = baseline.map(|b| compare_runs(b, &record, &CompareSettings::default()));
-        let verdict = crate::session::Verdict {
-            gates: gates.clone(),
-            optimizer: settings.clone(),
-            ..Default::default()
-        };
-        verdict.judge(&mut record, comparison);
+        crate::session::Verdict::of_gates(gates.clone()).judge(&mut record, comparison);
         Run {
             record,
             files: WrittenFiles::default(),
@@ -273,7 +262,8 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
         ],
     );
     let target = Arc::new(ClosureTarget::new(job.ops, None));
-    let sampler = collect.then(|| Arc::new(Sampler::start(None, Duration::from_secs(1))));
+    // The operations run in this process: it is the target whose CPU and memory are measured.
+    let sampler = collect.then(|| Arc::new(Sampler::start_in_process(crate::system::PERIOD)));
     let mut engine = Engine::new(Arc::clone(&target));
     if let Some(w) = job.workers {
         engine = engine.with_workers(w);
@@ -327,16 +317,8 @@ pub(crate) fn execute(job: Job) -> Result<Run> {
         .build();
     drop(engine);
     drop(sampler);
-    // The optimizer's p95 limit follows the stress limit, as in the CLI.
-    let optimizer = OptimizerSettings {
-        p95_limit_ms: job
-            .stress
-            .as_ref()
-            .map(|s| s.max_p95_ms)
-            .unwrap_or(OptimizerSettings::default().p95_limit_ms),
-        ..OptimizerSettings::default()
-    };
-    let mut run = Run::analyze_with(record, &job.gates, job.baseline.as_ref(), &optimizer);
+    // The optimizer's targets are the job's gates, as in the CLI.
+    let mut run = Run::analyze_with(record, &job.gates, job.baseline.as_ref());
     if let Some(clock) = clock {
         if let Err(warning) = otel::export(&run.record, &clock.phases(), new_trace_id()) {
             run.record.warnings.push(warning);

@@ -55,6 +55,13 @@ pub(super) fn expand(value: &str, env: &BTreeMap<String, String>) -> String {
     out
 }
 
+/// Seconds as a `Duration`. Values were range-checked ([`super::ranges`]); this never panics whatever it gets
+/// (NaN and negatives are zero, anything above ten years is ten years).
 pub(super) fn secs(v: f64) -> Duration {
-    Duration::from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
+    const CEILING: f64 = 10.0 * super::ranges::YEAR;
+    Duration::from_secs_f64(if v.is_finite() && v > 0.0 {
+        v.min(CEILING)
+    } else {
+        0.0
+    })
 }

@@ -12,6 +12,7 @@ mod gates;
 mod mcp;
 mod monitoring;
 mod operations;
+pub mod ranges;
 mod service;
 mod source;
 #[cfg(test)]
@@ -33,8 +34,8 @@ use ab::resolve_ab;
 pub use ab::AbSettings;
 use env::{env_bool, env_parse, expand, secs};
 pub use flags::Overrides;
-use gates::resolve_acknowledgements;
 pub use gates::GateSettings;
+use gates::{parse_gates, resolve_acknowledgements};
 pub use mcp::McpSettings;
 use mcp::{mcp_call, resolve_mcp};
 use monitoring::resolve_monitoring;
@@ -142,6 +143,9 @@ impl Settings {
         let name = path
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "flags".into());
+        if path.is_some() {
+            ranges::check_file(text, &name)?;
+        }
 
         let base_url = flags
             .base_url
@@ -299,10 +303,64 @@ impl Settings {
         let enable_tracing = env_bool(env, "PERFORMANCE_ENABLE_TRACING")?
             .or(cfg.load.enable_tracing)
             .unwrap_or(false);
+        // The file's numbers were checked above; these are the ones flags and variables can set.
+        let numbers = [
+            (
+                flags.duration,
+                "--duration",
+                ranges::Min::Above(0.0),
+                ranges::YEAR,
+                "seconds",
+            ),
+            (
+                env_parse(env, "PERFORMANCE_TEST_DURATION")?,
+                "environment variable PERFORMANCE_TEST_DURATION",
+                ranges::Min::Above(0.0),
+                ranges::YEAR,
+                "seconds",
+            ),
+            (
+                flags.target_rps,
+                "--target-rps",
+                ranges::Min::AtLeast(0.0),
+                1e7,
+                "requests/s",
+            ),
+            (
+                env_parse(env, "PERFORMANCE_MEMORY_THRESHOLD_MB")?,
+                "environment variable PERFORMANCE_MEMORY_THRESHOLD_MB",
+                ranges::Min::AtLeast(0.0),
+                1e9,
+                "MB",
+            ),
+            (
+                env_parse(env, "PERFORMANCE_CPU_THRESHOLD_PERCENT")?,
+                "environment variable PERFORMANCE_CPU_THRESHOLD_PERCENT",
+                ranges::Min::AtLeast(0.0),
+                1e6,
+                "%",
+            ),
+        ];
+        for (value, source, min, max, unit) in numbers {
+            if let Some(v) = value {
+                ranges::check_value(v, min, max, unit, source)?;
+            }
+        }
         if duration <= 0.0 || !duration.is_finite() {
             return Err(Error::Config(format!(
                 "{name}: `load.duration_seconds` must be > 0 (got {duration})"
             )));
+        }
+        let mut ramp_up = cfg.load.ramp_up_seconds.unwrap_or(0.0);
+        if ramp_up > 0.0 && ramp_up >= duration {
+            // Users start evenly over the ramp-up: one longer than the test would leave some never started
+            // (and the record would claim them). Ramp over half the test instead, and say so.
+            let clamped = duration / 2.0;
+            eprintln!(
+                "perfgate: warning: {name}: key `load.ramp_up_seconds`: the ramp-up ({ramp_up} s) is not shorter \
+                 than the test ({duration} s); ramping up over {clamped} s instead"
+            );
+            ramp_up = clamped;
         }
         if users == 0 {
             return Err(Error::Config(format!(
@@ -328,12 +386,16 @@ impl Settings {
             all: gates_cfg
                 .all
                 .as_ref()
-                .map(|v| v.iter().map(|s| s.get_ref().clone()).collect()),
+                .map(|v| parse_gates("gates.all", v, &name, text))
+                .transpose()?,
             operations: gates_cfg
                 .operations
                 .iter()
-                .map(|(k, v)| (k.clone(), v.iter().map(|s| s.get_ref().clone()).collect()))
-                .collect(),
+                .map(|(k, v)| {
+                    parse_gates(&format!("gates.operations.{k}"), v, &name, text)
+                        .map(|g| (k.clone(), g))
+                })
+                .collect::<Result<_>>()?,
             regression_fails,
             memory_threshold_mb: env_parse(env, "PERFORMANCE_MEMORY_THRESHOLD_MB")?
                 .or(gates_cfg.memory_threshold_mb),
@@ -372,7 +434,6 @@ impl Settings {
             }
         }
 
-        let p95_gate = 500.0;
         let stress = StressPlan {
             start_concurrency: cfg.stress.start_concurrent.unwrap_or(5),
             max_concurrency: cfg.stress.max_concurrent.unwrap_or(50),
@@ -382,15 +443,19 @@ impl Settings {
             think_time: Duration::ZERO,
             grace: Duration::from_secs(5),
             rules: StressRules {
-                max_error_rate_percent: cfg.stress.max_error_rate_percent.unwrap_or(5.0),
-                max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(p95_gate),
+                max_error_rate_percent: cfg
+                    .stress
+                    .max_error_rate_percent
+                    .unwrap_or(perfgate_reports::limits::ERROR_RATE_PERCENT),
+                // The project's p95 gate is where a step stops being acceptable (default 500 ms).
+                max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(gates.p95_limit_ms()),
                 ..StressRules::default()
             },
         };
         let load = LoadPlan {
             duration: secs(duration),
             users,
-            ramp_up: secs(cfg.load.ramp_up_seconds.unwrap_or(0.0)),
+            ramp_up: secs(ramp_up),
             think_time: secs(cfg.load.think_time_ms.unwrap_or(0.0) / 1000.0),
             target_rps,
             warmup: secs(cfg.load.warmup_seconds.unwrap_or(0.0)),

@@ -320,3 +320,69 @@ fn mcp_errors_name_file_line_and_key() {
     ));
     assert!(e.contains("no operation named `mcp.init`"), "{e}");
 }
+
+#[test]
+fn the_projects_p95_gate_is_the_stress_stop_rule_unless_stress_sets_its_own() {
+    let text = format!(
+        "{BASIC}\n[gates]\nall = [\"p95 < 200ms\", \"p95 < 300ms\", \"error_rate < 5%\"]\n"
+    );
+    let s = resolve(&text, &[], Overrides::default()).unwrap();
+    assert_eq!(s.stress.rules.max_p95_ms, 200.0);
+    assert_eq!(s.gates.p95_limit_ms(), 200.0);
+    let own = format!("{text}\n[stress]\nmax_p95_ms = 900\n");
+    let s = resolve(&own, &[], Overrides::default()).unwrap();
+    assert_eq!(s.stress.rules.max_p95_ms, 900.0);
+    let default = resolve(BASIC, &[], Overrides::default()).unwrap();
+    assert_eq!(default.stress.rules.max_p95_ms, 500.0);
+}
+
+#[test]
+fn a_bad_gate_names_file_line_column_and_key_once() {
+    let text = format!("{BASIC}\n[gates]\nall = [\"p95 < 1s\", \"latency < 500ms\"]\n");
+    let err = resolve(&text, &[], Overrides::default())
+        .unwrap_err()
+        .to_string();
+    let line = text.lines().position(|l| l.starts_with("all =")).unwrap() + 1;
+    assert!(err.starts_with(&format!("perfgate.toml:{line}:")), "{err}");
+    assert!(err.contains("key `gates.all`"), "{err}");
+    assert_eq!(err.matches("gate `").count(), 1, "{err}");
+}
+
+#[test]
+fn flags_and_variables_are_range_checked_with_their_names() {
+    let flags = Overrides {
+        duration: Some(1e19),
+        ..Overrides::default()
+    };
+    let err = resolve(BASIC, &[], flags).unwrap_err().to_string();
+    assert!(
+        err.starts_with("--duration: 10000000000000000000 is out of range"),
+        "{err}"
+    );
+    let err = resolve(
+        BASIC,
+        &[("PERFORMANCE_TEST_DURATION", "1e300")],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("PERFORMANCE_TEST_DURATION"), "{err}");
+    let err = resolve(
+        &format!("{BASIC}\n[[operations]]\nname = \"b\"\npath = \"/b\"\ntimeout = nan\n"),
+        &[],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("key `operations.timeout`: nan"), "{err}");
+}
+
+#[test]
+fn a_ramp_up_as_long_as_the_test_is_clamped_so_every_user_starts() {
+    let text = BASIC.replace(
+        "concurrent_users = 4",
+        "concurrent_users = 4\nramp_up_seconds = 60",
+    );
+    let s = resolve(&text, &[], Overrides::default()).unwrap();
+    assert_eq!(s.load.ramp_up, Duration::from_secs(10));
+}

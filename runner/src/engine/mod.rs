@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use perfgate_reports::histogram::round3;
 use perfgate_reports::record::{
-    BenchmarkSection, LoadSection, OperationResult, SystemSummary, TestType,
+    BenchmarkSection, LoadSection, OperationResult, SystemSummary, TestType, TimelinePoint,
 };
 
-use crate::system::Sampler;
+use crate::system::{Sample, Sampler};
 use crate::targets::Target;
 use events::{Event, Observer, Observers};
 use phase::{Model, PhaseOutcome, PhasePlan, SideOps};
@@ -143,6 +143,7 @@ impl<T: Target> Engine<T> {
                 users: 1,
             });
             let op_mark = self.sampler.as_ref().map(|s| s.mark());
+            let before = self.sampler.as_ref().and_then(|s| s.latest());
             let target = Arc::clone(&self.target);
             let local = tokio::task::LocalSet::new();
             let (stats, elapsed) =
@@ -152,6 +153,7 @@ impl<T: Target> Engine<T> {
             result.spawn_overhead_ms = self.target.overhead_ms(op).map(round3);
             if let (Some(s), Some(m)) = (&self.sampler, op_mark) {
                 apply_resources(&mut result, &s.summary_since(m, 1));
+                apply_deltas(&mut result, before, s.latest());
             }
             self.observers.emit(&Event::OperationFinished {
                 test_type: TestType::Benchmark,
@@ -179,6 +181,7 @@ impl<T: Target> Engine<T> {
     /// Runs the load schedule.
     pub fn load(&mut self, plan: &LoadPlan) -> LoadSection {
         let mark = self.sampler.as_ref().map(|s| s.mark());
+        let before = self.sampler.as_ref().and_then(|s| s.latest());
         let model = match plan.target_rps {
             Some(rps) if rps > 0.0 => Model::Open { target_rps: rps },
             _ => Model::Closed {
@@ -217,8 +220,10 @@ impl<T: Target> Engine<T> {
             .chain(side_results(&outcome))
             .collect();
         let mut overall = outcome.stats.overall().to_result("all", outcome.measured);
+        let after = self.sampler.as_ref().and_then(|s| s.latest());
         for r in operations.iter_mut().chain(std::iter::once(&mut overall)) {
             apply_resources(r, &system);
+            apply_deltas(r, before, after);
         }
         LoadSection {
             model: match model {
@@ -261,12 +266,13 @@ impl<T: Target> Engine<T> {
         let observers = &mut self.observers;
         let sampler = self.sampler.as_deref();
         let warmup = plan.warmup.as_secs_f64();
+        // The reading taken during each second, kept for the stored timeline.
+        let mut readings: std::collections::HashMap<u32, Sample> = Default::default();
         let mut outcome = phase::run_phase(&self.target, plan, self.workers, |point, interval| {
             let mut point = point.clone();
             if let Some(sample) = sampler.and_then(|s| s.latest()) {
-                point.memory_mb =
-                    Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
-                point.cpu_percent = Some(round3(sample.target_cpu.unwrap_or(sample.runner_cpu)));
+                attach_sample(&mut point, &sample);
+                readings.insert(point.second, sample);
             }
             observers.emit(&Event::Tick {
                 test_type,
@@ -278,17 +284,11 @@ impl<T: Target> Engine<T> {
                 expected_seconds: Some(expected),
             });
         });
-        // Attach resource readings to the stored timeline too.
-        if let Some(s) = sampler {
-            if let Some(sample) = s.latest() {
-                for p in outcome
-                    .timeline
-                    .iter_mut()
-                    .filter(|p| p.memory_mb.is_none())
-                {
-                    p.memory_mb =
-                        Some(round3(sample.target_rss_mb.unwrap_or(sample.runner_rss_mb)));
-                }
+        // The stored timeline gets each second's own reading (a second without one, e.g. before the sampler's
+        // first reading, has none: never another second's copied in).
+        for p in outcome.timeline.iter_mut() {
+            if let Some(sample) = readings.get(&p.second) {
+                attach_sample(p, sample);
             }
         }
         self.observers
@@ -319,18 +319,44 @@ pub(crate) fn side_results(outcome: &PhaseOutcome) -> impl Iterator<Item = Opera
         .map(|(s, n)| s.to_result(n, outcome.measured))
 }
 
-/// Fills `memory_usage_mb` / `cpu_usage_percent` from a phase's resource summary: the target's when
-/// known, else the runner's (and says which).
+/// Fills `memory_usage_mb` / `cpu_usage_percent` from a phase's resource summary: the target's (its
+/// process tree) when it was sampled. Otherwise they stay absent: the runner's own figures are in
+/// `system.runner`, and are not the service's.
 pub fn apply_resources(result: &mut OperationResult, system: &SystemSummary) {
     if let Some(t) = &system.target {
-        result.memory_usage_mb = t.rss_max_mb;
-        result.cpu_usage_percent = t.cpu_avg_percent;
+        result.memory_usage_mb = Some(t.rss_max_mb);
+        result.cpu_usage_percent = Some(t.cpu_avg_percent);
         result.resource_source = "target".into();
-    } else if let Some(r) = &system.runner {
-        result.memory_usage_mb = r.rss_max_mb;
-        result.cpu_usage_percent = r.cpu_avg_percent;
-        result.resource_source = "runner".into();
     }
+}
+
+/// Fills `memory_delta_mb` / `cpu_delta_percent`: the target's reading after the operation's window minus
+/// the one before it (absent without two distinct readings of the target).
+pub fn apply_deltas(result: &mut OperationResult, before: Option<Sample>, after: Option<Sample>) {
+    let (Some(b), Some(a)) = (before, after) else {
+        return;
+    };
+    if a.at == b.at {
+        return;
+    }
+    if let (Some(x), Some(y)) = (b.target_rss_mb, a.target_rss_mb) {
+        result.memory_delta_mb = Some(round3(y - x));
+    }
+    if let (Some(x), Some(y)) = (b.target_cpu, a.target_cpu) {
+        result.cpu_delta_percent = Some(round3(y - x));
+    }
+}
+
+/// Copies one reading into a timeline point: the target's CPU, RSS and I/O, and the runner's CPU and RSS.
+fn attach_sample(p: &mut TimelinePoint, s: &Sample) {
+    p.memory_mb = s.target_rss_mb.map(round3);
+    p.cpu_percent = s.target_cpu.map(round3);
+    p.runner_memory_mb = Some(round3(s.runner_rss_mb));
+    p.runner_cpu_percent = Some(round3(s.runner_cpu));
+    p.disk_read_bytes_per_sec = s.target_disk_read_bps;
+    p.disk_written_bytes_per_sec = s.target_disk_write_bps;
+    p.net_received_bytes_per_sec = s.target_net_rx_bps;
+    p.net_sent_bytes_per_sec = s.target_net_tx_bps;
 }
 
 fn failed_result(name: &str, message: &str) -> OperationResult {

@@ -312,8 +312,7 @@ fn point_of(second: u32, acc: &IntervalStats, fraction: f64) -> TimelinePoint {
         p95_ms: acc.histogram.quantile_ms(0.95),
         p99_ms: acc.histogram.quantile_ms(0.99),
         active_users: acc.active_users,
-        memory_mb: None,
-        cpu_percent: None,
+        ..Default::default()
     }
 }
 

@@ -18,7 +18,7 @@ use perfgate_reports::record::{BreakingPoint, StressSection, StressStep, TestTyp
 
 use super::events::Event;
 use super::phase::{Model, PhasePlan};
-use super::{apply_resources, Engine};
+use super::{apply_deltas, apply_resources, Engine};
 use crate::targets::Target;
 
 /// Limits that end a stress test.
@@ -37,8 +37,8 @@ pub struct StressRules {
 impl Default for StressRules {
     fn default() -> Self {
         Self {
-            max_error_rate_percent: 5.0,
-            max_p95_ms: 500.0,
+            max_error_rate_percent: perfgate_reports::limits::ERROR_RATE_PERCENT,
+            max_p95_ms: perfgate_reports::limits::P95_MS,
             min_throughput_gain: 0.05,
             max_p95_rise: 0.20,
             min_fraction_of_best: 0.90,
@@ -138,6 +138,7 @@ impl<T: Target> Engine<T> {
         let levels = plan.levels();
         for &c in &levels {
             let step_mark = self.sampler.as_ref().map(|s| s.mark());
+            let before = self.sampler.as_ref().and_then(|s| s.latest());
             let phase_plan = PhasePlan {
                 users: c,
                 ramp_up: Duration::ZERO,
@@ -154,6 +155,7 @@ impl<T: Target> Engine<T> {
             let outcome = self.run_phase(TestType::Stress, &label, &phase_plan);
             let overall = outcome.stats.overall().to_result("all", outcome.measured);
             let system = self.summary(step_mark, self.workers.min(c as usize));
+            let after = self.sampler.as_ref().and_then(|s| s.latest());
             let operations = outcome
                 .stats
                 .ops
@@ -163,6 +165,7 @@ impl<T: Target> Engine<T> {
                 .map(|(s, n)| {
                     let mut r = s.to_result(n, outcome.measured);
                     apply_resources(&mut r, &system);
+                    apply_deltas(&mut r, before, after);
                     r
                 })
                 .chain(super::side_results(&outcome))

@@ -6,7 +6,8 @@
 //! scrape. `performance_test_requests_total` only grows: each `Tick` adds the requests that completed in that
 //! second, each finished benchmark operation adds its calls. Latency gauges are the last second's percentiles
 //! of the whole mix (`operation="all"`) during load and stress, and each benchmark operation's percentiles
-//! once it finished; memory and CPU are the last sampled values. Series carry the same names and labels as
+//! once it finished; memory, CPU and the target's disk and network bytes per second are the last sampled
+//! values. Series carry the same names and labels as
 //! the textfile (`suite` included), so a dashboard panel works with either.
 //!
 //! The address is bound before the run starts: a port in use fails the command at once (exit 2), not after
@@ -31,6 +32,12 @@ use perfgate_reports::render::prometheus::{
 };
 
 use crate::engine::events::{Event, Observer};
+
+/// `performance_test_disk_bytes_per_second{test_type,direction}`: the target's disk I/O in the last second.
+pub const DISK: &str = "performance_test_disk_bytes_per_second";
+/// `performance_test_network_bytes_per_second{test_type,direction}`: the target's network I/O in the last
+/// second (a target in a network namespace of its own only).
+pub const NETWORK: &str = "performance_test_network_bytes_per_second";
 use crate::error::{Error, Result};
 
 /// What the endpoint shows.
@@ -47,6 +54,8 @@ struct State {
     latency: BTreeMap<(TestType, String), Vec<(&'static str, f64)>>,
     /// test type → (memory MB, CPU %).
     resources: BTreeMap<TestType, (Option<f64>, Option<f64>)>,
+    /// test type → the target's [disk read, disk written, net received, net sent] bytes per second.
+    io: BTreeMap<TestType, [Option<f64>; 4]>,
     /// test type → users in the last second.
     users: BTreeMap<TestType, u32>,
 }
@@ -85,8 +94,39 @@ impl State {
                 f64::from(*n),
             );
         }
+        let mut disk = Family::new(
+            DISK,
+            MetricKind::Gauge,
+            "Disk bytes per second of the target's processes in the last second (direction: read, written).",
+        );
+        let mut net = Family::new(
+            NETWORK,
+            MetricKind::Gauge,
+            "Network bytes per second of the target in the last second (direction: received, sent); only for a target in a network namespace of its own.",
+        );
+        for (tt, io) in &self.io {
+            let dirs = [
+                (false, "read", io[0]),
+                (false, "written", io[1]),
+                (true, "received", io[2]),
+                (true, "sent", io[3]),
+            ];
+            for (is_net, direction, v) in dirs {
+                let Some(v) = v else { continue };
+                let family = if is_net { &mut net } else { &mut disk };
+                family.push(
+                    vec![
+                        ("test_type", tt.as_str().to_string()),
+                        ("direction", direction.to_string()),
+                        suite[0].clone(),
+                    ],
+                    v,
+                );
+            }
+        }
         let mut all = fam.into_vec();
         all.push(users);
+        all.extend([disk, net].into_iter().filter(|f| !f.samples.is_empty()));
         encode(&all)
     }
 
@@ -116,9 +156,23 @@ impl State {
                         ("p99", point.p99_ms),
                     ],
                 );
-                if point.memory_mb.is_some() || point.cpu_percent.is_some() {
-                    self.resources
-                        .insert(*test_type, (point.memory_mb, point.cpu_percent));
+                // The target's figures; the runner's only when the target is not known (labelled so).
+                let (m, c) = if self.resource_source == "runner" {
+                    (point.runner_memory_mb, point.runner_cpu_percent)
+                } else {
+                    (point.memory_mb, point.cpu_percent)
+                };
+                if m.is_some() || c.is_some() {
+                    self.resources.insert(*test_type, (m, c));
+                }
+                let io = [
+                    point.disk_read_bytes_per_sec,
+                    point.disk_written_bytes_per_sec,
+                    point.net_received_bytes_per_sec,
+                    point.net_sent_bytes_per_sec,
+                ];
+                if io.iter().any(Option::is_some) {
+                    self.io.insert(*test_type, io);
                 }
                 self.users.insert(*test_type, point.active_users);
             }
@@ -140,10 +194,10 @@ impl State {
                         ("max", l.max),
                     ],
                 );
-                if !result.resource_source.is_empty() {
+                if result.memory_usage_mb.is_some() || result.cpu_usage_percent.is_some() {
                     self.resources.insert(
                         *test_type,
-                        (Some(result.memory_usage_mb), Some(result.cpu_usage_percent)),
+                        (result.memory_usage_mb, result.cpu_usage_percent),
                     );
                 }
             }
@@ -314,7 +368,10 @@ mod tests {
             point: &TimelinePoint {
                 p95_ms: p95,
                 active_users: 4,
-                memory_mb: Some(10.0),
+                // No target known (source "runner"): the runner's own reading is served, labelled so.
+                memory_mb: None,
+                runner_memory_mb: Some(10.0),
+                disk_read_bytes_per_sec: Some(2048.0),
                 ..Default::default()
             },
             operations: &ops,
@@ -342,6 +399,7 @@ mod tests {
             "performance_test_duration_seconds{test_type=\"load\",operation=\"b\",suite=\"s\"} 1",
             "performance_test_latency_seconds{test_type=\"load\",operation=\"all\",percentile=\"p95\",suite=\"s\"} 0.007",
             "performance_test_memory_usage_mb{test_type=\"load\",source=\"runner\",suite=\"s\"} 10",
+            "performance_test_disk_bytes_per_second{test_type=\"load\",direction=\"read\",suite=\"s\"} 2048",
             "performance_test_active_users{test_type=\"load\",suite=\"s\"} 4",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");

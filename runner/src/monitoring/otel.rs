@@ -33,7 +33,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use perfgate_reports::analysis::OverallStatus;
-use perfgate_reports::record::{OperationResult, RunRecord, SystemSummary, TestType};
+use perfgate_reports::record::{OperationResult, RunRecord, TestType};
 use perfgate_reports::render::prometheus::stress_per_operation;
 
 use super::client;
@@ -150,7 +150,7 @@ pub fn plan_spans(record: &RunRecord, phases: &[PhaseTime]) -> (SpanPlan, Vec<Sp
     };
 
     let mut children = Vec::new();
-    let mut add = |tt: TestType, op: &OperationResult, system: &SystemSummary, (start, end)| {
+    let mut add = |tt: TestType, op: &OperationResult, (start, end)| {
         let mut attrs = vec![
             KeyValue::new("performance.test_type", tt.as_str()),
             KeyValue::new("performance.operation", op.operation_name.clone()),
@@ -169,28 +169,22 @@ pub fn plan_spans(record: &RunRecord, phases: &[PhaseTime]) -> (SpanPlan, Vec<Sp
                 i64::try_from(op.failed_requests).unwrap_or(i64::MAX),
             ),
         ];
-        // The phase's process usage; a phase shorter than the sampling period (1 s) has none, then the
-        // whole run's. Without any sample the deltas are 0 and `performance.resources_measured` says so.
-        let usage = [system, &record.system]
-            .into_iter()
-            .find_map(|s| s.target.as_ref().or(s.runner.as_ref()));
-        let memory_delta = usage.map_or(0.0, |u| round3(u.rss_end_mb - u.rss_start_mb));
-        let cpu = if !op.resource_source.is_empty() {
-            op.cpu_usage_percent
-        } else {
-            usage.map_or(0.0, |u| u.cpu_avg_percent)
-        };
-        attrs.push(KeyValue::new("performance.memory_delta_mb", memory_delta));
-        attrs.push(KeyValue::new("performance.cpu_delta_percent", cpu));
-        attrs.push(KeyValue::new(
-            "performance.resources_measured",
-            usage.is_some() || !op.resource_source.is_empty(),
-        ));
-        if !op.resource_source.is_empty() {
-            attrs.push(KeyValue::new(
-                "performance.memory_usage_mb",
-                op.memory_usage_mb,
-            ));
+        // The operation's own figures: usage over its window and the change from the reading before it to the
+        // one after it (`*_delta_*` are differences, not levels). Absent when not measured, and
+        // `performance.resources_measured` says so.
+        let measured = op.memory_usage_mb.is_some() || op.cpu_usage_percent.is_some();
+        for (key, v) in [
+            ("performance.memory_delta_mb", op.memory_delta_mb),
+            ("performance.cpu_delta_percent", op.cpu_delta_percent),
+            ("performance.memory_usage_mb", op.memory_usage_mb),
+            ("performance.cpu_usage_percent", op.cpu_usage_percent),
+        ] {
+            if let Some(v) = v {
+                attrs.push(KeyValue::new(key, v));
+            }
+        }
+        attrs.push(KeyValue::new("performance.resources_measured", measured));
+        if measured && !op.resource_source.is_empty() {
             attrs.push(KeyValue::new(
                 "performance.resource_source",
                 op.resource_source.clone(),
@@ -207,19 +201,19 @@ pub fn plan_spans(record: &RunRecord, phases: &[PhaseTime]) -> (SpanPlan, Vec<Sp
     if let Some(b) = &record.benchmark {
         for op in &b.operations {
             let w = window(TestType::Benchmark, Some(&op.operation_name));
-            add(TestType::Benchmark, op, &b.system, w);
+            add(TestType::Benchmark, op, w);
         }
     }
     if let Some(l) = &record.load {
         let w = window(TestType::Load, None);
         for op in &l.operations {
-            add(TestType::Load, op, &l.system, w);
+            add(TestType::Load, op, w);
         }
     }
     if let Some(s) = &record.stress {
         let w = window(TestType::Stress, None);
         for op in stress_per_operation(&s.steps) {
-            add(TestType::Stress, &op, &s.system, w);
+            add(TestType::Stress, &op, w);
         }
     }
     (run, children)
@@ -427,7 +421,7 @@ pub fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use perfgate_reports::record::{BenchmarkSection, LoadSection, ProcessUsage};
+    use perfgate_reports::record::{BenchmarkSection, LoadSection, ProcessUsage, SystemSummary};
 
     fn at(s: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
@@ -441,8 +435,10 @@ mod tests {
             failed_requests: 5,
             duration_seconds: 2.0,
             throughput_rps: 50.0,
-            memory_usage_mb: 20.0,
-            cpu_usage_percent: 7.5,
+            memory_usage_mb: Some(20.0),
+            cpu_usage_percent: Some(7.5),
+            memory_delta_mb: Some(2.5),
+            cpu_delta_percent: Some(-1.5),
             resource_source: "target".into(),
             ..Default::default()
         };
@@ -518,7 +514,11 @@ mod tests {
         assert_eq!(attr(b, "performance.iterations"), Some(&100i64.into()));
         assert_eq!(attr(b, "performance.duration_seconds"), Some(&2.0.into()));
         assert_eq!(attr(b, "performance.memory_delta_mb"), Some(&2.5.into()));
-        assert_eq!(attr(b, "performance.cpu_delta_percent"), Some(&7.5.into()));
+        assert_eq!(
+            attr(b, "performance.cpu_delta_percent"),
+            Some(&(-1.5).into())
+        );
+        assert_eq!(attr(b, "performance.cpu_usage_percent"), Some(&7.5.into()));
         assert_eq!(
             attr(b, "performance.success_rate_percent"),
             Some(&95.0.into())
@@ -544,21 +544,17 @@ mod tests {
     }
 
     #[test]
-    fn unmeasured_resources_are_zero_and_say_so() {
+    fn unmeasured_resources_are_absent_and_say_so() {
         let mut rec = record();
-        rec.benchmark.as_mut().unwrap().system = SystemSummary::default();
         rec.load = None;
         for op in &mut rec.benchmark.as_mut().unwrap().operations {
+            op.memory_usage_mb = None;
+            op.cpu_usage_percent = None;
+            op.memory_delta_mb = None;
+            op.cpu_delta_percent = None;
             op.resource_source.clear();
         }
-        let (_, children) = plan_spans(&rec, &[]);
-        let b = &children[0];
-        assert_eq!(attr(b, "performance.memory_delta_mb"), Some(&0.0.into()));
-        assert_eq!(
-            attr(b, "performance.resources_measured"),
-            Some(&false.into())
-        );
-        // With a run-level summary, a short phase borrows it.
+        // The runner's figures are not the operation's.
         rec.system.runner = Some(ProcessUsage {
             rss_start_mb: 5.0,
             rss_end_mb: 6.0,
@@ -566,13 +562,17 @@ mod tests {
             ..Default::default()
         });
         let (_, children) = plan_spans(&rec, &[]);
+        let b = &children[0];
+        for key in [
+            "performance.memory_delta_mb",
+            "performance.cpu_delta_percent",
+            "performance.memory_usage_mb",
+        ] {
+            assert_eq!(attr(b, key), None, "{key}");
+        }
         assert_eq!(
-            attr(&children[0], "performance.memory_delta_mb"),
-            Some(&1.0.into())
-        );
-        assert_eq!(
-            attr(&children[0], "performance.cpu_delta_percent"),
-            Some(&3.0.into())
+            attr(b, "performance.resources_measured"),
+            Some(&false.into())
         );
     }
 }

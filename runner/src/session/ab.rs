@@ -12,7 +12,6 @@
 //! analysis. Stress is not interleaved: a stress test runs on the head build only, after the trials.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use perfgate_reports::analysis::{compare_trials, Comparison, TrialSettings};
@@ -85,7 +84,7 @@ pub fn run_trials(
         base = base.with_workers(w);
     }
     if settings.collect_system_metrics {
-        base = base.with_sampler(Arc::new(Sampler::start(base_pid, Duration::from_secs(1))));
+        base = base.with_sampler(Arc::new(Sampler::start(base_pid, crate::system::PERIOD)));
     }
     if let Some(p) = crate::progress::for_stderr(quiet) {
         base.observe(p);

@@ -25,7 +25,6 @@ pub mod verdict;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use perfgate_reports::analysis::Comparison;
@@ -77,6 +76,8 @@ pub struct SessionOptions {
     pub workers: Option<usize>,
     /// No progress output on stderr.
     pub quiet: bool,
+    /// `--verbose`: a progress line for every second of load and stress.
+    pub verbose: bool,
     /// Write report files into the settings' output dir (checked before the run).
     pub write_files: bool,
 }
@@ -134,8 +135,8 @@ pub fn run(
 
     let sampler = settings.collect_system_metrics.then(|| {
         Arc::new(match processes {
-            Some(set) => Sampler::start_set(set, Duration::from_secs(1)),
-            None => Sampler::start(pid, Duration::from_secs(1)),
+            Some(set) => Sampler::start_set(set, crate::system::PERIOD),
+            None => Sampler::start(pid, crate::system::PERIOD),
         })
     });
     let mut engine = Engine::new(Arc::clone(&target));
@@ -145,7 +146,7 @@ pub fn run(
     if let Some(s) = &sampler {
         engine = engine.with_sampler(Arc::clone(s));
     }
-    if let Some(p) = crate::progress::for_stderr(opts.quiet) {
+    if let Some(p) = crate::progress::for_stderr_verbose(opts.quiet, opts.verbose) {
         engine.observe(p);
     }
     for o in monitoring.observers() {

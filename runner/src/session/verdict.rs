@@ -1,178 +1,162 @@
 //! The one place a record is judged: the verdict settings come from the config here ([`Verdict::from_settings`]),
 //! and [`Verdict::judge`] applies them — acknowledgements, gates, recommendations, the comparison — once.
 //!
-//! The settings are built before anything runs, so a bad gate expression is a config error (exit 2) before
-//! the target is touched, not after a ten-minute run.
+//! Gate expressions are parsed when the config is read, so a bad one is a config error (exit 2, with
+//! file:line:col) before the target is touched, not after a ten-minute run.
 
-use perfgate_reports::analysis::{
-    self, apply_acknowledgements, Acknowledgement, Comparison, OptimizerSettings, OverallStatus,
-};
+use perfgate_reports::analysis::Comparison;
+use perfgate_reports::analysis::{judge, JudgeSettings};
 use perfgate_reports::gates::{default_gates, Comparator, Gate, GateExpr, Gates, RegressionPolicy};
 use perfgate_reports::metric::Metric;
 use perfgate_reports::record::RunRecord;
 
 use crate::config::Settings;
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{ExitStatus, Result};
 use crate::targets::mcp::INITIALIZE_OPERATION;
 
-/// What a run is judged by: the project's gates, acknowledgements and optimizer limits.
-#[derive(Clone, Debug)]
+/// What a run is judged by: `reports`' [`JudgeSettings`] (the project's gates, acknowledgements and side
+/// operations), built from the config in one place.
+#[derive(Clone, Debug, Default)]
 pub struct Verdict {
-    pub gates: Gates,
-    pub acknowledgements: Vec<Acknowledgement>,
-    pub optimizer: OptimizerSettings,
-    /// Operations that run as a side effect of the schedule (`mcp.initialize`): no throughput findings.
-    pub side_operations: Vec<String>,
-}
-
-impl Default for Verdict {
-    fn default() -> Self {
-        Self {
-            gates: default_gates(),
-            acknowledgements: Vec::new(),
-            optimizer: OptimizerSettings::default(),
-            side_operations: Vec::new(),
-        }
-    }
+    pub settings: JudgeSettings,
 }
 
 impl Verdict {
-    /// The verdict settings of `settings` (exit 2 with the file and key on a bad gate expression).
+    /// The verdict settings of `settings` (whose gate expressions were checked when the config was read).
     pub fn from_settings(settings: &Settings) -> Result<Self> {
-        Ok(Self {
-            gates: build_gates(settings)?,
-            acknowledgements: settings.acknowledgements.clone(),
-            optimizer: optimizer_settings(settings),
-            side_operations: if settings.mcp.is_some() {
-                vec![INITIALIZE_OPERATION.to_string()]
-            } else {
-                Vec::new()
-            },
-        })
+        let mut judge = JudgeSettings::new(build_gates(settings))
+            .with_acknowledgements(settings.acknowledgements.iter().cloned());
+        if settings.mcp.is_some() {
+            // `mcp.initialize` runs as often as the schedule opens sessions: not the user's operation.
+            judge = judge.with_side_operations([INITIALIZE_OPERATION]);
+        }
+        Ok(Self { settings: judge })
     }
 
-    /// Judges `record` against `comparison` (when there is one): acknowledgements first (expired ones become
-    /// record warnings), then gates and recommendations into `record.analysis`. Returns the exit status.
-    pub fn judge(&self, record: &mut RunRecord, mut comparison: Option<Comparison>) -> ExitStatus {
-        let today = chrono::Utc::now().date_naive();
-        let expired: Vec<_> = match comparison.as_mut() {
-            Some(c) => {
-                for note in &c.notes {
-                    eprintln!("perfgate: {note}");
-                }
-                apply_acknowledgements(c, &self.acknowledgements, today).expired
-            }
-            None => self
-                .acknowledgements
-                .iter()
-                .filter(|a| !a.is_active(today))
-                .cloned()
-                .collect(),
-        };
-        for ack in expired {
-            let warning = format!(
-                "acknowledgement for {}{} expired on {} ({}): remove it from perfgate.toml or extend `until`",
-                ack.operation,
-                ack.metric.map(|m| format!(" {m}")).unwrap_or_default(),
-                ack.until,
-                ack.reason
-            );
-            if !record.warnings.contains(&warning) {
-                record.warnings.push(warning);
-            }
+    /// Judges by `gates` alone (the library API's runs).
+    pub fn of_gates(gates: Gates) -> Self {
+        Self {
+            settings: JudgeSettings::new(gates),
         }
-        let mut section = analysis::analyze(record, &self.gates, comparison, &self.optimizer);
-        self.quiet_side_operations(&mut section.operations);
-        let status = if section.status == OverallStatus::Fail {
+    }
+
+    /// The p95 limit every operation without its own gate is held to, ms.
+    pub fn p95_limit_ms(&self) -> f64 {
+        self.settings.p95_limit_ms(None)
+    }
+
+    /// Judges `record` against `comparison` (when there is one) with [`judge`]: acknowledgements first
+    /// (expired ones become record warnings), then gates and recommendations into `record.analysis`.
+    /// Prints the comparison's notes; returns the exit status.
+    pub fn judge(&self, record: &mut RunRecord, comparison: Option<Comparison>) -> ExitStatus {
+        tracing::debug!(
+            run = %record.run_id,
+            compared = comparison.is_some(),
+            "judging the run"
+        );
+        let today = chrono::Utc::now().date_naive();
+        let judgement = judge(record, &self.settings, comparison, today);
+        for note in &judgement.notes {
+            eprintln!("perfgate: {note}");
+        }
+        if judgement.failed() {
             ExitStatus::GateFailed
         } else {
             ExitStatus::Pass
-        };
-        record.analysis = Some(section);
-        status
-    }
-
-    /// Side operations run as often as the schedule opens sessions: a throughput finding about them says
-    /// nothing about the service, so it is dropped (their other findings stay).
-    fn quiet_side_operations(&self, operations: &mut [analysis::optimizer::OperationAnalysis]) {
-        use analysis::optimizer::{RecommendationType, Status};
-        for op in operations
-            .iter_mut()
-            .filter(|o| self.side_operations.contains(&o.operation))
-        {
-            op.recommendations
-                .retain(|r| r.kind != RecommendationType::Throughput);
-            if op.recommendations.is_empty() {
-                op.status = Status::Ok;
-            }
         }
     }
 }
 
 /// The gates of the settings: `[gates]` expressions (or the defaults), plus the memory/CPU thresholds.
-fn build_gates(settings: &Settings) -> Result<Gates> {
-    let file = settings
-        .source
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "config".into());
-    let parse = |key: &str, exprs: &[String]| -> Result<Vec<GateExpr>> {
-        exprs
-            .iter()
-            .map(|e| {
-                e.parse::<GateExpr>()
-                    .map_err(|err| Error::Config(format!("{file}: key `{key}`: {err}")))
-            })
-            .collect()
-    };
-    let mut gates = match &settings.gates.all {
-        Some(all) => Gates::new().with_all(parse("gates.all", all)?),
+fn build_gates(settings: &Settings) -> Gates {
+    let g = &settings.gates;
+    let mut gates = match &g.all {
+        Some(all) => Gates::new().with_all(all.iter().cloned()),
         None => default_gates(),
     };
-    for (op, exprs) in &settings.gates.operations {
-        gates = gates.with_operation(op, parse(&format!("gates.operations.{op}"), exprs)?);
+    for (op, exprs) in &g.operations {
+        gates = gates.with_operation(op, exprs.iter().cloned());
     }
-    if settings.mcp.is_some() {
-        // `mcp.initialize` runs as often as the schedule opens sessions (once per user in `per_user`
-        // mode): a throughput floor from `gates.all` means nothing for it. Its latency and error gates
-        // still apply, and `[gates.operations] "mcp.initialize"` can add more.
-        gates = gates.with_operation(
-            INITIALIZE_OPERATION,
-            [GateExpr::new(Metric::Rps, Comparator::Ge, 0.0)],
-        );
-    }
-    let mut extra = Vec::new();
-    if let Some(mb) = settings.gates.memory_threshold_mb {
-        extra.push(format!("memory_mb <= {mb}"));
-    }
-    if let Some(cpu) = settings.gates.cpu_threshold_percent {
-        extra.push(format!("cpu_percent <= {cpu}"));
-    }
-    for expr in parse("gates (thresholds)", &extra)? {
+    let thresholds = [
+        g.memory_threshold_mb.map(|mb| (Metric::MemoryMb, mb)),
+        g.cpu_threshold_percent.map(|cpu| (Metric::CpuPercent, cpu)),
+    ];
+    for (metric, limit) in thresholds.into_iter().flatten() {
         gates.gates.push(Gate {
             operation: None,
-            expr,
+            expr: GateExpr::new(metric, Comparator::Le, limit),
         });
     }
-    gates.regression = if settings.gates.regression_fails {
+    gates.regression = if g.regression_fails {
         RegressionPolicy::Fail
     } else {
         RegressionPolicy::Warn
     };
-    Ok(gates)
+    gates
 }
 
-/// The optimizer's limits, from the same settings as the gates.
-fn optimizer_settings(settings: &Settings) -> OptimizerSettings {
-    let mut o = OptimizerSettings {
-        p95_limit_ms: settings.stress.rules.max_p95_ms,
-        ..OptimizerSettings::default()
-    };
-    if let Some(mb) = settings.gates.memory_threshold_mb {
-        o.memory_threshold_mb = mb;
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{parse_str, Overrides};
+
+    fn settings(text: &str) -> Settings {
+        let cfg = parse_str(text, "perfgate.toml").unwrap();
+        Settings::resolve(
+            Some((&cfg, Path::new("perfgate.toml"), text)),
+            &BTreeMap::new(),
+            &Overrides::default(),
+        )
+        .unwrap()
     }
-    if let Some(cpu) = settings.gates.cpu_threshold_percent {
-        o.cpu_threshold_percent = cpu;
+
+    const OPS: &str = "[target]\nbase_url = \"http://127.0.0.1:9\"\n[[operations]]\nname = \"a\"\npath = \"/a\"\n";
+
+    #[test]
+    fn the_projects_p95_gate_is_the_optimizers_target() {
+        let v = Verdict::from_settings(&settings(&format!(
+            "{OPS}[gates]\nall = [\"p95 < 200ms\"]\n"
+        )))
+        .unwrap();
+        // The optimizer judges each operation by the gates in force: `a` is held to 200 ms.
+        let optimizer = v.settings.optimizer_settings();
+        assert_eq!(optimizer.gates.limits(Some("a")).p95_ms, 200.0);
+        assert_eq!(v.p95_limit_ms(), 200.0);
+        assert_eq!(v.settings.gates.gates.len(), 1);
+        let d = Verdict::from_settings(&settings(OPS)).unwrap();
+        assert_eq!(
+            d.settings
+                .optimizer_settings()
+                .gates
+                .limits(Some("a"))
+                .p95_ms,
+            500.0
+        );
+        assert_eq!(d.settings.gates, default_gates());
     }
-    o
+
+    #[test]
+    fn thresholds_become_gates_and_the_policy_follows_the_config() {
+        let v = Verdict::from_settings(&settings(&format!(
+            "{OPS}[gates]\nregression = \"warn\"\nmemory_threshold_mb = 64\n"
+        )))
+        .unwrap();
+        assert_eq!(v.settings.gates.regression, RegressionPolicy::Warn);
+        assert!(v
+            .settings
+            .gates
+            .gates
+            .iter()
+            .any(|g| g.expr.metric == Metric::MemoryMb && g.expr.limit == 64.0));
+        assert!(v
+            .settings
+            .optimizer_settings()
+            .gates
+            .gates
+            .iter()
+            .any(|g| g.expr.metric == Metric::MemoryMb));
+    }
 }

@@ -652,13 +652,35 @@ fn init_error(
         ClientInitializeError::TransportError { .. }
         | ClientInitializeError::ConnectionClosed(_) => CallError::new(
             ErrorKind::Connect,
-            format!("initialize: {}", truncate(&e.to_string(), 200)),
+            format!(
+                "initialize: {}",
+                truncate(&readable_transport_error(&e), 200)
+            ),
         ),
         other => CallError::new(
             ErrorKind::Other("mcp_initialize".into()),
             truncate(&other.to_string(), 200),
         ),
     }
+}
+
+/// A transport error as a person can act on it: rmcp's message names its own and reqwest's internal types
+/// (`Send message error Transport [rmcp::transport::worker::WorkerTransport<…>] error: Client error: …`);
+/// keep the innermost cause and what it says about the request.
+fn readable_transport_error(e: &(dyn std::error::Error + '_)) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    let inner = text
+        .rsplit_once("Client error: ")
+        .map(|(_, rest)| rest)
+        .unwrap_or(&text);
+    inner
+        .trim_end_matches(", when send initialize request")
+        .trim()
+        .to_string()
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -822,6 +844,32 @@ impl Target for McpTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transport_error_reads_as_its_cause_not_rmcp_internals() {
+        #[derive(Debug)]
+        struct Raw(&'static str);
+        impl std::fmt::Display for Raw {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Raw {}
+        let raw = Raw(
+            "Send message error Transport [rmcp::transport::worker::WorkerTransport<rmcp::transport::\
+             streamable_http_client::StreamableHttpClientWorker<reqwest::async_impl::client::Client>>] \
+             error: Client error: error sending request for url (http://127.0.0.1:1/mcp), when send \
+             initialize request",
+        );
+        assert_eq!(
+            readable_transport_error(&raw),
+            "error sending request for url (http://127.0.0.1:1/mcp)"
+        );
+        assert_eq!(
+            readable_transport_error(&Raw("connection reset")),
+            "connection reset"
+        );
+    }
 
     #[test]
     fn session_modes_round_trip() {

@@ -162,8 +162,12 @@ fn charts(
     )
     .map_err(|e| ("latency trend", e))?;
 
+    // Not measured (NaN): left out of the charts.
     let series = |f: fn(&crate::model::Point) -> f64| -> Vec<(f64, f64)> {
-        keep.iter().map(|&i| (i as f64, f(&s.points[i]))).collect()
+        keep.iter()
+            .map(|&i| (i as f64, f(&s.points[i])))
+            .filter(|(_, v)| v.is_finite())
+            .collect()
     };
     let specs: [MetricSpec; 4] = [
         ("Throughput", "rps", Metric::Rps, |p| p.rps, 0),

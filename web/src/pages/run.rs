@@ -343,8 +343,8 @@ fn ops_table(here: &str, suite: &str, tt: TestType, ops: &[OperationResult]) -> 
                     <td class="num">{format::ms(o.latency_ms.max)}</td>
                     <td class="num">{format::rps(o.throughput_rps)}</td>
                     <td class="num">{format::percent(o.success_rate_percent)}</td>
-                    <td class="num">{format::num(o.memory_usage_mb, "MB")}</td>
-                    <td class="num">{format::percent(o.cpu_usage_percent)}</td>
+                    <td class="num">{format::measured(o.memory_usage_mb, |v| format::num(v, "MB"))}</td>
+                    <td class="num">{format::measured(o.cpu_usage_percent, format::percent)}</td>
                     <td class="msg" title=samples>{errors}</td>
                 </tr>
             }

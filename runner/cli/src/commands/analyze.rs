@@ -24,9 +24,9 @@ pub struct AnalyzeArgs {
     /// Folder of run records: a checkout of the reports branch (runs/) or a fetched baseline
     #[arg(long, value_name = "DIR")]
     pub history: PathBuf,
-    /// Only runs of this code branch (e.g. main)
-    #[arg(long, value_name = "BRANCH")]
-    pub branch: Option<String>,
+    /// Only runs of this code branch (e.g. main); `--branch` is its old name
+    #[arg(long, value_name = "BRANCH", alias = "branch")]
+    pub git_branch: Option<String>,
     /// Only runs with this environment fingerprint
     #[arg(long, value_name = "FP")]
     pub fingerprint: Option<String>,
@@ -64,7 +64,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
         eprintln!("warning: skipped {}", redact(&s.reason));
     }
     let filter = HistoryFilter {
-        branch: args.branch.clone(),
+        branch: args.git_branch.clone(),
         fingerprint: args.fingerprint.clone(),
         suite: None,
     };
@@ -78,7 +78,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitStatus> {
         return Err(Error::Usage(format!(
             "{}: no run records{}",
             args.history.display(),
-            args.branch
+            args.git_branch
                 .as_ref()
                 .map(|b| format!(" of branch {b}"))
                 .unwrap_or_default()

@@ -49,6 +49,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         &SessionOptions {
             workers: None,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: true,
         },
     )?

@@ -43,6 +43,7 @@ pub struct FetchBaselineArgs {
 }
 
 pub fn run(args: &FetchBaselineArgs) -> Result<ExitStatus> {
+    crate::reports_branch::publish::open_repository(&args.at.repo)?;
     let cfg = load_config(&args.at)?;
     let (branch, remote) = branch_and_remote(&args.at, cfg.as_ref());
     let mut opts = FetchBaselineOptions::new(&args.at.repo, &args.base);

@@ -50,6 +50,7 @@ pub fn run(args: &HistoryArgs) -> Result<ExitStatus> {
     let history = match &args.dir {
         Some(dir) => load_history_dir_with(dir, Histograms::Skip)?,
         None => {
+            crate::reports_branch::publish::open_repository(&args.at.repo)?;
             let cfg = load_config(&args.at)?;
             let (branch, remote) = branch_and_remote(&args.at, cfg.as_ref());
             if args.fetch && fetch_reports_branch(&args.at.repo, &remote, &branch)?.is_none() {

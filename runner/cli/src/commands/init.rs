@@ -67,7 +67,7 @@ warmup_iterations = 10               # PERFORMANCE_WARMUP_ITERATIONS
 [load]
 duration_seconds = 30                # PERFORMANCE_TEST_DURATION
 concurrent_users = 10                # PERFORMANCE_TEST_CONCURRENCY
-ramp_up_seconds = 5
+ramp_up_seconds = 0                  # seconds to start all users evenly
 # target_rps = 200                   # open model: fixed arrival rate, latency from the intended start
 think_time_ms = 0
 collect_system_metrics = true        # PERFORMANCE_COLLECT_SYSTEM_METRICS
@@ -164,7 +164,7 @@ warmup_iterations = 10
 [load]
 duration_seconds = 30
 concurrent_users = 10
-ramp_up_seconds = 5
+ramp_up_seconds = 0                  # seconds to start all users evenly
 
 [stress]
 start_concurrent = 5
@@ -207,6 +207,39 @@ mod tests {
         assert_eq!(s.operations.len(), 2);
         assert_eq!(s.load.users, 10);
         assert!(perfgate::session::Verdict::from_settings(&s).is_ok());
+    }
+
+    #[test]
+    fn the_template_shows_the_real_defaults() {
+        let resolve = |text: &str| {
+            let cfg = perfgate::config::parse_str(text, "perfgate.toml").unwrap();
+            perfgate::config::Settings::resolve(
+                Some((&cfg, std::path::Path::new("perfgate.toml"), text)),
+                &Default::default(),
+                &Default::default(),
+            )
+            .unwrap()
+        };
+        // Each template without its [benchmark], [load] and [stress] sections: every schedule key defaulted.
+        for template in [TEMPLATE, MCP_TEMPLATE] {
+            let cut = template.find("[benchmark]").unwrap();
+            let rest = template.find("[gates]").unwrap();
+            let without = format!("{}{}", &template[..cut], &template[rest..]);
+            let (shown, defaults) = (resolve(template), resolve(&without));
+            assert_eq!(
+                format!("{:?}", shown.benchmark),
+                format!("{:?}", defaults.benchmark)
+            );
+            assert_eq!(format!("{:?}", shown.load), format!("{:?}", defaults.load));
+            assert_eq!(
+                format!("{:?}", shown.stress),
+                format!("{:?}", defaults.stress)
+            );
+            assert_eq!(
+                shown.collect_system_metrics,
+                defaults.collect_system_metrics
+            );
+        }
     }
 
     #[test]

@@ -78,6 +78,13 @@ pub struct LoadArgs {
     /// Also write the report files (by default `perfgate load` only prints)
     #[arg(long)]
     pub save: bool,
+    /// A gate, e.g. 'p95 < 200ms' (repeatable; replaces the defaults p95 ≤ 500ms, error_rate ≤ 5%, rps ≥ 10).
+    /// Exit 1 when one fails
+    #[arg(long = "gate", value_name = "EXPR", conflicts_with = "no_gates")]
+    pub gates: Vec<String>,
+    /// Judge nothing: report the numbers and exit 0
+    #[arg(long)]
+    pub no_gates: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -92,17 +99,47 @@ pub fn run(args: &LoadArgs) -> Result<ExitStatus> {
         &SessionOptions {
             workers: args.workers,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: args.save || args.output.output_dir.is_some(),
         },
     )?
     .finish(None)?;
     print_finished(&finished, args.output.json);
-    // A quick look reports; it does not gate (use `perfgate run` with [gates] for that).
-    Ok(ExitStatus::Pass)
+    // The exit code says what the summary says: FAIL is 1.
+    Ok(finished.status)
+}
+
+/// `--gate` / `--no-gates` as the gates of the quick look (checked before anything runs).
+fn gates_of(args: &LoadArgs) -> Result<Option<Vec<perfgate_reports::gates::GateExpr>>> {
+    if args.no_gates {
+        return Ok(Some(Vec::new()));
+    }
+    if args.gates.is_empty() {
+        return Ok(None);
+    }
+    args.gates
+        .iter()
+        .map(|g| {
+            g.parse()
+                .map_err(|e| Error::Usage(format!("--gate {g:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 /// Settings for one URL (or one MCP tool).
 pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<Settings> {
+    use perfgate::config::ranges::{check_value, Min, DAY};
+    check_value(args.timeout, Min::Above(0.0), DAY, "seconds", "--timeout")?;
+    let mut settings = endpoint_settings(args, env)?;
+    if let Some(gates) = gates_of(args)? {
+        settings.gates.all = Some(gates);
+    }
+    Ok(settings)
+}
+
+/// Settings for the URL or the MCP tool of the flags, with the default gates.
+fn endpoint_settings(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<Settings> {
     if args.concurrency == 0 {
         return Err(Error::Usage("-c/--concurrency must be at least 1".into()));
     }
@@ -164,7 +201,7 @@ pub fn settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             body: args.body.clone().map(|b| (b, None)),
             expect_status: None,
         },
-        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        timeout: Duration::from_secs_f64(args.timeout),
     });
     Ok(settings)
 }
@@ -254,7 +291,7 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             name: tool,
             arguments,
         }),
-        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        timeout: Duration::from_secs_f64(args.timeout),
     });
     Ok(settings)
 }

@@ -28,7 +28,7 @@ pub struct MergeArgs {
     pub run_id: Option<String>,
     /// Judge the merged run with this config's gates, acknowledgements and recommendations
     /// [default: ./perfgate.toml when it exists]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'C', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Compare the merged run with a baseline: a run record, or a folder of run records (history)
     #[arg(long, value_name = "PATH")]

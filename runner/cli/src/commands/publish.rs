@@ -109,8 +109,8 @@ pub fn run(args: &PublishArgs) -> Result<ExitStatus> {
             String::new()
         };
         println!(
-            "published {path} to {target}{created}: commit {short}{tries}; {} runs on the branch",
-            out.runs_on_branch
+            "published {path} to {target}{created}: commit {short}{tries}; {} on the branch",
+            perfgate_reports::render::words::count(out.runs_on_branch, "run")
         );
     }
     if !out.pruned.is_empty() {

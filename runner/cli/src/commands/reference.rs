@@ -74,8 +74,8 @@ fn history_records(head: &RunRecord, dir: &Path) -> Result<Vec<RunRecord>> {
         )));
     }
     eprintln!(
-        "perfgate: baseline: {} runs from {} (fingerprint {})",
-        records.len(),
+        "perfgate: baseline: {} from {} (fingerprint {})",
+        perfgate_reports::render::words::count(records.len(), "run"),
         dir.display(),
         head.environment.fingerprint
     );

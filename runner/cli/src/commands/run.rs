@@ -25,10 +25,10 @@ pub struct RunArgs {
     )]
     pub config: PathBuf,
     /// Load duration in seconds (PERFORMANCE_TEST_DURATION)
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, short = 'd', value_name = "SECS")]
     pub duration: Option<f64>,
     /// Concurrent users for load (PERFORMANCE_TEST_CONCURRENCY)
-    #[arg(long, value_name = "N")]
+    #[arg(long, short = 'c', value_name = "N")]
     pub concurrency: Option<u32>,
     /// Benchmark iterations per operation (PERFORMANCE_TEST_ITERATIONS)
     #[arg(long, value_name = "N")]
@@ -82,6 +82,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus> {
         &SessionOptions {
             workers: None,
             quiet: args.output.quiet,
+            verbose: args.output.verbose,
             write_files: true,
         },
     )?;

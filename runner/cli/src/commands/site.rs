@@ -93,7 +93,9 @@ pub fn project_gates(config: Option<&Path>) -> Result<Gates> {
     };
     let env = perfgate::config::process_env();
     let settings = perfgate::config::load(path, &env, &perfgate::config::Overrides::default())?;
-    Ok(perfgate::session::Verdict::from_settings(&settings)?.gates)
+    Ok(perfgate::session::Verdict::from_settings(&settings)?
+        .settings
+        .gates)
 }
 
 /// `perfgate site build`.
@@ -194,25 +196,13 @@ fn runs_dir(reports: &Path) -> Result<PathBuf> {
     })
 }
 
-/// Every `*.json` file under `dir`, sorted.
+/// Every `*.json` file under `dir`, sorted; a folder that cannot be listed is an error.
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let path = entry.path();
-            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|x| x == "json") {
-                out.push(path);
-            }
-        }
+    let (files, unlisted) = crate::reports_branch::history::json_paths(dir);
+    match unlisted.into_iter().next() {
+        Some((d, e)) => Err(Error::io(&d, e)),
+        None => Ok(files),
     }
-    out.sort();
-    Ok(out)
 }
 
 /// Reads every run record under `reports` through the shared history loader. Files that are not readable
@@ -553,8 +543,8 @@ mod tests {
                     base * 0.1,
                 );
                 op.throughput_rps = 100.0 * noise;
-                op.memory_usage_mb = 50.0 * noise;
-                op.cpu_usage_percent = 10.0 * noise;
+                op.memory_usage_mb = Some(50.0 * noise);
+                op.cpu_usage_percent = Some(10.0 * noise);
                 op.failed_requests = 0;
                 op.successful_requests = op.total_requests;
                 op.success_rate_percent = 100.0;

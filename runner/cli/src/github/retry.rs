@@ -127,11 +127,11 @@ pub fn decide(
 }
 
 fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
-    let factor = 1u32 << attempt.saturating_sub(1).min(16);
-    policy
-        .base_backoff
-        .saturating_mul(factor)
-        .min(policy.max_backoff)
+    crate::backoff::doubling(
+        policy.base_backoff,
+        policy.max_backoff,
+        attempt.saturating_sub(1),
+    )
 }
 
 #[cfg(test)]

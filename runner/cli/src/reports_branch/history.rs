@@ -140,29 +140,51 @@ fn collect_json(
             .collect::<Vec<_>>()
             .join("/")
     };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            unreadable.push(Skipped {
-                path: rel(dir),
-                reason: format!("{}: cannot list: {e}", rel(dir)),
-            });
-            return;
-        }
-    };
-    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
+    let (paths, unlisted) = json_paths(dir);
+    for (path, e) in unlisted {
+        unreadable.push(Skipped {
+            path: rel(&path),
+            reason: format!("{}: cannot list: {e}", rel(&path)),
+        });
+    }
     for path in paths {
-        if path.is_dir() {
-            collect_json(base, &path, files, unreadable);
-        } else if path.extension().is_some_and(|x| x == "json") {
-            match std::fs::read(&path) {
-                Ok(bytes) => files.push((rel(&path), bytes)),
-                Err(e) => unreadable.push(Skipped {
-                    path: rel(&path),
-                    reason: format!("{}: cannot read: {e}", rel(&path)),
-                }),
+        match std::fs::read(&path) {
+            Ok(bytes) => files.push((rel(&path), bytes)),
+            Err(e) => unreadable.push(Skipped {
+                path: rel(&path),
+                reason: format!("{}: cannot read: {e}", rel(&path)),
+            }),
+        }
+    }
+}
+
+/// Every `*.json` file under `dir` (recursively, sorted), and the folders that could not be listed: the one
+/// walker of run-file folders (the history loader reads them, `site serve` watches them).
+pub fn json_paths(
+    dir: &Path,
+) -> (
+    Vec<std::path::PathBuf>,
+    Vec<(std::path::PathBuf, std::io::Error)>,
+) {
+    let (mut files, mut unlisted) = (Vec::new(), Vec::new());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) => {
+                unlisted.push((d, e));
+                continue;
+            }
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                files.push(path);
             }
         }
     }
+    files.sort();
+    unlisted.sort_by(|a, b| a.0.cmp(&b.0));
+    (files, unlisted)
 }

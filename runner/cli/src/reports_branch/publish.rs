@@ -14,7 +14,7 @@
 //! a rerun after a killed publisher safe whether or not its push had landed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -321,15 +321,22 @@ fn is_local_ref_race(e: &super::git::GitError) -> bool {
     msg.contains("cannot lock ref") || msg.contains("unable to update local ref")
 }
 
-fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
-    let git = Git::new(&opts.repo);
+/// `dir` as a git repository, or [`BranchError::NotARepository`] (exit 2, "pass --repo"): every command
+/// that reads or writes the reports branch checks this first.
+pub fn open_repository(dir: &Path) -> Result<Git, BranchError> {
+    let git = Git::new(dir);
     let out = git.output(&["rev-parse", "--git-dir"], None)?;
     if !out.success {
         return Err(BranchError::NotARepository {
-            dir: opts.repo.display().to_string(),
-            detail: out.stderr,
+            dir: dir.display().to_string(),
+            detail: out.stderr.trim().to_string(),
         });
     }
+    Ok(git)
+}
+
+fn open_repo(opts: &PublishOptions) -> Result<Git, BranchError> {
+    let git = open_repository(&opts.repo)?;
     let check = git.output(&["check-ref-format", "--branch", &opts.branch], None)?;
     if !check.success || opts.branch.starts_with('-') {
         return Err(BranchError::InvalidBranch(opts.branch.clone()));
@@ -635,11 +642,11 @@ fn commit_message(opts: &PublishOptions, record: Option<&RunRecord>, pruned: &[S
 /// The pause before attempt `attempt` (≥ 2): `base · 2^(attempt−2)` capped at `max_backoff`, then a random
 /// point in its upper half, so publishers that collided spread out instead of colliding again.
 fn backoff(opts: &PublishOptions, attempt: u32, rng: &mut rand::rngs::SmallRng) -> Duration {
-    let exp = attempt.saturating_sub(2).min(16);
-    let full = opts
-        .base_backoff
-        .saturating_mul(1u32 << exp)
-        .min(opts.max_backoff);
+    let full = crate::backoff::doubling(
+        opts.base_backoff,
+        opts.max_backoff,
+        attempt.saturating_sub(2),
+    );
     let ms = full.as_millis() as u64;
     Duration::from_millis(rng.random_range(ms / 2..=ms.max(1)))
 }

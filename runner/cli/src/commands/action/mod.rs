@@ -183,6 +183,7 @@ fn run_suite(
         &SessionOptions {
             workers: None,
             quiet,
+            verbose: false,
             write_files: true,
         },
     )?;
@@ -461,9 +462,9 @@ fn publish_run(inputs: &Inputs, ctx: &Context, done: &mut Done) {
                     format!("the run was already on `{branch}`")
                 } else {
                     format!(
-                        "published to `{branch}` as {} ({} runs on the branch)",
+                        "published to `{branch}` as {} ({} on the branch)",
                         o.path.unwrap_or_default(),
-                        o.runs_on_branch
+                        perfgate_reports::render::words::count(o.runs_on_branch, "run")
                     )
                 },
             });
