@@ -25,6 +25,7 @@ pub mod render;
 pub mod retention;
 #[cfg(test)]
 mod run_fixtures;
+pub mod site;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -225,6 +225,10 @@ pub struct GitInfo {
     /// `owner/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// The web address of the git host (`GITHUB_SERVER_URL`: `https://github.com`, or a GitHub Enterprise
+    /// Server's own), for links to the commit. `None`: github.com.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
     /// First line of the commit message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_message: Option<String>,

@@ -108,6 +108,7 @@ pub fn detect_git(dir: &Path, env: &BTreeMap<String, String>) -> GitInfo {
         base_branch: get("GITHUB_BASE_REF"),
         pr_number,
         repository: get("GITHUB_REPOSITORY"),
+        server_url: get("GITHUB_SERVER_URL"),
         commit_message,
         commit_time,
         dirty,

@@ -7,8 +7,9 @@
 //! request to anywhere. Every link is relative, so the same files work at `/` and under
 //! `https://org.github.io/repo/`.
 //!
-//! This crate only renders: [`build_site`] takes records and the analysis's conclusions ([`SiteInput`]) and
-//! returns [`SiteFile`]s; the caller (`perfgate site build`, `perfgate publish`) writes them.
+//! This crate only renders: [`build_site`] takes records and the analysis's conclusions ([`SiteInput`], in
+//! `perfgate-reports`' own types, computed by `perfgate_reports::site`) and returns [`SiteFile`]s; the caller
+//! (`perfgate site build`, `perfgate publish`) writes them.
 //!
 //! Pages: `index.html` (attention first, then every operation), `ops/<op>.html` (trend and runs of one
 //! operation, paginated as `-p2`, …), `run/<run>.html` (one run), `run/index.html` (all runs, paginated),
@@ -24,8 +25,8 @@ pub mod paths;
 pub mod sample;
 
 pub use input::{
-    ChangePoint, CompareRow, Comparison, FlaggedRegression, Gates, OperationKey, Recommendation,
-    SiteError, SiteFile, SiteInput, SiteOptions, Verdict,
+    Comparison, ComparisonRow, FlaggedRegression, Gates, JudgedRun, MarkedChange, Metric,
+    OperationKey, SiteError, SiteFile, SiteInput, SiteOptions, Verdict,
 };
 
 /// The stylesheet every page links to.
@@ -34,7 +35,7 @@ pub const CSS: &str = include_str!("../assets/site.css");
 /// Renders the whole site.
 pub fn build_site(input: &SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>, SiteError> {
     check_base_path(&opts.base_path)?;
-    let model = model::Model::build(input, opts)?;
+    let model = model::Model::build(input)?;
     let ctx = pages::Ctx {
         opts,
         has_compare: input.compare.is_some(),
@@ -71,7 +72,7 @@ pub fn build_site(input: &SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>
         push(path, html);
     }
     // Run pages are most of the work and independent of each other: render them on every core.
-    for (path, html) in render_runs_parallel(&ctx, &model, input)? {
+    for (path, html) in render_runs_parallel(&ctx, &model)? {
         push(path, html);
     }
     if let Some(c) = &input.compare {
@@ -88,7 +89,6 @@ pub fn build_site(input: &SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>
 fn render_runs_parallel(
     ctx: &pages::Ctx<'_>,
     model: &model::Model<'_>,
-    input: &SiteInput,
 ) -> Result<Vec<(String, String)>, SiteError> {
     let n = model.runs.len();
     let threads = std::thread::available_parallelism()
@@ -98,7 +98,7 @@ fn render_runs_parallel(
     let render = |t: usize| -> Result<Vec<(usize, String)>, SiteError> {
         (t..n)
             .step_by(threads)
-            .map(|i| Ok((i, pages::run::render(ctx, model, input, i)?)))
+            .map(|i| Ok((i, pages::run::render(ctx, model, i)?)))
             .collect()
     };
     let parts: Vec<Result<Vec<(usize, String)>, SiteError>> = if threads == 1 {

@@ -6,12 +6,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use perfgate_reports::gates::GateExpr;
 use perfgate_reports::record::{OperationResult, TestType};
+use perfgate_reports::site::failed_gates;
 use perfgate_reports::RunRecord;
 
-use crate::input::{
-    ChangePoint, FlaggedRegression, OperationKey, SiteError, SiteInput, SiteOptions,
-};
+use crate::input::{FlaggedRegression, MarkedChange, OperationKey, SiteError, SiteInput};
 use crate::paths;
 
 /// One run and where its page is.
@@ -38,6 +38,7 @@ impl Run<'_> {
 
     pub fn commit_url(&self) -> Option<String> {
         paths::commit_url(
+            self.record.git.server_url.as_deref(),
             self.record.git.repository.as_deref(),
             self.record.git.sha.as_deref(),
         )
@@ -80,7 +81,7 @@ impl Point {
 pub enum Status {
     /// The analysis flagged a regression in the latest run.
     Regressed,
-    /// The latest run fails a gate (p95, error rate or throughput).
+    /// The latest run fails one of the project's gates.
     Failing,
     Ok,
 }
@@ -100,9 +101,13 @@ pub struct Series<'a> {
     pub key: OperationKey,
     /// In run order (oldest first).
     pub points: Vec<Point>,
-    pub change_points: Vec<&'a ChangePoint>,
+    pub change_points: Vec<&'a MarkedChange>,
     pub regressions: Vec<&'a FlaggedRegression>,
     pub status: Status,
+    /// The project's gates on this operation.
+    pub gates: Vec<GateExpr>,
+    /// The gates its latest run fails.
+    pub failing: Vec<GateExpr>,
 }
 
 impl Series<'_> {
@@ -139,7 +144,7 @@ pub struct Model<'a> {
 }
 
 impl<'a> Model<'a> {
-    pub fn build(input: &'a SiteInput, opts: &SiteOptions) -> Result<Self, SiteError> {
+    pub fn build(input: &'a SiteInput) -> Result<Self, SiteError> {
         let mut order: Vec<&RunRecord> = input.records.iter().collect();
         order.sort_by(|a, b| {
             a.started_at
@@ -161,12 +166,14 @@ impl<'a> Model<'a> {
         }
 
         let mut series: BTreeMap<OperationKey, Series<'a>> = BTreeMap::new();
+        let mut latest: HashMap<OperationKey, &'a OperationResult> = HashMap::new();
         for (i, run) in runs.iter().enumerate() {
             for (tt, op) in run.record.operations() {
                 if tt == TestType::Stress {
                     continue;
                 }
                 let key = OperationKey::new(&run.record.suite, tt, &op.operation_name);
+                latest.insert(key.clone(), op);
                 series
                     .entry(key.clone())
                     .or_insert_with(|| Series {
@@ -175,6 +182,13 @@ impl<'a> Model<'a> {
                         change_points: Vec::new(),
                         regressions: Vec::new(),
                         status: Status::Ok,
+                        gates: input
+                            .gates
+                            .for_operation(&op.operation_name)
+                            .into_iter()
+                            .cloned()
+                            .collect(),
+                        failing: Vec::new(),
                     })
                     .points
                     .push(Point::from_result(i, op));
@@ -192,9 +206,15 @@ impl<'a> Model<'a> {
         }
         for s in series.values_mut() {
             let order_of = |id: &str| by_id.get(id).copied().unwrap_or(usize::MAX);
-            s.change_points.sort_by_key(|c| order_of(&c.run_id));
+            s.change_points.sort_by_key(|c| order_of(c.run_id()));
             s.regressions.sort_by_key(|r| order_of(&r.run_id));
-            s.status = status_of(s, &runs, opts);
+            if let Some(op) = latest.get(&s.key) {
+                s.failing = failed_gates(&input.gates, op)
+                    .into_iter()
+                    .cloned()
+                    .collect();
+            }
+            s.status = status_of(s, &runs);
         }
         Ok(Self {
             runs,
@@ -214,16 +234,14 @@ impl<'a> Model<'a> {
     }
 }
 
-fn status_of(s: &Series<'_>, runs: &[Run<'_>], opts: &SiteOptions) -> Status {
+fn status_of(s: &Series<'_>, runs: &[Run<'_>]) -> Status {
     let Some(last) = s.points.last() else {
         return Status::Ok;
     };
     let last_id = &runs[last.run].record.run_id;
     if s.regressions.iter().any(|r| &r.run_id == last_id) {
-        return Status::Regressed;
-    }
-    let g = &opts.gates;
-    if last.p95 > g.max_p95_ms || last.error_percent > g.max_error_percent || last.rps < g.min_rps {
+        Status::Regressed
+    } else if !s.failing.is_empty() {
         Status::Failing
     } else {
         Status::Ok

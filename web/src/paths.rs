@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::input::OperationKey;
+pub use perfgate_reports::site::OperationKey;
 
 /// The stylesheet, at the site root.
 pub const CSS: &str = "site.css";
@@ -101,10 +101,28 @@ pub fn link(from: &str, to: &str) -> String {
     format!("{}{}", root_prefix(from), to)
 }
 
-/// A link to a commit on GitHub, when the repository and SHA look like what they should be.
-pub fn commit_url(repository: Option<&str>, sha: Option<&str>) -> Option<String> {
+/// Where commits link when a record names no server: github.com.
+pub const DEFAULT_SERVER: &str = "https://github.com";
+
+/// A link to a commit on the run's git host (`server`: the record's `GITHUB_SERVER_URL`, e.g. a GitHub
+/// Enterprise Server; github.com when absent), when the server, repository and SHA look like what they
+/// should be.
+pub fn commit_url(
+    server: Option<&str>,
+    repository: Option<&str>,
+    sha: Option<&str>,
+) -> Option<String> {
     let repo = repository?;
     let sha = sha?;
+    let server = server.unwrap_or(DEFAULT_SERVER).trim_end_matches('/');
+    let host = server
+        .strip_prefix("https://")
+        .or_else(|| server.strip_prefix("http://"))?;
+    let server_ok = !host.is_empty()
+        && !host.starts_with('/')
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/' | '~'));
     let repo_ok = repo.split('/').count() == 2
         && repo.split('/').all(|p| {
             !p.is_empty()
@@ -112,7 +130,7 @@ pub fn commit_url(repository: Option<&str>, sha: Option<&str>) -> Option<String>
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         });
     let sha_ok = (7..=64).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit());
-    (repo_ok && sha_ok).then(|| format!("https://github.com/{repo}/commit/{sha}"))
+    (server_ok && repo_ok && sha_ok).then(|| format!("{server}/{repo}/commit/{sha}"))
 }
 
 #[cfg(test)]
@@ -162,11 +180,39 @@ mod tests {
     #[test]
     fn commit_urls_only_for_plausible_values() {
         assert_eq!(
-            commit_url(Some("org/repo"), Some("0123456789abcdef")).as_deref(),
+            commit_url(None, Some("org/repo"), Some("0123456789abcdef")).as_deref(),
             Some("https://github.com/org/repo/commit/0123456789abcdef")
         );
-        assert_eq!(commit_url(Some("org/repo\"><x"), Some("0123456")), None);
-        assert_eq!(commit_url(Some("org/repo"), Some("javascript:x")), None);
-        assert_eq!(commit_url(None, Some("0123456")), None);
+        assert_eq!(
+            commit_url(
+                Some("https://ghe.example.com/"),
+                Some("org/repo"),
+                Some("0123456")
+            )
+            .as_deref(),
+            Some("https://ghe.example.com/org/repo/commit/0123456"),
+            "GitHub Enterprise Server"
+        );
+        assert_eq!(
+            commit_url(None, Some("org/repo\"><x"), Some("0123456")),
+            None
+        );
+        assert_eq!(
+            commit_url(None, Some("org/repo"), Some("javascript:x")),
+            None
+        );
+        assert_eq!(commit_url(None, None, Some("0123456")), None);
+        for bad in [
+            "javascript:alert(1)",
+            "https://",
+            "https://x\"><y",
+            "ftp://host",
+        ] {
+            assert_eq!(
+                commit_url(Some(bad), Some("org/repo"), Some("0123456")),
+                None,
+                "{bad}"
+            );
+        }
     }
 }

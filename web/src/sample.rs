@@ -15,10 +15,15 @@ use perfgate_reports::record::{
 };
 use perfgate_reports::{LatencyHistogram, RunRecord};
 
-use crate::input::{
-    ChangePoint, CompareRow, Comparison, FlaggedRegression, OperationKey, Recommendation,
-    SiteInput, Verdict,
+use perfgate_reports::analysis::compare::NoiseSource;
+use perfgate_reports::analysis::trend::ChangePointReport;
+use perfgate_reports::analysis::{
+    compare_runs, AnalysisSection, CompareSettings, ComparisonRow, OperationAnalysis,
+    Recommendation, RecommendationType, Severity, Status,
 };
+use perfgate_reports::metric::Metric;
+
+use crate::input::{FlaggedRegression, JudgedRun, MarkedChange, OperationKey, SiteInput, Verdict};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -333,7 +338,32 @@ fn record(spec: &SampleSpec, names: &[String], run: usize) -> RunRecord {
     }
 }
 
-/// Generates a whole sample: records plus markers, comparison and a recommendation.
+/// A regression row of the sample: p95 `before` → `after`, judged against a 20-run history.
+fn regression_row(operation: &str, before: f64, after: f64, p_value: f64) -> ComparisonRow {
+    ComparisonRow {
+        test_type: TestType::Benchmark,
+        operation: operation.to_string(),
+        metric: Metric::P95,
+        base: Some(before),
+        head: Some(after),
+        change_percent: Some(if before > 0.0 {
+            (after - before) / before * 100.0
+        } else {
+            0.0
+        }),
+        noise_percent: Some(3.0),
+        noise_source: NoiseSource::History,
+        threshold_percent: 5.0,
+        p_value: Some(p_value),
+        verdict: Verdict::Regressed,
+        mdc_percent: Some(8.0),
+        baseline_runs: Some(20),
+        acknowledged: None,
+        note: None,
+    }
+}
+
+/// Generates a whole sample: records plus markers, a judged pull-request run and a recommendation.
 pub fn history(spec: &SampleSpec) -> SiteInput {
     let names = operation_names(spec);
     let records: Vec<RunRecord> = (0..spec.runs).map(|i| record(spec, &names, i)).collect();
@@ -344,122 +374,88 @@ pub fn history(spec: &SampleSpec) -> SiteInput {
     let cr = change_run(spec);
     if spec.runs >= 3 && cr < spec.runs && !names.is_empty() {
         let key = OperationKey::new(SUITE, TestType::Benchmark, names[0].clone());
-        let before = input.records[cr - 1]
-            .benchmark
-            .as_ref()
-            .map_or(0.0, |b| b.operations[0].latency_ms.p95);
-        let after = input.records[cr]
-            .benchmark
-            .as_ref()
-            .map_or(0.0, |b| b.operations[0].latency_ms.p95);
-        let sha7 = input.records[cr].sha7().to_string();
-        input.change_points.push(ChangePoint {
+        let p95 = |r: &RunRecord| {
+            r.benchmark
+                .as_ref()
+                .map_or(0.0, |b| b.operations[0].latency_ms.p95)
+        };
+        let (before, after) = (p95(&input.records[cr - 1]), p95(&input.records[cr]));
+        let at = &input.records[cr];
+        input.change_points.push(MarkedChange {
             key: key.clone(),
-            run_id: input.records[cr].run_id.clone(),
-            metric: "p95".into(),
-            before,
-            after,
-            magnitude_percent: 30.0,
-            p_value: Some(0.0004),
-            label: format!("p95 +30 % since {sha7}"),
+            metric: Metric::P95,
+            change: ChangePointReport {
+                run_id: at.run_id.clone(),
+                sha: at.git.sha.clone(),
+                commit_message: at.git.commit_message.clone(),
+                started_at: at.started_at,
+                before_mean: before,
+                after_mean: after,
+                magnitude_percent: 30.0,
+                p_value: 0.0004,
+                regression: true,
+            },
         });
+        let mut row = regression_row(&names[0], before, after, 0.0004);
+        row.change_percent = Some(30.0);
         input.regressions.push(FlaggedRegression {
-            key: key.clone(),
-            run_id: input.records[cr].run_id.clone(),
-            metric: "p95".into(),
-            before,
-            after,
-            magnitude_percent: 30.0,
-            p_value: Some(0.0004),
-            label: "significant p95 regression".into(),
+            key,
+            run_id: at.run_id.clone(),
+            row,
         });
         if spec.hostile && names.len() > 1 {
             input.regressions.push(FlaggedRegression {
                 key: OperationKey::new(SUITE, TestType::Benchmark, names[1].clone()),
                 run_id: input.records[spec.runs - 1].run_id.clone(),
-                metric: "p95".into(),
-                before: 1.0,
-                after: 2.0,
-                magnitude_percent: 100.0,
-                p_value: Some(0.01),
-                label: "<i>label</i> & more".into(),
+                row: regression_row(&names[1], 1.0, 2.0, 0.01),
             });
         }
     }
-    if let Some(last) = input.records.last() {
-        input.recommendations.push(Recommendation {
-            run_id: last.run_id.clone(),
-            operation: names.first().cloned(),
-            kind: "latency".into(),
-            severity: "warning".into(),
-            message: "P95 latency increased by 30%".into(),
-            suggestions: vec![
-                "Check the cache hit rate".into(),
-                "Profile the slowest handler".into(),
-            ],
+    if let Some(last) = input.records.last_mut() {
+        last.analysis = Some(AnalysisSection {
+            operations: names
+                .first()
+                .map(|n| OperationAnalysis {
+                    test_type: TestType::Benchmark,
+                    operation: n.clone(),
+                    status: Status::Warning,
+                    recommendations: vec![Recommendation {
+                        kind: RecommendationType::Latency,
+                        severity: Severity::Medium,
+                        message: "P95 latency increased by 30%".into(),
+                        suggestions: vec![
+                            "Check the cache hit rate".into(),
+                            "Profile the slowest handler".into(),
+                        ],
+                    }],
+                })
+                .into_iter()
+                .collect(),
+            ..AnalysisSection::default()
         });
     }
     if spec.compare && input.records.len() >= 2 {
         let n = input.records.len();
-        let base = input.records[n - 2].clone();
-        let mut head = input.records[n - 1].clone();
+        // The PR run: the newest run's figures, with two operations changed.
+        let base = input.records[n - 1].clone();
+        let mut head = base.clone();
+        head.analysis = None;
         head.git.pr_number = Some(42);
         head.git.branch = Some("feature/faster".into());
-        head.run_id = format!("{}-pr", head.run_id);
+        head.git.sha = Some(sha_of(n + 1000));
+        head.run_id = format!("{}-pr", base.run_id);
+        head.started_at += Duration::hours(1);
+        head.finished_at += Duration::hours(1);
         if let Some(b) = head.benchmark.as_mut() {
             // One operation slower and one faster than its base, so every verdict shows.
-            for (i, factor) in [(1usize, 1.12), (2, 0.9)] {
+            for (i, factor) in [(1usize, 1.3), (2, 0.7)] {
                 if let Some(o) = b.operations.get_mut(i) {
                     o.latency_ms.p95 = round3(o.latency_ms.p95 * factor);
                 }
             }
         }
-        let rows = compare_rows(&base, &head);
-        input.compare = Some(Comparison { base, head, rows });
+        let comparison = compare_runs(&base, &head, &CompareSettings::default());
+        input.compare = Some(JudgedRun { head, comparison });
     }
     input
-}
-
-/// Rows by p95 with a 5 % threshold (the sample's stand-in for the analysis).
-fn compare_rows(base: &RunRecord, head: &RunRecord) -> Vec<CompareRow> {
-    let find = |r: &RunRecord, name: &str| {
-        r.operations()
-            .find(|(t, o)| *t == TestType::Benchmark && o.operation_name == name)
-            .map(|(_, o)| o.latency_ms.p95)
-    };
-    let mut names: Vec<String> = base
-        .operations()
-        .chain(head.operations())
-        .filter(|(t, _)| *t == TestType::Benchmark)
-        .map(|(_, o)| o.operation_name.clone())
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .map(|name| {
-            let (b, h) = (find(base, &name), find(head, &name));
-            let delta = match (b, h) {
-                (Some(b), Some(h)) if b > 0.0 => Some((h - b) / b * 100.0),
-                _ => None,
-            };
-            let verdict = match (b, h, delta) {
-                (None, Some(_), _) => Verdict::New,
-                (Some(_), None, _) => Verdict::Missing,
-                (_, _, Some(d)) if d > 5.0 => Verdict::Regressed,
-                (_, _, Some(d)) if d < -5.0 => Verdict::Improved,
-                _ => Verdict::Unchanged,
-            };
-            CompareRow {
-                key: OperationKey::new(&base.suite, TestType::Benchmark, name),
-                verdict,
-                metric: "p95".into(),
-                base_value: b,
-                head_value: h,
-                delta_percent: delta,
-                p_value: None,
-                note: None,
-            }
-        })
-        .collect()
 }

@@ -63,6 +63,8 @@ pub fn percentile_distribution(curves: &[Curve], label: &str) -> Result<String, 
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         let mut chart = ChartBuilder::on(&root)
             .margin(14)
+            // The last tick (99.99 %, 99.999 %, …) sits on the right edge and is centred on it: leave room.
+            .margin_right(40)
             .x_label_area_size(40)
             .y_label_area_size(54)
             .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_hi)?;

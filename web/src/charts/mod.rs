@@ -136,6 +136,15 @@ impl Overlay {
         }
     }
 
+    /// A horizontal line from `x0` to `x1` at `y` (a gate's limit), with a tooltip.
+    pub fn hline(&mut self, (x0, x1): (i32, i32), y: i32, class: &str, tip: &str) {
+        self.body.push_str(&format!(
+            "<line x1=\"{x0}\" y1=\"{y}\" x2=\"{x1}\" y2=\"{y}\" class=\"{}\"><title>{}</title></line>\n",
+            escape(class),
+            escape(tip)
+        ));
+    }
+
     /// A short text label.
     pub fn text(&mut self, (x, y): (i32, i32), class: &str, anchor: &str, text: &str) {
         self.body.push_str(&format!(

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::format;
-use crate::input::{ChangePoint, FlaggedRegression, OperationKey};
+use crate::input::{FlaggedRegression, MarkedChange, Metric, OperationKey};
 use crate::model::Model;
 use crate::paths;
 
@@ -13,11 +13,13 @@ pub struct Event {
     key: OperationKey,
     run_id: String,
     label: String,
-    before: f64,
-    after: f64,
-    metric: String,
-    magnitude: f64,
+    before: Option<f64>,
+    after: Option<f64>,
+    metric: Metric,
+    change: Option<f64>,
     p_value: Option<f64>,
+    /// Direction-aware, as the analysis decided: a throughput drop is worse.
+    worse: bool,
 }
 
 impl From<&FlaggedRegression> for Event {
@@ -25,27 +27,29 @@ impl From<&FlaggedRegression> for Event {
         Self {
             key: r.key.clone(),
             run_id: r.run_id.clone(),
-            label: r.label.clone(),
-            before: r.before,
-            after: r.after,
-            metric: r.metric.clone(),
-            magnitude: r.magnitude_percent,
-            p_value: r.p_value,
+            label: r.row.sentence(),
+            before: r.row.base,
+            after: r.row.head,
+            metric: r.row.metric,
+            change: r.row.change_percent,
+            p_value: r.row.p_value,
+            worse: true,
         }
     }
 }
 
-impl From<&ChangePoint> for Event {
-    fn from(c: &ChangePoint) -> Self {
+impl From<&MarkedChange> for Event {
+    fn from(c: &MarkedChange) -> Self {
         Self {
             key: c.key.clone(),
-            run_id: c.run_id.clone(),
-            label: c.label.clone(),
-            before: c.before,
-            after: c.after,
-            metric: c.metric.clone(),
-            magnitude: c.magnitude_percent,
-            p_value: c.p_value,
+            run_id: c.change.run_id.clone(),
+            label: c.label(),
+            before: Some(c.change.before_mean),
+            after: Some(c.change.after_mean),
+            metric: c.metric,
+            change: Some(c.change.magnitude_percent),
+            p_value: Some(c.change.p_value),
+            worse: c.change.regression,
         }
     }
 }
@@ -63,12 +67,16 @@ pub fn event_item(model: &Model<'_>, here: &str, e: Event) -> impl IntoView {
         );
         view! { <a href=href>{text}</a> }
     });
-    let class = if e.magnitude > 0.0 { "up" } else { "down" };
+    let class = if e.worse { "worse" } else { "better" };
     let change = format!(
         "{} {} → {} ",
         e.metric,
-        format::metric_value(&e.metric, e.before),
-        format::metric_value(&e.metric, e.after)
+        format::metric_opt(e.metric, e.before),
+        format::metric_opt(e.metric, e.after)
+    );
+    let delta = e.change.map_or_else(
+        || format::NOT_MEASURED.to_string(),
+        |c| format::change(e.metric, c),
     );
     let tt = format!("{} · {}", e.key.suite, e.key.test_type);
     view! {
@@ -76,7 +84,7 @@ pub fn event_item(model: &Model<'_>, here: &str, e: Event) -> impl IntoView {
             <a class="name" href=op_href>{e.key.operation}</a>
             <span class="tt">{tt}</span>
             " — " {e.label} " — " {change}
-            <strong class=class>{format::delta(e.magnitude)}</strong>
+            <strong class=class>{delta}</strong>
             " " <span class="muted">{format::p_value(e.p_value)}</span>
             " " {run_link}
         </li>
@@ -87,6 +95,6 @@ pub fn regression_events(regs: &[&FlaggedRegression]) -> Vec<Event> {
     regs.iter().map(|r| Event::from(*r)).collect()
 }
 
-pub fn change_events(cps: &[&ChangePoint]) -> Vec<Event> {
+pub fn change_events(cps: &[&MarkedChange]) -> Vec<Event> {
     cps.iter().map(|c| Event::from(*c)).collect()
 }

@@ -9,6 +9,7 @@ use crate::charts::sparkline::sparkline;
 use crate::format;
 use crate::input::{SiteError, Verdict};
 use crate::model::{Model, Series};
+use crate::pages::compare::against;
 use crate::paths;
 
 /// Most regressions and change points listed at the top.
@@ -52,12 +53,15 @@ fn op_row(model: &Model<'_>, s: &Series<'_>, spark: String) -> impl IntoView {
         .map(|p| format::percent(p.error_percent))
         .unwrap_or_default();
     let change = s.p95_change_percent();
+    // p95: a rise is worse.
     let change_class = match change {
-        Some(c) if c >= 5.0 => "num up",
-        Some(c) if c <= -5.0 => "num down",
+        Some(c) if c >= 5.0 => "num worse",
+        Some(c) if c <= -5.0 => "num better",
         _ => "num",
     };
-    let change_text = change.map(format::delta).unwrap_or_else(|| "–".into());
+    let change_text = change
+        .map(format::delta)
+        .unwrap_or_else(|| format::NOT_MEASURED.into());
     let last_run = last.map(|p| &model.runs[p.run]);
     let when = last_run
         .map(|r| format::date(&r.record.started_at))
@@ -126,7 +130,7 @@ pub fn render(
     let changes = newest(
         model,
         input.change_points.iter(),
-        |c| c.run_id.as_str(),
+        |c| c.run_id(),
         MAX_EVENTS,
     );
     let reg_items: Vec<AnyView> = regressions
@@ -138,22 +142,15 @@ pub fn render(
         .map(|c| event_item(model, here, Event::from(c)).into_any())
         .collect();
 
-    let compare = input.compare.as_ref().map(|c| {
-        let regressed = c
-            .rows
-            .iter()
-            .filter(|r| r.verdict == Verdict::Regressed)
-            .count();
-        let improved = c
-            .rows
-            .iter()
-            .filter(|r| r.verdict == Verdict::Improved)
-            .count();
+    let compare = input.compare.as_ref().map(|j| {
+        let rows = j.rows_per_operation();
+        let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
         let text = format!(
-            "{} vs {}: {regressed} regressed, {improved} improved, {} compared",
-            c.head.sha7(),
-            c.base.sha7(),
-            c.rows.len()
+            "{}: {} regressed, {} improved, {} operations compared",
+            against(j),
+            count(Verdict::Regressed),
+            count(Verdict::Improved),
+            rows.len()
         );
         view! {
             <h2>"Pull request"</h2>

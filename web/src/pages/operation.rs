@@ -6,11 +6,11 @@ use leptos::prelude::*;
 
 use super::events::{change_events, event_item, regression_events};
 use super::{document, page_count, pager, Badge, Chart, Ctx, LegendItem};
-use crate::charts::trend::{latency_trend, metric_trend, Marker, TrendPoint};
+use crate::charts::trend::{latency_trend, limit_drawn, metric_trend, Limit, Marker, TrendPoint};
 use crate::charts::{ChartError, PALETTE};
 use crate::downsample::indices_keeping;
 use crate::format;
-use crate::input::SiteError;
+use crate::input::{Metric, SiteError};
 use crate::model::{Model, Series};
 use crate::paths;
 
@@ -46,15 +46,45 @@ struct Charts {
     trend: String,
     metrics: Vec<(String, String)>,
     shown: usize,
+    /// Gates whose limit is too far above the data to draw.
+    off_chart: Vec<String>,
 }
 
-/// A metric chart of the operation page: title, unit, the value of a point, palette index.
+/// A metric chart of the operation page: title, unit, the metric, the value of a point, palette index.
 type MetricSpec = (
     &'static str,
     &'static str,
+    Metric,
     fn(&crate::model::Point) -> f64,
     usize,
 );
+
+/// The limit of the project's gate on `metric` for this operation, if it has one.
+fn limit_of(s: &Series<'_>, metric: Metric) -> Option<Limit> {
+    s.gates.iter().find(|g| g.metric == metric).map(|g| Limit {
+        value: g.limit,
+        text: g.to_string(),
+    })
+}
+
+/// Axis labels in run order: each run's date (its time of day when the series spans less than 36 hours).
+fn run_labels(model: &Model<'_>, s: &Series<'_>) -> Vec<String> {
+    let time = |i: usize| model.runs[s.points[i].run].record.started_at;
+    let days = match (s.points.first(), s.points.last()) {
+        (Some(_), Some(_)) => (time(s.points.len() - 1) - time(0)).num_hours() >= 36,
+        _ => true,
+    };
+    (0..s.points.len())
+        .map(|i| {
+            let t = time(i);
+            if days {
+                t.format("%m-%d").to_string()
+            } else {
+                t.format("%H:%M").to_string()
+            }
+        })
+        .collect()
+}
 
 fn charts(
     ctx: &Ctx<'_>,
@@ -62,12 +92,10 @@ fn charts(
     s: &Series<'_>,
     here: &str,
 ) -> Result<Charts, (&'static str, ChartError)> {
-    let xs: Vec<f64> = s
-        .points
-        .iter()
-        .map(|p| model.runs[p.run].record.started_at.timestamp() as f64)
-        .collect();
+    // Run order, not time: every run one step (see `charts::trend`).
+    let xs: Vec<f64> = (0..s.points.len()).map(|i| i as f64).collect();
     let ys: Vec<f64> = s.points.iter().map(|p| p.p95).collect();
+    let labels = run_labels(model, s);
     let flagged: Vec<usize> = s
         .regressions
         .iter()
@@ -80,7 +108,7 @@ fn charts(
             let p = &s.points[i];
             let run = &model.runs[p.run];
             TrendPoint {
-                time: run.record.started_at,
+                x: i as f64,
                 p50: p.p50,
                 p95: p.p95,
                 p99: p.p99,
@@ -101,51 +129,67 @@ fn charts(
         .change_points
         .iter()
         .filter_map(|c| {
-            let run = model.run_by_id(&c.run_id)?;
+            let run = model.run_by_id(c.run_id())?;
+            let at = s.position_of(&model.runs, c.run_id())?;
             Some(Marker {
-                time: run.record.started_at,
+                x: at as f64,
                 tip: format!(
                     "change point: {} ({} {} → {}) at {}",
-                    c.label,
+                    c.label(),
                     c.metric,
-                    format::metric_value(&c.metric, c.before),
-                    format::metric_value(&c.metric, c.after),
+                    format::metric_value(c.metric, c.change.before_mean),
+                    format::metric_value(c.metric, c.change.after_mean),
                     run.record.sha7()
                 ),
                 href: paths::link(here, &run.page),
             })
         })
         .collect();
+    let mut off_chart = Vec::new();
+    let p95_limit = limit_of(s, Metric::P95);
+    if let Some(l) = &p95_limit {
+        let values = s.points.iter().flat_map(|p| [p.p50, p.p95, p.p99]);
+        if !limit_drawn(values, l) {
+            off_chart.push(l.text.clone());
+        }
+    }
     let trend = latency_trend(
         &trend_points,
         &markers,
+        &labels,
+        p95_limit.as_ref(),
         &format!("latency of {} over time", s.key.operation),
     )
     .map_err(|e| ("latency trend", e))?;
 
-    let series = |f: fn(&crate::model::Point) -> f64| -> Vec<_> {
+    // Not measured (NaN): left out of the charts.
+    let series = |f: fn(&crate::model::Point) -> f64| -> Vec<(f64, f64)> {
         keep.iter()
-            .map(|&i| {
-                (
-                    model.runs[s.points[i].run].record.started_at,
-                    f(&s.points[i]),
-                )
-            })
+            .map(|&i| (i as f64, f(&s.points[i])))
             .filter(|(_, v)| v.is_finite())
             .collect()
     };
     let specs: [MetricSpec; 4] = [
-        ("Throughput", "rps", |p| p.rps, 0),
-        ("Error rate", "%", |p| p.error_percent, 1),
-        ("Memory", "MB", |p| p.memory_mb, 3),
-        ("CPU", "%", |p| p.cpu_percent, 2),
+        ("Throughput", "rps", Metric::Rps, |p| p.rps, 0),
+        ("Error rate", "%", Metric::ErrorRate, |p| p.error_percent, 1),
+        ("Memory", "MB", Metric::MemoryMb, |p| p.memory_mb, 3),
+        ("CPU", "%", Metric::CpuPercent, |p| p.cpu_percent, 2),
     ];
     let mut metrics = Vec::new();
-    for (title, unit, f, color) in specs {
+    for (title, unit, metric, f, color) in specs {
+        let values = series(f);
+        let limit = limit_of(s, metric);
+        if let Some(l) = &limit {
+            if !limit_drawn(values.iter().map(|v| v.1), l) {
+                off_chart.push(l.text.clone());
+            }
+        }
         let svg = metric_trend(
-            &series(f),
+            &values,
+            &labels,
             unit,
             PALETTE[color],
+            limit.as_ref(),
             &format!("{title} of {}", s.key.operation),
         )
         .map_err(|e| ("metric", e))?;
@@ -155,6 +199,7 @@ fn charts(
         trend,
         metrics,
         shown: keep.len(),
+        off_chart,
     })
 }
 
@@ -180,11 +225,31 @@ fn render_page(
                 {figure("p99", format::ms(p.p99))}
                 {figure("throughput", format!("{} rps", format::rps(p.rps)))}
                 {figure("errors", format::percent(p.error_percent))}
-                {figure("Δ p95 vs previous", s.p95_change_percent().map(format::delta).unwrap_or_else(|| "–".into()))}
+                {figure("Δ p95 vs previous", s.p95_change_percent().map(format::delta).unwrap_or_else(|| format::NOT_MEASURED.into()))}
                 <div><dt>"status"</dt><dd><Badge text=s.status.as_str()/></dd></div>
             </dl>
         }
     });
+    // The project's gates on this operation, each marked by how the latest run did.
+    let gates = if s.gates.is_empty() {
+        view! { <p class="gates muted">"No gates apply to this operation."</p> }.into_any()
+    } else {
+        let items = s
+            .gates
+            .iter()
+            .map(|g| {
+                let failed = s.failing.contains(g);
+                let class = if failed { "gate fail" } else { "gate pass" };
+                let title = if failed {
+                    "the latest run fails this gate"
+                } else {
+                    "the latest run passes this gate"
+                };
+                view! { <li class=class title=title>{g.to_string()}</li> }
+            })
+            .collect_view();
+        view! { <div class="gates"><span class="muted">"Gates: "</span><ul class="gates">{items}</ul></div> }.into_any()
+    };
 
     let events = (page == 1).then(|| {
         let regs: Vec<AnyView> = regression_events(&s.regressions)
@@ -204,11 +269,14 @@ fn render_page(
     });
 
     let chart_views = charts.map(|c| {
-        let caption = if c.shown < s.points.len() {
-            format!("Latency over {} runs ({} points shown, downsampled keeping peaks and flagged runs). Click a point for its run.", s.points.len(), c.shown)
+        let mut caption = if c.shown < s.points.len() {
+            format!("Latency over {} runs in run order ({} points shown, downsampled keeping peaks and flagged runs). Click a point for its run.", s.points.len(), c.shown)
         } else {
-            format!("Latency over {} runs. Click a point for its run.", s.points.len())
+            format!("Latency over {} runs in run order. Click a point for its run.", s.points.len())
         };
+        if !c.off_chart.is_empty() {
+            caption.push_str(&format!(" Far above the values, not drawn: {}.", c.off_chart.join(", ")));
+        }
         let legend = vec![
             LegendItem::line(PALETTE[2], "p50"),
             LegendItem::line(PALETTE[0], "p95"),
@@ -216,6 +284,7 @@ fn render_page(
             LegendItem { kind: "band", color: Some(super::hex(PALETTE[0])), label: "p50–p99".into() },
             LegendItem { kind: "ring", color: None, label: "flagged regression".into() },
             LegendItem { kind: "cp", color: None, label: "change point".into() },
+            LegendItem { kind: "gate", color: None, label: "gate limit".into() },
         ];
         view! {
             <h2>"Latency"</h2>
@@ -275,6 +344,7 @@ fn render_page(
         <p class="crumbs"><a href=paths::link(here, paths::INDEX)>"Operations"</a> " › " {crumbs}</p>
         <h1 class="name">{s.key.operation.clone()}</h1>
         {figures}
+        {gates}
         {events}
         {chart_views}
         {first_page}

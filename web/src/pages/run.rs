@@ -14,7 +14,7 @@ use crate::charts::timeline::{latency_per_second, throughput_and_users, Second};
 use crate::charts::{ChartError, PALETTE};
 use crate::downsample::lttb_indices;
 use crate::format;
-use crate::input::{OperationKey, Recommendation, SiteError, SiteInput};
+use crate::input::{OperationKey, SiteError};
 use crate::model::{Model, Run};
 use crate::paths;
 
@@ -22,12 +22,7 @@ use crate::paths;
 const DIST_TICKS: u32 = 5;
 
 /// Renders the page of `model.runs[index]`.
-pub fn render(
-    ctx: &Ctx<'_>,
-    model: &Model<'_>,
-    input: &SiteInput,
-    index: usize,
-) -> Result<String, SiteError> {
+pub fn render(ctx: &Ctx<'_>, model: &Model<'_>, index: usize) -> Result<String, SiteError> {
     let run = &model.runs[index];
     let here = run.page.as_str();
     let r = run.record;
@@ -60,7 +55,7 @@ pub fn render(
         .series
         .values()
         .flat_map(|s| s.change_points.iter().copied())
-        .filter(|c| c.run_id == r.run_id)
+        .filter(|c| c.run_id() == r.run_id)
         .collect();
     let events: Vec<AnyView> = regression_events(&regs)
         .into_iter()
@@ -209,22 +204,18 @@ pub fn render(
         }
     };
 
-    let recs: Vec<&Recommendation> = input
-        .recommendations
-        .iter()
-        .filter(|x| x.run_id == r.run_id)
-        .collect();
+    let recs = perfgate_reports::site::recommendations(r);
     let recommendations = (!recs.is_empty()).then(|| {
         let items = recs
             .into_iter()
-            .map(|x| {
-                let class = format!("badge {}", x.severity.to_ascii_lowercase());
-                let head = match &x.operation {
+            .map(|(operation, x)| {
+                let class = format!("badge {}", x.severity.as_str());
+                let head = match operation {
                     Some(op) => format!("{op}: {}", x.message),
                     None => x.message.clone(),
                 };
-                let kind = x.kind.clone();
-                let severity = x.severity.clone();
+                let kind = x.kind.as_str();
+                let severity = x.severity.as_str();
                 let suggestions = x.suggestions.clone();
                 view! {
                     <li>
@@ -265,7 +256,11 @@ fn header(run: &Run<'_>, here: &str) -> impl IntoView {
         None => view! { <span class="mono">{sha}</span> }.into_any(),
     };
     let duration = (r.finished_at - r.started_at).num_milliseconds() as f64 / 1000.0;
-    let mut branch = r.git.branch.clone().unwrap_or_else(|| "–".into());
+    let mut branch = r
+        .git
+        .branch
+        .clone()
+        .unwrap_or_else(|| format::NOT_MEASURED.into());
     if let Some(pr) = r.git.pr_number {
         branch.push_str(&format!(" (PR #{pr})"));
     }
@@ -276,7 +271,7 @@ fn header(run: &Run<'_>, here: &str) -> impl IntoView {
     view! {
         <p class="crumbs"><a href=paths::link(here, paths::INDEX)>"Operations"</a> " › "
             <a href=paths::link(here, &paths::runs_list_page(1))>"Runs"</a> " › " {crumbs}</p>
-        <h1 class="name">"Run " {r.run_id.clone()}</h1>
+        <h1 class="name">"Run " <span class="id">{r.run_id.clone()}</span></h1>
         <p class="name">{r.git.commit_message.clone()}</p>
         <dl class="figures">
             <div><dt>"started"</dt><dd>{format::date_time(&r.started_at)}</dd></div>

@@ -65,7 +65,8 @@ pub fn run(args: &PublishArgs) -> Result<ExitStatus> {
                 .and_then(|r| r.split_once('/').map(|(_, name)| format!("/{name}/")))
                 .unwrap_or_else(|| "/".to_string())
         });
-        opts.site = Some(super::site::publish_hook(&base_path)?);
+        let gates = super::site::project_gates(args.at.config.as_deref())?;
+        opts.site = Some(super::site::publish_hook(&base_path, gates)?);
         opts.histogram_runs = Some(super::site::HISTOGRAM_RUNS);
     }
     opts.retention = RetentionPolicy {

@@ -1,9 +1,10 @@
 //! `perfgate site build` and `perfgate site serve`: the trend site from a reports folder.
 //!
 //! The reports folder is a checkout of the reports branch (`runs/YYYY/MM/<…>.json`, one record per run). This
-//! module reads it with the shared history loader, adds the analysis's conclusions ([`crate::site_input`]:
-//! change points, flagged regressions, recommendations), hands both to `perfgate-web` (which only renders)
-//! and writes the returned files, or serves them from memory on loopback and rebuilds when a run file
+//! module reads it with the shared history loader, adds the analysis's conclusions
+//! ([`perfgate_reports::site::site_input`]: change points, flagged regressions, the judged run, and the
+//! project's gates from `perfgate.toml` — [`project_gates`]), hands them to `perfgate-web` (which only
+//! renders) and writes the returned files, or serves them from memory on loopback and rebuilds when a run file
 //! appears, changes or goes away.
 //!
 //! Memory: a decoded latency histogram takes ~190 KB, so a history of 1,000 runs × 50 operations cannot keep
@@ -24,11 +25,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use perfgate_reports::gates::{default_gates, Gates};
+use perfgate_reports::site::{site_input, JudgedRun};
 use perfgate_reports::{History, RunRecord};
 use perfgate_web::{build_site, SiteFile, SiteOptions};
 
 use crate::reports_branch::{load_history_dir_bounded, DerivedFile, SiteHook};
-use crate::site_input::site_input;
 use perfgate::error::{Error, ExitStatus, Result};
 
 /// `perfgate site …`
@@ -55,6 +57,10 @@ pub struct SiteBuildArgs {
     /// directory) [default: the newest run on the branch that has one]
     #[arg(long, value_name = "RUN.json")]
     pub compare: Option<PathBuf>,
+    /// The config whose [gates] the site shows [default: ./perfgate.toml when it exists, else the default
+    /// gates]
+    #[arg(long, short = 'C', value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +71,10 @@ pub struct SiteServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one; the address is printed on stdout)
     #[arg(long, default_value_t = 8000, value_name = "PORT")]
     pub port: u16,
+    /// The config whose [gates] the site shows [default: ./perfgate.toml when it exists, else the default
+    /// gates]
+    #[arg(long, short = 'C', value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Newest runs whose histograms are kept for the site.
@@ -72,9 +82,26 @@ pub const HISTOGRAM_RUNS: usize = 20;
 /// How often `serve` looks for changed run files.
 const POLL: Duration = Duration::from_secs(1);
 
+/// The project's gates, as `perfgate run` judges by them: from `config`, else `./perfgate.toml` when it
+/// exists, else the default gates (p95 ≤ 500 ms, error rate ≤ 5 %, throughput ≥ 10 rps).
+pub fn project_gates(config: Option<&Path>) -> Result<Gates> {
+    let default = Path::new("perfgate.toml");
+    let path = match config {
+        Some(p) => p,
+        None if default.is_file() => default,
+        None => return Ok(default_gates()),
+    };
+    let env = perfgate::config::process_env();
+    let settings = perfgate::config::load(path, &env, &perfgate::config::Overrides::default())?;
+    Ok(perfgate::session::Verdict::from_settings(&settings)?
+        .settings
+        .gates)
+}
+
 /// `perfgate site build`.
 pub fn build(args: &SiteBuildArgs) -> Result<ExitStatus> {
     let t = Instant::now();
+    let gates = project_gates(args.config.as_deref())?;
     let records = load_records(&args.reports)?;
     let runs = records.len();
     let compare = match &args.compare {
@@ -82,21 +109,18 @@ pub fn build(args: &SiteBuildArgs) -> Result<ExitStatus> {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let head = RunRecord::from_json_path_bytes(&bytes, path)
                 .map_err(|e| Error::Usage(e.to_string()))?;
-            let judged = head.analysis.as_ref().and_then(|a| a.comparison.as_ref());
-            let c = judged
-                .and_then(|c| crate::site_input::web_comparison(&head, c, &records))
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--compare {}: this run has no comparison whose base is in --reports (run it with \
-                         --baseline, or in the Action)",
-                        path.display()
-                    ))
-                })?;
+            let c = JudgedRun::of(&head).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--compare {}: this run was not compared with a baseline (run it with --baseline, or \
+                     in the Action)",
+                    path.display()
+                ))
+            })?;
             Some(c)
         }
         None => None,
     };
-    let mut input = site_input(records);
+    let mut input = site_input(records, gates);
     if compare.is_some() {
         input.compare = compare;
     }
@@ -128,10 +152,10 @@ fn options(base_path: &str) -> Result<SiteOptions> {
 }
 
 /// Loads the records under `reports` and renders the site. Returns the files and the number of runs.
-pub fn render(reports: &Path, opts: &SiteOptions) -> Result<(Vec<SiteFile>, usize)> {
+pub fn render(reports: &Path, opts: &SiteOptions, gates: &Gates) -> Result<(Vec<SiteFile>, usize)> {
     let records = load_records(reports)?;
     let n = records.len();
-    Ok((render_records(records, opts)?, n))
+    Ok((render_records(records, opts, gates)?, n))
 }
 
 /// The hook through which `perfgate publish` (and the Action) writes the site at the root of the reports
@@ -139,12 +163,13 @@ pub fn render(reports: &Path, opts: &SiteOptions) -> Result<(Vec<SiteFile>, usiz
 /// root, relative links). It renders from the runs on the branch's new tip on every publish (after a lost
 /// push race too). The history it is given has histograms for the newest runs only (see
 /// [`crate::reports_branch::PublishOptions::histogram_runs`]). `base_path` is where Pages serves the branch
-/// (`/repo/`); it is used only where a page cannot be relative (the 404 page).
-pub fn publish_hook(base_path: &str) -> Result<Arc<dyn SiteHook>> {
+/// (`/repo/`); it is used only where a page cannot be relative (the 404 page). `gates` are the project's
+/// ([`project_gates`]).
+pub fn publish_hook(base_path: &str, gates: Gates) -> Result<Arc<dyn SiteHook>> {
     let opts = options(base_path)?;
     Ok(Arc::new(move |history: &History| {
         let records: Vec<RunRecord> = history.runs.iter().map(|r| r.record.clone()).collect();
-        let files = render_records(records, &opts).map_err(|e| e.to_string())?;
+        let files = render_records(records, &opts, &gates).map_err(|e| e.to_string())?;
         Ok(files
             .into_iter()
             .map(|f| DerivedFile {
@@ -193,9 +218,14 @@ pub fn load_records(reports: &Path) -> Result<Vec<RunRecord>> {
     Ok(history.runs.into_iter().map(|r| r.record).collect())
 }
 
-/// Renders the site of `records` with the analysis's change points, regressions and recommendations.
-pub fn render_records(records: Vec<RunRecord>, opts: &SiteOptions) -> Result<Vec<SiteFile>> {
-    build_input(&site_input(records), opts)
+/// Renders the site of `records` with the analysis's change points, regressions and recommendations, judged
+/// by `gates`.
+pub fn render_records(
+    records: Vec<RunRecord>,
+    opts: &SiteOptions,
+    gates: &Gates,
+) -> Result<Vec<SiteFile>> {
+    build_input(&site_input(records, gates.clone()), opts)
 }
 
 fn build_input(input: &perfgate_web::SiteInput, opts: &SiteOptions) -> Result<Vec<SiteFile>> {
@@ -331,8 +361,9 @@ impl Drop for SiteServer {
 /// `perfgate site serve`: serves the site on 127.0.0.1 and rebuilds it when run files change, until Ctrl-C.
 pub fn serve(args: &SiteServeArgs) -> Result<ExitStatus> {
     let opts = SiteOptions::default();
+    let gates = project_gates(args.config.as_deref())?;
     let mut seen = fingerprint(&args.reports)?;
-    let (files, runs) = render(&args.reports, &opts)?;
+    let (files, runs) = render(&args.reports, &opts, &gates)?;
     let server = SiteServer::start(files, args.port)?;
     // The first line on stdout is the address (scripts and tests read it).
     println!("serving {}", server.url());
@@ -360,7 +391,7 @@ pub fn serve(args: &SiteServeArgs) -> Result<ExitStatus> {
             continue;
         }
         seen = now;
-        match render(&args.reports, &opts) {
+        match render(&args.reports, &opts, &gates) {
             Ok((files, runs)) => {
                 server.replace(files);
                 eprintln!("perfgate: site rebuilt ({runs} runs)");
@@ -535,23 +566,22 @@ mod tests {
             comparison: Some(c),
             ..Default::default()
         });
-        let input = site_input(records.clone());
-        let cmp = input.compare.as_ref().expect("a compare page");
-        assert_eq!(cmp.base.run_id, records[14].run_id);
-        assert_eq!(cmp.head.run_id, records[15].run_id);
-        let step: Vec<_> = cmp
-            .rows
-            .iter()
-            .filter(|r| r.key.operation == "step-op")
-            .collect();
+        let input = site_input(records.clone(), default_gates());
+        let judged = input.compare.as_ref().expect("a compare page");
+        assert_eq!(
+            judged.comparison.base.run_id.as_deref(),
+            Some(records[14].run_id.as_str())
+        );
+        assert_eq!(judged.head.run_id, records[15].run_id);
+        let rows = judged.rows_per_operation();
+        let step: Vec<_> = rows.iter().filter(|r| r.operation == "step-op").collect();
         assert_eq!(step.len(), 1, "one row for the operation: {step:?}");
         assert!(step
             .iter()
-            .all(|r| r.verdict == perfgate_web::Verdict::Regressed && r.metric == "p95"));
-        let keys: std::collections::BTreeSet<_> = cmp.rows.iter().map(|r| &r.key).collect();
-        assert_eq!(keys.len(), cmp.rows.len(), "no operation twice");
+            .all(|r| r.verdict == perfgate_web::Verdict::Regressed
+                && r.metric == perfgate_web::Metric::P95));
 
-        let files = render_records(records, &SiteOptions::default()).unwrap();
+        let files = render_records(records, &SiteOptions::default(), &default_gates()).unwrap();
         let page = files
             .iter()
             .find(|f| f.path == "compare.html")
@@ -567,28 +597,28 @@ mod tests {
     fn a_20_percent_step_is_marked_on_its_operation_page_and_listed_first_on_the_index() {
         let records = history_with_step();
         let step_run = records[15].clone();
-        let input = site_input(records.clone());
+        let input = site_input(records.clone(), default_gates());
         let cps: Vec<_> = input
             .change_points
             .iter()
-            .filter(|c| c.metric == "p95")
+            .filter(|c| c.metric == perfgate_web::Metric::P95)
             .collect();
         assert!(
             cps.iter()
-                .all(|c| c.key.operation == "step-op" && c.run_id == step_run.run_id),
+                .all(|c| c.key.operation == "step-op" && c.run_id() == step_run.run_id),
             "p95 change points: {cps:?}"
         );
         let cp = cps.first().expect("the step is found");
-        assert!((cp.magnitude_percent - 20.0).abs() < 3.0, "{cp:?}");
+        assert!((cp.change.magnitude_percent - 20.0).abs() < 3.0, "{cp:?}");
 
-        let files = render_records(records, &SiteOptions::default()).unwrap();
+        let files = render_records(records, &SiteOptions::default(), &default_gates()).unwrap();
         let page = |path: &str| -> String {
             let f = files.iter().find(|f| f.path == path).expect(path);
             String::from_utf8(f.bytes.clone()).unwrap()
         };
         let op_path = perfgate_web::paths::operation_page(&cp.key, 1);
         let op_page = page(&op_path);
-        let marker = format!("change point: {}", cp.label);
+        let marker = format!("change point: {}", cp.label());
         assert!(
             op_page.contains(&marker),
             "no marker {marker:?} on {op_path}"
@@ -631,6 +661,7 @@ mod tests {
             reports: dir.path().to_path_buf(),
             out: out.clone(),
             base_path: "repo".into(),
+            config: None,
         };
         assert_eq!(build(&args).unwrap(), ExitStatus::Pass);
         assert!(out.join("index.html").is_file());
@@ -643,6 +674,7 @@ mod tests {
             reports: dir.path().join("nope"),
             out,
             base_path: "/".into(),
+            config: None,
         };
         let err = build(&missing).unwrap_err();
         assert_eq!(err.exit_status(), ExitStatus::Usage);
@@ -664,6 +696,7 @@ mod tests {
             reports: dir.path().to_path_buf(),
             out: dir.path().join("site"),
             base_path: "/".into(),
+            config: None,
         };
         // Not judged: a usage error that says how to get a comparison.
         let err = build(&args(&pr_file)).unwrap_err();
@@ -685,5 +718,40 @@ mod tests {
             html.contains("pr-17") && html.contains(&base.run_id),
             "{html}"
         );
+    }
+
+    #[test]
+    fn the_site_shows_the_gates_of_the_config_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = write_runs(dir.path(), 4);
+        let config = dir.path().join("perfgate.toml");
+        std::fs::write(&config, "[gates]\nall = [\"p95 < 200ms\"]\n").unwrap();
+        let out = dir.path().join("site");
+        let args = SiteBuildArgs {
+            compare: None,
+            reports: dir.path().to_path_buf(),
+            out: out.clone(),
+            base_path: "/".into(),
+            config: Some(config.clone()),
+        };
+        assert_eq!(build(&args).unwrap(), ExitStatus::Pass);
+        let op = &runs[0].benchmark.as_ref().unwrap().operations[0];
+        let key = perfgate_web::OperationKey::new(
+            &runs[0].suite,
+            perfgate_reports::record::TestType::Benchmark,
+            &op.operation_name,
+        );
+        let page = std::fs::read_to_string(out.join(perfgate_web::paths::operation_page(&key, 1)))
+            .unwrap();
+        assert!(
+            page.contains("p95 &lt; 200ms"),
+            "the project's gate is shown"
+        );
+        assert!(!page.contains("500ms"), "not the default gate");
+
+        std::fs::write(&config, "[gates]\nall = [\"p95 < fast\"]\n").unwrap();
+        let err = build(&args).unwrap_err();
+        assert_eq!(err.exit_status(), ExitStatus::Usage);
+        assert!(err.to_string().contains("gates.all"), "{err}");
     }
 }

@@ -446,7 +446,11 @@ fn publish_run(inputs: &Inputs, ctx: &Context, done: &mut Done) {
         max_runs: reports.and_then(|r| r.max_runs).filter(|n| *n > 0),
         max_age_days: reports.and_then(|r| r.max_age_days),
     };
-    match crate::commands::site::publish_hook(&ctx.pages_base_path()) {
+    // The site shows the project's gates (the config the run was judged by).
+    let gates = crate::commands::site::project_gates(
+        inputs.config.is_file().then_some(inputs.config.as_path()),
+    );
+    match gates.and_then(|g| crate::commands::site::publish_hook(&ctx.pages_base_path(), g)) {
         Ok(hook) => {
             opts.site = Some(hook);
             opts.histogram_runs = Some(crate::commands::site::HISTOGRAM_RUNS);
