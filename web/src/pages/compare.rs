@@ -49,6 +49,7 @@ fn noise_source(s: NoiseSource) -> &'static str {
         NoiseSource::WithinRun => "sampling noise inside the two runs",
         NoiseSource::History => "the run-to-run spread of the history",
         NoiseSource::Trials => "the spread of interleaved A/B trials",
+        NoiseSource::RunToRun => "sampling noise inside the two runs plus a run-to-run term",
         NoiseSource::None => "no noise estimate: the threshold alone decides",
     }
 }
