@@ -606,7 +606,7 @@ fn run_with_a_baseline_folder_uses_the_same_machines_history() {
         stderr(&out)
     );
     assert!(
-        stderr(&out).contains("1 runs from history"),
+        stderr(&out).contains("1 run from history"),
         "{}",
         stderr(&out)
     );
