@@ -61,9 +61,15 @@ impl Run {
     ///
     /// ```
     /// use perfgate::reports::gates::Gates;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
     /// let profiler = perfgate::profiler();
-    /// let run = perfgate::Run::analyze(profiler.record(), &Gates::parse_all(&["p95 < 1s"]).unwrap(), None);
-    /// assert!(run.passed());
+    /// profiler.profile("step", async {}).await;
+    /// let gates = Gates::parse_all(&["p95 < 1s"]).unwrap();
+    /// assert!(perfgate::Run::analyze(profiler.record(), &gates, None).passed());
+    /// // A record in which nothing completed fails: zero requests is never a pass.
+    /// assert!(!perfgate::Run::analyze(perfgate::profiler().record(), &gates, None).passed());
+    /// # }
     /// ```
     pub fn analyze(record: RunRecord, gates: &Gates, baseline: Option<&RunRecord>) -> Run {
         Self::analyze_with(record, gates, baseline)
