@@ -25,6 +25,7 @@ pub mod acknowledge;
 pub mod baseline;
 pub mod changepoint;
 pub mod compare;
+pub mod comparison;
 pub mod eval;
 pub mod judge;
 pub mod optimizer;

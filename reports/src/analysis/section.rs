@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::Comparison;
+use super::comparison::Comparison;
 use crate::metric::Metric;
 use crate::test_type::TestType;
 

@@ -32,7 +32,7 @@ pub fn evaluate(record: &RunRecord, gates: &Gates) -> Vec<GateResult> {
                 None if not_evaluated => format!(
                     "{}: {}, not evaluated ({})",
                     expr.metric.key(),
-                    crate::render::NOT_MEASURED,
+                    crate::render::words::NOT_MEASURED,
                     expr
                 ),
                 Some(a) => format!(

@@ -108,7 +108,7 @@ pub fn headline(c: &Comparison) -> String {
 fn value(r: &ComparisonRow, v: Option<f64>) -> String {
     match v {
         Some(v) => r.metric.format_value(v),
-        None if r.metric.is_resource() => super::NOT_MEASURED.into(),
+        None if r.metric.is_resource() => super::words::NOT_MEASURED.into(),
         None => "—".into(),
     }
 }

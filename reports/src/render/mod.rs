@@ -15,8 +15,7 @@ pub mod table;
 pub mod text_summary;
 pub mod words;
 
-/// How every renderer (text, Markdown, PR comment, site) prints a memory or CPU figure nobody measured.
-pub const NOT_MEASURED: &str = "not measured";
+pub use words::NOT_MEASURED;
 
 pub use optimization_report::render as render_optimization_report;
 pub use pr_comment::{comment_marker, MAX_COMMENT_CHARS};

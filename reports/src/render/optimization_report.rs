@@ -241,7 +241,7 @@ fn overview_section(record: &RunRecord, a: &AnalysisSection, out: &mut String) {
             }
             gates_cell.push_str(&format!(
                 "not evaluated ({}): {}",
-                super::NOT_MEASURED,
+                super::words::NOT_MEASURED,
                 unevaluated.join(", ")
             ));
         }

@@ -161,7 +161,7 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
             let _ = writeln!(
                 head,
                 "Not evaluated ({}): {}\n",
-                super::NOT_MEASURED,
+                super::words::NOT_MEASURED,
                 unevaluated.join(", ")
             );
         }

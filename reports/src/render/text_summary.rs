@@ -206,9 +206,13 @@ fn operations_table<'a>(
             sig(o.throughput_rps),
             format!("{}%", sig(o.success_rate_percent)),
             o.memory_usage_mb
-                .map_or(super::NOT_MEASURED.into(), |m| format!("{} MB", sig(m))),
+                .map_or(super::words::NOT_MEASURED.into(), |m| {
+                    format!("{} MB", sig(m))
+                }),
             o.cpu_usage_percent
-                .map_or(super::NOT_MEASURED.into(), |c| format!("{}%", sig(c))),
+                .map_or(super::words::NOT_MEASURED.into(), |c| {
+                    format!("{}%", sig(c))
+                }),
         ]
     };
     for o in ops {

@@ -1,4 +1,8 @@
-//! Counted nouns for messages: "1 run", "2 runs" — one helper instead of `{n} runs` printed for n = 1.
+//! Words every renderer shares: counted nouns ("1 run", "2 runs" — one helper instead of `{n} runs` printed
+//! for n = 1) and the one spelling of a value nobody measured. A leaf module: gates and the site use it too.
+
+/// How every renderer (text, Markdown, PR comment, site) prints a memory or CPU figure nobody measured.
+pub const NOT_MEASURED: &str = "not measured";
 
 /// `n` and the noun in the right number: `count(1, "run")` is "1 run", `count(3, "run")` "3 runs".
 /// Nouns with an irregular plural use [`count_as`].

@@ -21,8 +21,10 @@ use std::time::{Duration, Instant};
 
 use perfgate_reports::histogram::round3;
 use perfgate_reports::record::{
-    BenchmarkSection, LoadSection, OperationResult, SystemSummary, TestType, TimelinePoint,
+    BenchmarkSection, BreakingPoint, LoadSection, OperationResult, StressSection, StressStep,
+    SystemSummary, TestType, TimelinePoint,
 };
+use stress::stop_reason;
 
 use crate::system::{Sample, Sampler};
 use crate::targets::Target;
@@ -436,4 +438,102 @@ async fn bench_one<T: Target>(
         }
     }
     (stats, start.elapsed())
+}
+/// The stress schedule: steps of rising concurrency, each warmed and measured, until a stop rule fires
+/// ([`stress::stop_reason`]).
+impl<T: Target> Engine<T> {
+    /// Runs the stress schedule.
+    pub fn stress(&mut self, plan: &StressPlan) -> StressSection {
+        let mark = self.sampler.as_ref().map(|s| s.mark());
+        let names: Vec<String> = self
+            .target
+            .operations()
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
+        let weights: Vec<u32> = self.target.operations().iter().map(|o| o.weight).collect();
+        let mut steps: Vec<StressStep> = Vec::new();
+        let mut breaking_point = None;
+        let mut last_good = None;
+        let levels = plan.levels();
+        for &c in &levels {
+            let step_mark = self.sampler.as_ref().map(|s| s.mark());
+            let before = self.sampler.as_ref().and_then(|s| s.latest());
+            let phase_plan = PhasePlan {
+                users: c,
+                ramp_up: Duration::ZERO,
+                warmup: plan.step_warmup,
+                duration: plan.step_duration,
+                model: Model::Closed {
+                    think_time: plan.think_time,
+                },
+                weights: weights.clone(),
+                grace: plan.grace,
+                seed: self.seed ^ u64::from(c),
+            };
+            let label = format!("stress {c} users");
+            let outcome = self.run_phase(TestType::Stress, &label, &phase_plan);
+            let overall = outcome.stats.overall().to_result("all", outcome.measured);
+            let system = self.summary(step_mark, self.workers.min(c as usize));
+            let after = self.sampler.as_ref().and_then(|s| s.latest());
+            let operations = outcome
+                .stats
+                .ops
+                .iter()
+                .zip(&names)
+                .filter(|(s, _)| s.total() > 0)
+                .map(|(s, n)| {
+                    let mut r = s.to_result(n, outcome.measured);
+                    apply_resources(&mut r, &system);
+                    apply_deltas(&mut r, before, after);
+                    r
+                })
+                .chain(side_results(&outcome))
+                .collect();
+            let mut step = StressStep {
+                concurrency: c,
+                duration_seconds: round3(outcome.measured.as_secs_f64()),
+                total_requests: overall.total_requests,
+                throughput_rps: overall.throughput_rps,
+                error_rate_percent: round3(overall.error_rate_percent()),
+                latency_ms: overall.latency_ms,
+                operations,
+                stop_reason: None,
+            };
+            step.stop_reason = stop_reason(&plan.rules, &steps, &step);
+            self.observers_mut()
+                .emit(&Event::StepFinished { step: &step });
+            let stop = step.stop_reason.clone();
+            steps.push(step);
+            match stop {
+                Some(reason) => {
+                    breaking_point = Some(BreakingPoint {
+                        concurrency: c,
+                        reason,
+                    });
+                    break;
+                }
+                None => last_good = Some(c),
+            }
+        }
+        let max = levels.last().copied().unwrap_or(0);
+        let conclusion = match &breaking_point {
+            Some(bp) => format!(
+                "breaking point at {} users: {}{}",
+                bp.concurrency,
+                bp.reason,
+                last_good
+                    .map(|g| format!(" (last good step: {g} users)"))
+                    .unwrap_or_default()
+            ),
+            None => format!("no breaking point found up to {max} users"),
+        };
+        StressSection {
+            steps,
+            last_good_concurrency: last_good,
+            breaking_point,
+            conclusion,
+            system: self.summary(mark, self.workers),
+        }
+    }
 }
