@@ -107,15 +107,19 @@ impl<T: Target> Engine<T> {
         self.workers
     }
 
-    /// Runs the benchmark schedule: every operation in turn, one user, sequential calls.
-    pub fn benchmark(&mut self, plan: &BenchmarkPlan) -> BenchmarkSection {
-        let mark = self.sampler.as_ref().map(|s| s.mark());
-        let names: Vec<String> = self
-            .target
+    /// The target's operation names, in its order.
+    fn operation_names(&self) -> Vec<String> {
+        self.target
             .operations()
             .iter()
             .map(|o| o.name.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Runs the benchmark schedule: every operation in turn, one user, sequential calls.
+    pub fn benchmark(&mut self, plan: &BenchmarkPlan) -> BenchmarkSection {
+        let mark = self.sampler.as_ref().map(|s| s.mark());
+        let names = self.operation_names();
         let mut operations = Vec::with_capacity(names.len());
         let sides = SideOps::of_target(&*self.target);
         let mut side_stats = vec![OpStats::default(); sides.names.len()];
@@ -205,12 +209,7 @@ impl<T: Target> Engine<T> {
             Model::Closed { .. } => format!("load ({} users)", plan.users),
         };
         let outcome = self.run_phase(TestType::Load, &label, &phase_plan);
-        let names: Vec<String> = self
-            .target
-            .operations()
-            .iter()
-            .map(|o| o.name.clone())
-            .collect();
+        let names = self.operation_names();
         let system = self.summary(mark, self.workers.min(plan.users.max(1) as usize));
         let mut operations: Vec<OperationResult> = outcome
             .stats
@@ -259,12 +258,7 @@ impl<T: Target> Engine<T> {
             expected_seconds: Some(expected),
             users: plan.users,
         });
-        let names: Vec<String> = self
-            .target
-            .operations()
-            .iter()
-            .map(|o| o.name.clone())
-            .collect();
+        let names = self.operation_names();
         let observers = &mut self.observers;
         let sampler = self.sampler.as_deref();
         let warmup = plan.warmup.as_secs_f64();
@@ -445,12 +439,7 @@ impl<T: Target> Engine<T> {
     /// Runs the stress schedule.
     pub fn stress(&mut self, plan: &StressPlan) -> StressSection {
         let mark = self.sampler.as_ref().map(|s| s.mark());
-        let names: Vec<String> = self
-            .target
-            .operations()
-            .iter()
-            .map(|o| o.name.clone())
-            .collect();
+        let names = self.operation_names();
         let weights: Vec<u32> = self.target.operations().iter().map(|o| o.weight).collect();
         let mut steps: Vec<StressStep> = Vec::new();
         let mut breaking_point = None;
