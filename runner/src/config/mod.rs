@@ -522,7 +522,35 @@ impl Settings {
             shard: None,
         };
         settings.digest = settings.compute_digest();
+        if let Some(warning) = settings.unmeasurable_gate_warning() {
+            eprintln!("perfgate: warning: {name}: {warning}");
+        }
         Ok(settings)
+    }
+
+    /// A memory or CPU gate that no run of these settings can evaluate: perfgate measures a process only when
+    /// it starts it (`[service]`, a stdio MCP server) or is given `target.pid`, or when system metrics are
+    /// off. Such a gate is "not evaluated" in every run, never a pass; said once, before anything runs.
+    pub fn unmeasurable_gate_warning(&self) -> Option<String> {
+        use perfgate_reports::metric::Metric;
+        let g = &self.gates;
+        let resource = |m: &Metric| matches!(m, Metric::MemoryMb | Metric::CpuPercent);
+        let gated = g.memory_threshold_mb.is_some()
+            || g.cpu_threshold_percent.is_some()
+            || g.all.iter().flatten().any(|e| resource(&e.metric))
+            || g.operations.values().flatten().any(|e| resource(&e.metric));
+        let stdio_mcp = self
+            .mcp
+            .as_ref()
+            .is_some_and(|m| matches!(m.endpoint, Endpoint::Stdio(_)));
+        let measured = self.collect_system_metrics
+            && (self.service.is_some() || self.target_pid.is_some() || stdio_mcp);
+        (gated && !measured).then(|| {
+            "memory/CPU gates cannot be evaluated: perfgate measures a process only when it starts it \
+             ([service] or a stdio [mcp] server) or is given `target.pid`, with collect_system_metrics on; \
+             these gates will read \"not evaluated\""
+                .to_string()
+        })
     }
 
     /// Narrows the settings to shard `index` of `total` (1-based): load users, target rate, stress

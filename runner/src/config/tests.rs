@@ -386,3 +386,19 @@ fn a_ramp_up_as_long_as_the_test_is_clamped_so_every_user_starts() {
     let s = resolve(&text, &[], Overrides::default()).unwrap();
     assert_eq!(s.load.ramp_up, Duration::from_secs(10));
 }
+
+#[test]
+fn a_memory_gate_without_a_process_to_measure_is_warned_about_before_the_run() {
+    let gated = format!("{BASIC}\n[gates]\nall = [\"p95 < 1s\", \"memory_mb < 512\"]\n");
+    let s = resolve(&gated, &[], Overrides::default()).unwrap();
+    let w = s.unmeasurable_gate_warning().expect("a warning");
+    assert!(
+        w.contains("not evaluated") && w.contains("[service]"),
+        "{w}"
+    );
+    let with_pid = gated.replace("[target]\n", "[target]\npid = 1\n");
+    let s = resolve(&with_pid, &[], Overrides::default()).unwrap();
+    assert_eq!(s.unmeasurable_gate_warning(), None);
+    let plain = resolve(BASIC, &[], Overrides::default()).unwrap();
+    assert_eq!(plain.unmeasurable_gate_warning(), None);
+}
