@@ -132,6 +132,9 @@ struct WorkerState {
     prepare: RefCell<OpStats>,
     interval: RefCell<IntervalStats>,
     active: Cell<u32>,
+    /// The most users active at once since the last tick: a second's "users" is how many ran in it, not how
+    /// many were left at its end (at the end of the last second, none are).
+    peak: Cell<u32>,
     next_slot: Cell<u64>,
     started_slots: Cell<u64>,
     late: Cell<u64>,
@@ -340,6 +343,7 @@ async fn worker<T: Target>(
         prepare: RefCell::new(OpStats::default()),
         interval: RefCell::new(IntervalStats::new(ops)),
         active: Cell::new(0),
+        peak: Cell::new(0),
         next_slot: Cell::new(0),
         started_slots: Cell::new(0),
         late: Cell::new(0),
@@ -355,7 +359,8 @@ async fn worker<T: Target>(
                 let at = at.min(timing.end);
                 tokio::time::sleep_until(TokioInstant::from_std(at)).await;
                 let mut interval = state.interval.borrow_mut();
-                interval.active_users = state.active.get();
+                interval.active_users = state.peak.get().max(state.active.get());
+                state.peak.set(state.active.get());
                 let snapshot = interval.clone();
                 interval.reset();
                 drop(interval);
@@ -583,6 +588,7 @@ async fn closed_user<T: Target>(
     // The first session is opened before the first call and timed apart.
     let mut session: Option<T::Session> = open_session(target, state).await.ok();
     state.active.set(state.active.get() + 1);
+    state.peak.set(state.peak.get().max(state.active.get()));
     loop {
         let t0 = Instant::now();
         if t0 >= timing.end {
@@ -652,6 +658,7 @@ async fn open_user<T: Target>(
         // Within the timer's slack: the start was on time, and the slack is the runner's, not the service's.
         let clock_from = if late { intended } else { started };
         state.active.set(state.active.get() + 1);
+        state.peak.set(state.peak.get().max(state.active.get()));
         let op = pick(&mix.weights, rng);
         if let Some(s) =
             ensure_session(target, state, &mut session, op, Some(intended), measured).await
@@ -776,6 +783,28 @@ mod tests {
         assert!(setup_p50 >= 29.0, "setup p50 {setup_p50}");
         assert!(call_p50 < 29.0, "call p50 {call_p50}");
         assert_eq!(out.stats.overall().total(), op.total());
+    }
+
+    #[test]
+    fn every_second_of_the_timeline_counts_the_users_that_ran_in_it() {
+        // Each call waits 30 ms in its setup, so the three users run side by side.
+        let target = Arc::new(SetupEveryCall::new());
+        let plan = PhasePlan {
+            users: 3,
+            ramp_up: Duration::ZERO,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(2_000),
+            model: Model::Closed {
+                think_time: Duration::ZERO,
+            },
+            weights: vec![1],
+            grace: Duration::from_secs(1),
+            seed: 1,
+        };
+        let mut users = Vec::new();
+        run_phase(&target, &plan, 1, |p, _| users.push(p.active_users));
+        assert_eq!(users.len(), 2, "{users:?}");
+        assert!(users.iter().all(|u| *u == 3), "{users:?}");
     }
 
     #[test]
