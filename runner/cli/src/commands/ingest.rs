@@ -134,7 +134,11 @@ pub fn ingest(
         }
     }
     let mut rec = merged.ok_or_else(|| Error::Usage("ingest: no files given".into()))?;
-    rec.run_id = format!("{}-{}", format.tool(), &hex::encode(digest.finalize())[..12]);
+    rec.run_id = format!(
+        "{}-{}",
+        format.tool(),
+        &hex::encode(digest.finalize())[..12]
+    );
     Ok(rec)
 }
 
@@ -144,7 +148,10 @@ fn merge_into(into: &mut RunRecord, other: RunRecord, file: &Path) -> Result<()>
         return Ok(());
     };
     for op in b.operations {
-        if a.operations.iter().any(|o| o.operation_name == op.operation_name) {
+        if a.operations
+            .iter()
+            .any(|o| o.operation_name == op.operation_name)
+        {
             return Err(Error::Usage(format!(
                 "{}: benchmark \"{}\" is also in an earlier file",
                 file.display(),
@@ -167,7 +174,10 @@ fn criterion_tree(root: &Path) -> Result<Vec<TreeEntry>> {
     while let Some(dir) = stack.pop() {
         seen += 1;
         if seen > 1_000_000 {
-            return Err(Error::Usage(format!("{}: too many directories", root.display())));
+            return Err(Error::Usage(format!(
+                "{}: too many directories",
+                root.display()
+            )));
         }
         let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         for entry in entries {
