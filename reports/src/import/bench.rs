@@ -131,7 +131,7 @@ fn operation(ctx: &ImportContext, b: &Bench) -> Result<OperationResult, ImportEr
             format!("benchmark \"{}\": {what}", b.name.escape_debug()),
         )
     };
-    let check = |v: f64| v.is_finite() && v >= 0.0 && v < 1e18;
+    let check = |v: f64| (0.0..1e18).contains(&v);
     let (latency, n, histogram, total_ns) = match &b.timing {
         Timing::Samples(xs) => {
             if xs.is_empty() {

@@ -48,7 +48,7 @@ pub fn import(bytes: &[u8], ctx: &ImportContext) -> Result<RunRecord, ImportErro
             continue;
         }
         let err = |what: &str| shape(ctx, format!("line {}: {what}: {line:?}", i + 1));
-        if fields.len() % 2 != 0 {
+        if !fields.len().is_multiple_of(2) {
             return Err(err("expected value/unit pairs after the iteration count"));
         }
         let name = strip_procs(fields[0]).to_string();
