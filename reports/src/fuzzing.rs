@@ -91,3 +91,49 @@ pub fn import_oha(data: &[u8]) {
 pub fn import_k6(data: &[u8]) {
     imported(crate::import::k6::import(data, &context()));
 }
+
+/// Every microbenchmark reader (`perfgate ingest`): the first byte picks the format, the rest is the input;
+/// an accepted record also goes through history and the index, as a published one would.
+pub fn ingest(data: &[u8]) {
+    use crate::import::{bmf, criterion, gbench, go, hyperfine, jmh, libtest, pytest_benchmark};
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let ctx = context();
+    let record = match which % 11 {
+        0 => libtest::import(rest, &ctx),
+        1 => go::import(rest, &ctx),
+        2 => pytest_benchmark::import(rest, &ctx),
+        3 => hyperfine::import(rest, &ctx),
+        4 => jmh::import(rest, &ctx),
+        5 => gbench::import(rest, &ctx),
+        6 => bmf::import_bmf(rest, &ctx),
+        7 => bmf::import_gab(rest, &ctx, which & 0x80 != 0),
+        8 => criterion::import_messages(rest, &ctx),
+        _ => {
+            // The tree: benchmark.json and sample.json split at the first NUL byte.
+            let (b, s) = match rest.iter().position(|&c| c == 0) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &b""[..]),
+            };
+            criterion::import_tree(
+                &[criterion::TreeEntry {
+                    dir: "fuzz/new".into(),
+                    benchmark_json: b.to_vec(),
+                    sample_json: s.to_vec(),
+                }],
+                &ctx,
+            )
+        }
+    };
+    if let Ok(record) = record {
+        let json = record.to_json_pretty();
+        assert!(
+            RunRecord::from_json_slice(&json, "ingested.json").is_ok(),
+            "an ingested record is a readable record"
+        );
+        let history = crate::History::from_files([("ingested.json".to_string(), json)]);
+        let _ = history.series();
+        let _ = crate::index::Index::build(&history).to_json_bytes();
+    }
+}

@@ -224,13 +224,19 @@ impl FromStr for Metric {
     }
 }
 
-/// Formats milliseconds the way people read latencies: `0.412 ms`, `12.3 ms`, `523 ms`, `1.52 s`.
+/// Formats milliseconds the way people read latencies: `12 ns`, `4.25 µs`, `0.412 ms`, `12.3 ms`, `523 ms`,
+/// `1.52 s`.
 pub fn format_ms(ms: f64) -> String {
     if !ms.is_finite() {
         return "n/a".to_string();
     }
     if ms.abs() >= 1000.0 {
         format!("{} s", sig(ms / 1000.0))
+    } else if ms != 0.0 && ms.abs() < 0.001 {
+        // Microbenchmarks: `0.000012 ms` reads as 12 ns.
+        format!("{} ns", sig(ms * 1e6))
+    } else if ms != 0.0 && ms.abs() < 0.01 {
+        format!("{} µs", sig(ms * 1e3))
     } else {
         format!("{} ms", sig(ms))
     }
@@ -323,6 +329,8 @@ mod tests {
         assert_eq!(format_ms(523.4), "523 ms");
         assert_eq!(format_ms(1523.0), "1.52 s");
         assert_eq!(format_ms(2000.0), "2 s");
+        assert_eq!(format_ms(0.000012), "12 ns");
+        assert_eq!(format_ms(0.00425), "4.25 µs");
         assert_eq!(sig(0.0), "0");
         assert_eq!(Metric::ErrorRate.format_value(4.0), "4%");
         assert_eq!(Metric::Rps.format_value(250.14), "250 rps");

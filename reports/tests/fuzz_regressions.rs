@@ -59,4 +59,5 @@ fn index_crashes_stay_fixed() {
 fn importer_crashes_stay_fixed() {
     assert!(replay("import_oha", perfgate_reports::fuzzing::import_oha) >= 2);
     assert!(replay("import_k6", perfgate_reports::fuzzing::import_k6) >= 1);
+    assert!(replay("ingest", perfgate_reports::fuzzing::ingest) >= 10);
 }

@@ -5,11 +5,25 @@
 //! reads a k6 summary export (`k6 run --summary-export`, and the `handleSummary()` JSON whose metrics nest
 //! their numbers under `values`). Each becomes a `load` run with one operation. What the tool did not
 //! measure is left at 0, which history and the exports treat as "not measured", and the record's warnings
-//! say what was missing. The caller supplies what a file does not contain (run id, time, machine, commit) in
+//! say what was missing.
+//!
+//! Microbenchmark harnesses (criterion, libtest, Go, pytest-benchmark, hyperfine, JMH, Google Benchmark, BMF,
+//! github-action-benchmark JSON) become `microbench` runs with one operation per benchmark: see [`bench`].
+//!
+//! The caller supplies what a file does not contain (run id, time, machine, commit) in
 //! an [`ImportContext`]; errors name the file and the key.
 
+pub mod bench;
+pub mod bmf;
+pub mod criterion;
+pub mod gbench;
+pub mod go;
+pub mod hyperfine;
+pub mod jmh;
 pub mod k6;
+pub mod libtest;
 pub mod oha;
+pub mod pytest_benchmark;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

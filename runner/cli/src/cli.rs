@@ -16,6 +16,7 @@ use crate::commands::export::ExportArgs;
 use crate::commands::fetch_baseline::FetchBaselineArgs;
 use crate::commands::history::HistoryArgs;
 use crate::commands::import::ImportArgs;
+use crate::commands::ingest::IngestArgs;
 use crate::commands::init::InitArgs;
 use crate::commands::load::LoadArgs;
 use crate::commands::merge::MergeArgs;
@@ -54,6 +55,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Turn an oha JSON output or a k6 summary export into a run record (to seed the history).
     Import(ImportArgs),
+    /// Turn a microbenchmark harness's output (criterion, libtest, Go, pytest-benchmark, hyperfine, JMH,
+    /// Google Benchmark, BMF, github-action-benchmark JSON) into a run record, one operation per benchmark.
+    Ingest(IngestArgs),
     /// The GitHub Action: run, judge against the reports branch, comment on the pull request or publish
     /// (reads INPUT_* and GITHUB_* as set by action.yml).
     Action(commands::action::ActionArgs),
@@ -90,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Merge(a) => commands::merge::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::Import(a) => commands::import::run(a),
+        Command::Ingest(a) => commands::ingest::run(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Analyze(a) => commands::analyze::run(a),
     };

@@ -10,6 +10,7 @@ pub mod export;
 pub mod fetch_baseline;
 pub mod history;
 pub mod import;
+pub mod ingest;
 pub mod init;
 pub mod load;
 pub mod merge;

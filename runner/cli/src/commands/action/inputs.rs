@@ -30,6 +30,9 @@ pub const INPUT_NAMES: &[&str] = &[
     "perfgate-version",
     "mode",
     "from",
+    "bench-command",
+    "bench-format",
+    "bench-output",
 ];
 
 /// The variable GitHub would set for input `name` (`INPUT_FAIL-ON`).
@@ -107,6 +110,13 @@ pub struct Inputs {
     pub perfgate_version: Option<String>,
     pub mode: Mode,
     pub from: Option<PathBuf>,
+    /// A microbenchmark harness to run (`sh -c`) instead of the perfgate suite (`bench-command`).
+    pub bench_command: Option<String>,
+    /// The format of its output (`bench-format`; see `perfgate ingest --format`).
+    pub bench_format: Option<crate::commands::ingest::IngestFormat>,
+    /// The files it writes (`bench-output`, whitespace-separated) [default: its stdout; criterion:
+    /// target/criterion].
+    pub bench_output: Vec<PathBuf>,
 }
 
 fn bad(name: &str, value: &str, accepted: &str) -> Error {
@@ -186,7 +196,33 @@ impl Inputs {
         if reports_branch.starts_with('-') || reports_branch.contains(char::is_whitespace) {
             return Err(bad("reports-branch", &reports_branch, "a branch name"));
         }
+        let bench_format = match get("bench-format") {
+            None => None,
+            Some(v) => Some(
+                crate::commands::ingest::IngestFormat::from_str(&v, true).map_err(|_| {
+                    bad(
+                        "bench-format",
+                        &v,
+                        "criterion, libtest, go, pytest, hyperfine, jmh, gbench, bmf, gab-smaller or gab-bigger",
+                    )
+                })?,
+            ),
+        };
+        let bench_command = get("bench-command");
+        if bench_command.is_some() != bench_format.is_some() {
+            return Err(Error::Usage(
+                "inputs `bench-command` and `bench-format` go together: the command runs the harness, the format \
+                 says how to read its output"
+                    .into(),
+            ));
+        }
+        let bench_output = get("bench-output")
+            .map(|v| v.split_whitespace().map(PathBuf::from).collect())
+            .unwrap_or_default();
         Ok(Inputs {
+            bench_command,
+            bench_format,
+            bench_output,
             config: get("config")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(perfgate::config::DEFAULT_CONFIG)),

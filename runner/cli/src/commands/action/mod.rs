@@ -16,6 +16,7 @@
 //! (1 when a selected check failed). The token is removed from the environment before anything is started,
 //! so neither the service under test nor command operations inherit it, and it is never printed.
 
+mod bench;
 pub mod comment;
 pub mod inputs;
 pub mod judge;
@@ -149,6 +150,7 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
     }
     let ctx = Context::from_env(&env)?;
     let done = match inputs.mode {
+        Mode::Auto if inputs.bench_command.is_some() => bench::run_bench(&inputs, &ctx, &env),
         Mode::Auto | Mode::Run => run_suite(&inputs, &ctx, &env, args.quiet),
         Mode::Report => report(&inputs, &ctx),
     };
