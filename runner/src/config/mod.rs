@@ -13,12 +13,12 @@ mod mcp;
 mod monitoring;
 mod operations;
 pub mod ranges;
+#[cfg(test)]
+mod scenario_tests;
 pub mod scenarios;
 mod service;
 mod source;
 pub mod stages;
-#[cfg(test)]
-mod scenario_tests;
 #[cfg(test)]
 mod tests;
 mod urls;
