@@ -7,7 +7,9 @@
 //! request these modules build and hands the response back, so the rules are unit-tested without a server.
 
 pub mod inspect;
+pub mod step;
 pub mod template;
 
 pub use inspect::{Check, CheckKind, Extract, Response, Source};
+pub use step::{BuiltRequest, StepError, UserState};
 pub use template::{Generator, Template, Vars};
