@@ -1,7 +1,7 @@
 //! Tests of `[[scenarios]]` and `[[load.stages]]` parsing: positions of errors, variables, data files.
 
 use super::scenarios::resolve_scenarios;
-use super::stages::{intended_at, resolve_stages, Stage, StageModel};
+use super::stages::{arrival_time, intended_at, resolve_stages, Stage, StageModel};
 
 const JOURNEY: &str = r#"
 [[scenarios]]
@@ -217,4 +217,46 @@ fn bad_stages_are_refused_with_their_position() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("load.stages.duration_seconds"), "{e}");
+}
+
+#[test]
+fn ramping_arrivals_follow_the_rates_integral() {
+    let stages = [
+        Stage {
+            duration_seconds: 10.0,
+            level: 10.0,
+        },
+        Stage {
+            duration_seconds: 5.0,
+            level: 10.0,
+        },
+    ];
+    // 0 -> 10/s over 10 s is 50 arrivals, then 10/s for 5 s is 50 more.
+    let times: Vec<f64> = (0..).map_while(|k| arrival_time(&stages, k)).collect();
+    assert_eq!(times.len(), 100);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    // Half of the ramp's arrivals come in its last 30 %: N(t) = t^2/2, so the 25th is at sqrt(50) s.
+    assert!((times[25] - 50f64.sqrt()).abs() < 1e-9, "{}", times[25]);
+    assert!((times[50] - 10.0).abs() < 1e-9);
+    assert!((times[60] - 11.0).abs() < 1e-9);
+    // A constant rate is evenly spaced.
+    let flat = [
+        Stage {
+            duration_seconds: 2.0,
+            level: 0.0,
+        },
+        Stage {
+            duration_seconds: 1.0,
+            level: 4.0,
+        },
+    ];
+    assert!(arrival_time(&flat, 0).unwrap() > 1.0);
+    assert!(arrival_time(
+        &[Stage {
+            duration_seconds: 1.0,
+            level: 0.0
+        }],
+        0
+    )
+    .is_none());
 }

@@ -90,6 +90,33 @@ pub fn intended_at(stages: &[Stage], t: f64) -> f64 {
     from
 }
 
+/// When the `k`-th arrival (0-based) of a ramping arrival rate is due, in seconds from the start: the time
+/// at which the rate's integral reaches `k`, so a rate ramping 0 → 10/s over 10 s has its arrivals bunch
+/// towards the end (50 in all). `None` when the stages end first. Open-model schedulers start each request
+/// at this intended time and measure latency from it (no coordinated omission).
+pub fn arrival_time(stages: &[Stage], k: u64) -> Option<f64> {
+    let mut remaining = k as f64;
+    let mut start = 0.0;
+    let mut from = 0.0_f64;
+    for s in stages {
+        let (a, b, d) = (from, s.level, s.duration_seconds);
+        let in_stage = (a + b) / 2.0 * d;
+        if remaining < in_stage {
+            let x = if (b - a).abs() < 1e-12 {
+                remaining / a
+            } else {
+                let slope = (b - a) / d;
+                (-a + (a * a + 2.0 * slope * remaining).max(0.0).sqrt()) / slope
+            };
+            return Some(start + x.clamp(0.0, d));
+        }
+        remaining -= in_stage;
+        start += d;
+        from = b;
+    }
+    None
+}
+
 /// Only `load.stages` (the rest of `[load]` is [`super::file::LoadConfig`]'s business).
 #[derive(Debug, Default, Deserialize)]
 struct StagesOnly {
