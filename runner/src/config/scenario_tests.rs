@@ -1,7 +1,7 @@
 //! Tests of `[[scenarios]]` and `[[load.stages]]` parsing: positions of errors, variables, data files.
 
 use super::scenarios::resolve_scenarios;
-use super::stages::{arrival_time, intended_at, resolve_stages, Stage, StageModel};
+use super::stages::{arrival_time, intended_at, resolve_stages, users_at, Stage, StageModel};
 
 const JOURNEY: &str = r#"
 [[scenarios]]
@@ -259,4 +259,27 @@ fn ramping_arrivals_follow_the_rates_integral() {
         0
     )
     .is_none());
+}
+
+#[test]
+fn ramping_users_start_in_order_and_the_newest_stop_first() {
+    let spike = [
+        Stage {
+            duration_seconds: 2.0,
+            level: 4.0,
+        },
+        Stage {
+            duration_seconds: 1.0,
+            level: 4.0,
+        },
+        Stage {
+            duration_seconds: 2.0,
+            level: 0.0,
+        },
+    ];
+    let at: Vec<u32> = [0.0, 0.5, 1.0, 2.0, 2.5, 3.5, 4.0, 5.0]
+        .iter()
+        .map(|t| users_at(&spike, *t))
+        .collect();
+    assert_eq!(at, [0, 1, 2, 4, 4, 3, 2, 0]);
 }

@@ -90,6 +90,15 @@ pub fn intended_at(stages: &[Stage], t: f64) -> f64 {
     from
 }
 
+/// Ramping users: how many virtual users should be running at `t` seconds (the intended level, rounded).
+/// User `u` (0-based) runs while `u < users_at(t)`: users start in order on the way up and the newest stop
+/// first on the way down, each keeping its connection and data row while it runs.
+pub fn users_at(stages: &[Stage], t: f64) -> u32 {
+    intended_at(stages, t)
+        .round()
+        .clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
 /// When the `k`-th arrival (0-based) of a ramping arrival rate is due, in seconds from the start: the time
 /// at which the rate's integral reaches `k`, so a rate ramping 0 → 10/s over 10 s has its arrivals bunch
 /// towards the end (50 in all). `None` when the stages end first. Open-model schedulers start each request
