@@ -37,6 +37,7 @@ pub mod error;
 pub mod monitoring;
 pub mod output;
 pub mod progress;
+pub mod scenario;
 pub mod service;
 pub mod session;
 pub mod system;

@@ -13,8 +13,12 @@ mod mcp;
 mod monitoring;
 mod operations;
 pub mod ranges;
+#[cfg(test)]
+mod scenario_tests;
+pub mod scenarios;
 mod service;
 mod source;
+pub mod stages;
 #[cfg(test)]
 mod tests;
 mod urls;
@@ -111,7 +115,12 @@ fn read(path: &Path) -> Result<(ConfigFile, String)> {
 
 /// Parses config text; `name` is used in error messages.
 pub fn parse_str(text: &str, name: &str) -> Result<ConfigFile> {
-    toml::from_str::<ConfigFile>(text).map_err(|e| {
+    parse_str_as(text, name)
+}
+
+/// Parses config text as `T` (a whole file, or the view of one section); errors carry file:line:col and key.
+pub(crate) fn parse_str_as<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<T> {
+    toml::from_str::<T>(text).map_err(|e| {
         let at = e
             .span()
             .map(|s| {
