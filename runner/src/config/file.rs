@@ -146,6 +146,8 @@ pub struct McpConfig {
     pub headers: BTreeMap<String, String>,
     /// `per_user` (default), `shared` or `churn`.
     pub session: Option<Spanned<String>>,
+    /// `[mcp.tls]`: trust and client certificate for an `https://` URL (same keys as `[target.tls]`).
+    pub tls: Option<Spanned<super::http::TlsConfig>>,
 }
 
 /// One `[[operations]]` entry: an HTTP request, a command, or an MCP request.

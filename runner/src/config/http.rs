@@ -34,37 +34,10 @@ pub struct TlsConfig {
 
 /// Resolves the HTTP connection options of `[target]` (file positions from `name`/`text`).
 pub(super) fn resolve_http(t: &TargetConfig, name: &str, text: &str) -> Result<HttpOptions> {
-    let mut tls = TlsOptions::default();
-    if let Some(c) = &t.tls {
-        let file = |key: &str, v: &Option<Spanned<String>>| -> Result<Option<PathBuf>> {
-            let Some(v) = v else { return Ok(None) };
-            let path = PathBuf::from(v.get_ref());
-            if !path.is_file() {
-                return Err(Error::Config(format!(
-                    "{}: key `target.tls.{key}`: {}: no such file",
-                    at(name, text, v),
-                    path.display()
-                )));
-            }
-            Ok(Some(path))
-        };
-        let c = c.get_ref();
-        tls.ca_file = file("ca_file", &c.ca_file)?;
-        tls.client_cert = file("client_cert", &c.client_cert)?;
-        tls.client_key = file("client_key", &c.client_key)?;
-        tls.insecure_skip_verify = c.insecure_skip_verify.unwrap_or(false);
-        if tls.client_cert.is_some() != tls.client_key.is_some() {
-            let pos = c
-                .client_cert
-                .as_ref()
-                .or(c.client_key.as_ref())
-                .map(|v| at(name, text, v))
-                .unwrap_or_else(|| name.to_string());
-            return Err(Error::Config(format!(
-                "{pos}: key `target.tls`: `client_cert` and `client_key` go together: set both for mTLS"
-            )));
-        }
-    }
+    let tls = match &t.tls {
+        Some(c) => resolve_tls(c, "target.tls", name, text)?,
+        None => TlsOptions::default(),
+    };
     let accept_encoding = match (&t.accept_encoding, t.compress) {
         (Some(v), Some(true)) => {
             return Err(Error::Config(format!(
@@ -99,6 +72,41 @@ pub(super) fn resolve_http(t: &TargetConfig, name: &str, text: &str) -> Result<H
         accept_encoding,
         connect_to,
     })
+}
+
+/// Resolves a TLS table (`[target.tls]`, `[mcp.tls]`; `section` names it in errors): the files must exist.
+pub(super) fn resolve_tls(
+    c: &Spanned<TlsConfig>,
+    section: &str,
+    name: &str,
+    text: &str,
+) -> Result<TlsOptions> {
+    let file = |key: &str, v: &Option<Spanned<String>>| -> Result<Option<PathBuf>> {
+        let Some(v) = v else { return Ok(None) };
+        let path = PathBuf::from(v.get_ref());
+        if !path.is_file() {
+            return Err(Error::Config(format!(
+                "{}: key `{section}.{key}`: {}: no such file",
+                at(name, text, v),
+                path.display()
+            )));
+        }
+        Ok(Some(path))
+    };
+    let where_ = at(name, text, c);
+    let c = c.get_ref();
+    let tls = TlsOptions {
+        ca_file: file("ca_file", &c.ca_file)?,
+        client_cert: file("client_cert", &c.client_cert)?,
+        client_key: file("client_key", &c.client_key)?,
+        insecure_skip_verify: c.insecure_skip_verify.unwrap_or(false),
+    };
+    if tls.client_cert.is_some() != tls.client_key.is_some() {
+        return Err(Error::Config(format!(
+            "{where_}: key `{section}`: `client_cert` and `client_key` go together: set both for mTLS"
+        )));
+    }
+    Ok(tls)
 }
 
 /// A `host:port` to connect to instead of the URL's (`127.0.0.1:8443`, `[::1]:8443`, `localhost:8443`).

@@ -290,7 +290,7 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
         (None, Some(url)) => {
             if !perfgate::config::is_http_url(url) {
                 return Err(Error::Usage(format!(
-                    "--mcp-url {url:?}: only http://host:port/path URLs are supported"
+                    "--mcp-url {url:?}: expected an http:// or https://host:port/path URL"
                 )));
             }
             let headers = args
@@ -301,6 +301,7 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             Endpoint::Http {
                 url: url.clone(),
                 headers,
+                tls: http_options(args)?.tls,
             }
         }
         (None, None) => {
