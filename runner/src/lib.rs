@@ -42,6 +42,7 @@ pub mod service;
 pub mod session;
 pub mod system;
 pub mod targets;
+pub mod tls;
 
 pub use api::blocking;
 pub use api::{

@@ -48,7 +48,7 @@ pub(super) fn resolve_ab(
     let url = cfg.base_url.get_ref().trim().to_string();
     if !is_http_url(&url) {
         return Err(Error::Config(format!(
-            "{}: key `{section}.base_url`: `{url}` is not an http:// URL",
+            "{}: key `{section}.base_url`: `{url}` is not an http:// or https:// URL",
             at(name, text, &cfg.base_url)
         )));
     }

@@ -92,6 +92,16 @@ pub struct TargetConfig {
     /// Send a W3C `traceparent` header (the run's trace id, a new span id per request) with every HTTP
     /// request, so that the service's own spans join the run's trace.
     pub propagate_trace_context: Option<bool>,
+    /// `[target.tls]`: trust, client certificate, `insecure_skip_verify` for `https://` URLs.
+    pub tls: Option<Spanned<super::http::TlsConfig>>,
+    /// Reuse connections (true); false sends `Connection: close` and connects for every request.
+    pub keep_alive: Option<bool>,
+    /// `Accept-Encoding` sent with every request (none by default).
+    pub accept_encoding: Option<Spanned<String>>,
+    /// Shorthand for `accept_encoding = "gzip, deflate, br"`.
+    pub compress: Option<bool>,
+    /// Connect to this `host:port` instead of the URL's (Host, SNI and the certificate keep the URL's host).
+    pub connect_to: Option<Spanned<String>>,
 }
 
 /// `[service]`: a process perfgate starts before the suite and stops after it.
@@ -136,6 +146,8 @@ pub struct McpConfig {
     pub headers: BTreeMap<String, String>,
     /// `per_user` (default), `shared` or `churn`.
     pub session: Option<Spanned<String>>,
+    /// `[mcp.tls]`: trust and client certificate for an `https://` URL (same keys as `[target.tls]`).
+    pub tls: Option<Spanned<super::http::TlsConfig>>,
 }
 
 /// One `[[operations]]` entry: an HTTP request, a command, or an MCP request.

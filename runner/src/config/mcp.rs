@@ -72,7 +72,7 @@ pub(super) fn resolve_mcp(
         (None, Some(url)) => {
             if !is_http_url(url) {
                 return Err(Error::Config(format!(
-                    "{where_}: key `mcp.url`: {url:?} is not an http://host:port/path URL"
+                    "{where_}: key `mcp.url`: {url:?} is not an http(s)://host:port/path URL"
                 )));
             }
             if !c.args.is_empty() || !c.env.is_empty() || c.cwd.is_some() {
@@ -81,6 +81,10 @@ pub(super) fn resolve_mcp(
                 )));
             }
             Endpoint::Http {
+                tls: match &c.tls {
+                    Some(t) => super::http::resolve_tls(t, "mcp.tls", name, text)?,
+                    None => Default::default(),
+                },
                 url: url.clone(),
                 headers: c
                     .headers

@@ -9,6 +9,7 @@ mod env;
 pub mod file;
 mod flags;
 mod gates;
+mod http;
 mod mcp;
 mod monitoring;
 mod operations;
@@ -40,6 +41,7 @@ use env::{env_bool, env_parse, expand, secs};
 pub use flags::Overrides;
 pub use gates::GateSettings;
 use gates::{parse_gates, resolve_acknowledgements};
+pub use http::{check_connect_to, COMPRESS_ENCODINGS};
 pub use mcp::McpSettings;
 use mcp::{mcp_call, resolve_mcp};
 use monitoring::resolve_monitoring;
@@ -66,6 +68,8 @@ pub struct Settings {
     pub base_url: Option<String>,
     pub target_headers: BTreeMap<String, String>,
     pub target_pid: Option<u32>,
+    /// How HTTP operations connect: TLS, keep-alive, compression, connect-to (`[target]`, `[target.tls]`).
+    pub http: crate::targets::http::HttpOptions,
     pub operations: Vec<OperationSettings>,
     pub service: Option<ServiceSettings>,
     /// The MCP server of `tool`/`resource`/`prompt`/`list_tools` operations.
@@ -412,7 +416,11 @@ impl Settings {
                 .or(gates_cfg.cpu_threshold_percent),
         };
         for op in gates.operations.keys() {
-            let side = mcp.is_some() && op == INITIALIZE_OPERATION;
+            let side = (mcp.is_some() && op == INITIALIZE_OPERATION)
+                || (op == crate::tls::HANDSHAKE_OPERATION
+                    && base_url
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("https://")));
             if !side && !operations.iter().any(|o| &o.name == op) {
                 let v = &gates_cfg.operations[op];
                 let pos = v
@@ -515,6 +523,7 @@ impl Settings {
             base_url,
             target_headers: cfg.target.headers.clone(),
             target_pid: cfg.target.pid,
+            http: http::resolve_http(&cfg.target, &name, text)?,
             operations,
             service,
             mcp,
@@ -615,6 +624,16 @@ impl Settings {
                 OperationKind::Mcp(call) => format!("mcp {call:?}"),
             };
             h.update(format!("{}|{}|{kind}|{:?}\n", op.name, op.weight, op.timeout).as_bytes());
+        }
+        if !self.http.keep_alive || self.http.accept_encoding.is_some() {
+            // Only when set: records of configs without these keys keep their digest.
+            h.update(
+                format!(
+                    "http keep_alive={} accept_encoding={:?}\n",
+                    self.http.keep_alive, self.http.accept_encoding
+                )
+                .as_bytes(),
+            );
         }
         if let Some(m) = &self.mcp {
             // Header and environment values may hold secrets: only the server and the mode.

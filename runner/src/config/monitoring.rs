@@ -37,13 +37,12 @@ pub(super) fn resolve_monitoring(
         _ => None,
     };
     if let Some((url, from)) = &pushgateway {
-        let ok = url
-            .parse::<hyper::Uri>()
-            .ok()
-            .filter(|u| u.scheme_str() == Some("http") && u.host().is_some());
+        let ok = url.parse::<hyper::Uri>().ok().filter(|u| {
+            matches!(u.scheme_str(), Some("http") | Some("https")) && u.host().is_some()
+        });
         if ok.is_none() {
             return Err(Error::Usage(format!(
-                "{from}: `{}` is not an http://host:port URL of a Pushgateway",
+                "{from}: `{}` is not an http(s)://host:port URL of a Pushgateway",
                 redact_userinfo(url)
             )));
         }

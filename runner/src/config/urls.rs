@@ -14,9 +14,9 @@ pub fn redact_userinfo(url: &str) -> String {
     }
 }
 
-/// True for an `http://host[:port][/path]` URL: perfgate's clients speak plain HTTP only.
+/// True for an `http://` or `https://host[:port][/path]` URL.
 pub fn is_http_url(url: &str) -> bool {
-    url.parse::<hyper::Uri>()
-        .ok()
-        .is_some_and(|u| u.scheme_str() == Some("http") && u.authority().is_some())
+    url.parse::<hyper::Uri>().ok().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http") | Some("https")) && u.authority().is_some()
+    })
 }

@@ -1,8 +1,8 @@
 //! One HTTP/1.1 request with a deadline, for the Pushgateway push and the OTLP exporter.
 //!
-//! Both send one small body to one `http://` endpoint at the end of a run, so a connection pool, TLS or
-//! redirects would be dead weight; the target's HTTP code (hyper 1, `client::conn::http1`) already does the
-//! rest. The whole exchange — connect, send, read the response — runs under one timeout, so an endpoint
+//! Both send one small body to one endpoint at the end of a run, so a connection pool or redirects would be
+//! dead weight; hyper 1's `client::conn::http1` does the HTTP. `https://` endpoints go through rustls with
+//! the system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` add a private CA), the setup of [`crate::tls`]. The whole exchange — connect, send, read the response — runs under one timeout, so an endpoint
 //! that accepts a connection and never answers cannot hold the run.
 
 use std::time::Duration;
@@ -37,10 +37,15 @@ impl std::fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
-/// `host:port` to connect to for an `http://` URI (port 80 when absent).
+/// `host:port` to connect to for an `http://` or `https://` URI (port 80 or 443 when absent).
 pub fn connect_authority(uri: &Uri) -> Option<String> {
     let host = uri.host()?;
-    let port = uri.port_u16().unwrap_or(80);
+    let default = if uri.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let port = uri.port_u16().unwrap_or(default);
     Some(if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
     } else {
@@ -62,15 +67,19 @@ pub async fn send(request: Request<Bytes>, timeout: Duration) -> Result<Reply, S
 
 async fn send_inner(request: Request<Bytes>) -> Result<Reply, SendError> {
     let uri = request.uri().clone();
-    if uri.scheme_str() != Some("http") {
-        return Err(SendError {
-            message: format!(
-                "{}: only http:// endpoints are supported",
-                uri.scheme_str().unwrap_or("no scheme")
-            ),
-            retryable: false,
-        });
-    }
+    let secure = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        other => {
+            return Err(SendError {
+                message: format!(
+                    "{}: only http:// and https:// endpoints are supported",
+                    other.unwrap_or("no scheme")
+                ),
+                retryable: false,
+            })
+        }
+    };
     let authority = connect_authority(&uri).ok_or_else(|| SendError {
         message: "URL has no host".into(),
         retryable: false,
@@ -82,6 +91,39 @@ async fn send_inner(request: Request<Bytes>) -> Result<Reply, SendError> {
             retryable: true,
         })?;
     let _ = stream.set_nodelay(true);
+    if !secure {
+        return exchange(stream, request, &uri, &authority).await;
+    }
+    let fail = |message: String| SendError {
+        message,
+        retryable: false,
+    };
+    let host = uri.host().unwrap_or_default();
+    let name = crate::tls::server_name(host)
+        .ok_or_else(|| fail(format!("{host}: not a valid TLS server name")))?;
+    let config = crate::tls::TlsOptions::default()
+        .client_config(&[b"http/1.1"])
+        .map_err(|e| fail(e.to_string()))?;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, stream)
+        .await
+        .map_err(|e| SendError {
+            message: format!("{authority}: TLS: {}", crate::tls::handshake_cause(&e)),
+            retryable: e.get_ref().is_none(),
+        })?;
+    exchange(tls, request, &uri, &authority).await
+}
+
+/// The HTTP/1.1 exchange on a connected stream (plain or TLS).
+async fn exchange<S>(
+    stream: S,
+    request: Request<Bytes>,
+    uri: &Uri,
+    authority: &str,
+) -> Result<Reply, SendError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sender, conn) =
         http1::handshake(TokioIo::new(stream))
             .await

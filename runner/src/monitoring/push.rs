@@ -50,7 +50,7 @@ impl Default for Retry {
 pub fn push(base_url: &str, record: &RunRecord, retry: Retry) -> Result<(), String> {
     let shown = redact_userinfo(base_url);
     let url = group_url(base_url, &record.suite)
-        .ok_or_else(|| format!("Pushgateway URL `{shown}` is not an http:// URL"))?;
+        .ok_or_else(|| format!("Pushgateway URL `{shown}` is not an http:// or https:// URL"))?;
     let body = Bytes::from(prometheus::render(record, &[]));
     let auth = basic_auth(base_url);
     let attempt = |n: u32| {
@@ -107,13 +107,14 @@ pub fn push(base_url: &str, record: &RunRecord, retry: Retry) -> Result<(), Stri
 /// proxy) and dropping user info (sent as a header instead).
 pub fn group_url(base_url: &str, suite: &str) -> Option<Uri> {
     let uri: Uri = base_url.trim().parse().ok()?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http") | Some("https")) {
         return None;
     }
     let authority = client::connect_authority(&uri)?;
     let prefix = uri.path().trim_end_matches('/');
     format!(
-        "http://{authority}{prefix}/metrics/job/{JOB}/{}",
+        "{}://{authority}{prefix}/metrics/job/{JOB}/{}",
+        uri.scheme_str().unwrap_or("http"),
         label_segment("suite", suite)
     )
     .parse()
@@ -174,7 +175,11 @@ mod tests {
             group_url("http://u:p@gw/", "a").unwrap().to_string(),
             "http://gw:80/metrics/job/perfgate/suite/a"
         );
-        assert!(group_url("https://gw", "a").is_none());
+        assert_eq!(
+            group_url("https://gw", "a").unwrap().to_string(),
+            "https://gw:443/metrics/job/perfgate/suite/a"
+        );
+        assert!(group_url("ftp://gw", "a").is_none());
         assert!(group_url("not a url", "a").is_none());
     }
 

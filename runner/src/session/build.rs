@@ -95,7 +95,8 @@ pub fn build_target(settings: &Settings, pid: Option<u32>) -> Result<SuiteTarget
     let mut parts = Vec::new();
     if !http_ops.is_empty() {
         let base = settings.base_url.as_deref().unwrap_or_default();
-        let t = HttpTarget::new(base, http_ops).map_err(|e| Error::Config(e.to_string()))?;
+        let t = HttpTarget::with_options(base, http_ops, &settings.http)
+            .map_err(|e| Error::Config(e.to_string()))?;
         parts.push(Part::Http(t));
     }
     if !cmd_ops.is_empty() {

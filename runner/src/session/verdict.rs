@@ -14,6 +14,11 @@ use crate::config::Settings;
 use crate::error::{ExitStatus, Result};
 use crate::targets::mcp::INITIALIZE_OPERATION;
 
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
 /// What a run is judged by: `reports`' [`JudgeSettings`] (the project's gates, acknowledgements and side
 /// operations), built from the config in one place.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +34,10 @@ impl Verdict {
         if settings.mcp.is_some() {
             // `mcp.initialize` runs as often as the schedule opens sessions: not the user's operation.
             judge = judge.with_side_operations([INITIALIZE_OPERATION]);
+        }
+        if settings.base_url.as_deref().is_some_and(is_https) {
+            // `tls.handshake` runs once per new connection, not at the user's rate.
+            judge = judge.with_side_operations([crate::tls::HANDSHAKE_OPERATION]);
         }
         Ok(Self { settings: judge })
     }

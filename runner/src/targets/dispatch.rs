@@ -176,6 +176,7 @@ impl Target for SuiteTarget {
         let (p, i) = self.map[op];
         match (&self.parts[p], &mut session[p]) {
             (Part::Mcp(t), PartSession::Mcp(s)) => t.setup(s, i).await,
+            (Part::Http(t), PartSession::Http(s)) => t.setup(s, i).await,
             _ => None,
         }
     }
@@ -185,7 +186,8 @@ impl Target for SuiteTarget {
             .iter()
             .flat_map(|p| match p {
                 Part::Mcp(t) => t.warnings(),
-                Part::Http(_) | Part::Command(_) => Vec::new(),
+                Part::Http(t) => t.warnings(),
+                Part::Command(_) => Vec::new(),
             })
             .collect()
     }

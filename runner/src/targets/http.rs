@@ -1,24 +1,28 @@
-//! HTTP/1.1 target: one keep-alive connection per virtual user.
+//! HTTP/1.1 target, over TCP or TLS: one keep-alive connection per virtual user.
 //!
 //! Each operation's request is serialized to bytes once, at construction (request line, `Host`, headers,
 //! `Content-Length`, body), so a call writes one buffer and formats nothing; only a `traceparent` header,
 //! when propagation is on, is spliced in per request. The response is parsed as it streams in and its body
 //! discarded (nothing is buffered) by [`wire::Conn`]. A connection that the server closed is re-opened on
 //! the next call; the cost of that reconnect is part of that call's latency, as it would be for a real
-//! client.
+//! client. Over TLS (`https://`) the handshake of every new connection is done in [`Target::setup`] and
+//! recorded apart, under the side operation `tls.handshake`: request latency never includes a handshake, and
+//! a failed handshake is an error of kind `tls` whose message says why (expired, unknown CA, name mismatch).
 
 pub mod userinfo;
 mod wire;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, StatusCode, Uri};
 use tokio::net::TcpStream;
 
-use super::{CallError, ErrorKind, OperationSpec, Outcome, Target};
+use super::{CallError, ErrorKind, OperationSpec, Outcome, SetupDone, Target};
 use crate::monitoring::traceparent::TraceParent;
+use crate::tls::{self, TlsOptions};
 
 use perfgate_reports::record::TargetInfo;
 
@@ -54,13 +58,61 @@ pub struct HttpOperation {
     pub timeout: Option<Duration>,
 }
 
+/// How the target talks to its server, beyond the URL: TLS trust, keep-alive, compression, where to connect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// Trust and client certificate for `https://` URLs (ignored for `http://`).
+    pub tls: TlsOptions,
+    /// Reuse a connection for the next request (true). False: every request says `Connection: close` and
+    /// gets a new connection (and, over TLS, a new handshake).
+    pub keep_alive: bool,
+    /// `Accept-Encoding` sent with every request (None: none is sent, and servers answer uncompressed).
+    pub accept_encoding: Option<String>,
+    /// Connect to this `host:port` instead of the URL's (like curl's `--connect-to`); `Host`, SNI and the
+    /// certificate check still use the URL's host.
+    pub connect_to: Option<String>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            tls: TlsOptions::default(),
+            keep_alive: true,
+            accept_encoding: None,
+            connect_to: None,
+        }
+    }
+}
+
 /// Errors building an HTTP target from configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpConfigError {
-    #[error("base URL `{0}` is not a valid http:// URL (https is not supported yet: test the service behind TLS termination)")]
+    #[error("base URL `{0}` is not a valid http:// or https:// URL")]
     BaseUrl(String),
     #[error("operation `{op}`: path `{path}` does not form a valid URI with the base URL")]
     Path { op: String, path: String },
+    #[error("`{0}`: not a valid TLS server name (SNI)")]
+    ServerName(String),
+    #[error("`accept_encoding`: not a valid header value")]
+    AcceptEncoding,
+    #[error("{0}")]
+    Tls(#[from] tls::TlsSetupError),
+}
+
+/// What a TLS target needs to open a connection.
+struct TlsClient {
+    connector: tokio_rustls::TlsConnector,
+    server_name: rustls::pki_types::ServerName<'static>,
+    insecure: bool,
+}
+
+impl std::fmt::Debug for TlsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsClient")
+            .field("server_name", &self.server_name)
+            .field("insecure", &self.insecure)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -139,6 +191,9 @@ pub struct HttpTarget {
     connect_timeout: Option<Duration>,
     /// The run's trace context when `propagate_trace_context` is on (None: not a single byte of cost).
     traceparent: Option<TraceParent>,
+    /// Set for `https://`.
+    tls: Option<TlsClient>,
+    keep_alive: bool,
 }
 
 impl HttpTarget {
@@ -147,6 +202,15 @@ impl HttpTarget {
     /// Userinfo in the URL (`http://user:pass@host/`) is sent as Basic auth (unless an operation sets its own
     /// `Authorization`) and kept out of the host, the messages and the record.
     pub fn new(base_url: &str, operations: Vec<HttpOperation>) -> Result<Self, HttpConfigError> {
+        Self::with_options(base_url, operations, &HttpOptions::default())
+    }
+
+    /// [`HttpTarget::new`] with TLS, keep-alive, compression and connect-to options.
+    pub fn with_options(
+        base_url: &str,
+        operations: Vec<HttpOperation>,
+        options: &HttpOptions,
+    ) -> Result<Self, HttpConfigError> {
         let bad_url = || HttpConfigError::BaseUrl(userinfo::redact(base_url));
         let (clean_url, credentials) = userinfo::split(base_url);
         let base_url = clean_url.as_str();
@@ -154,16 +218,39 @@ impl HttpTarget {
             .map(|c| HeaderValue::from_str(&c.basic_authorization()).map_err(|_| bad_url()))
             .transpose()?;
         let uri: Uri = base_url.parse().map_err(|_| bad_url())?;
-        if uri.scheme_str() != Some("http") {
-            return Err(bad_url());
-        }
+        let secure = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad_url()),
+        };
         let authority = uri.authority().ok_or_else(bad_url)?.clone();
         let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| bad_url())?;
-        let authority = if authority.port().is_some() {
-            authority.to_string()
+        let tls = if secure {
+            let host = authority.host();
+            let server_name = tls::server_name(host)
+                .ok_or_else(|| HttpConfigError::ServerName(host.to_string()))?;
+            let config = options.tls.client_config(&[b"http/1.1"])?;
+            Some(TlsClient {
+                connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+                server_name,
+                insecure: options.tls.insecure_skip_verify,
+            })
         } else {
-            format!("{}:80", authority.host())
+            None
         };
+        let authority = match &options.connect_to {
+            Some(to) => to.clone(),
+            None if authority.port().is_some() => authority.to_string(),
+            None => format!("{}:{}", authority.host(), if secure { 443 } else { 80 }),
+        };
+        let mut extra = Vec::new();
+        if let Some(enc) = &options.accept_encoding {
+            let v = HeaderValue::from_str(enc).map_err(|_| HttpConfigError::AcceptEncoding)?;
+            extra.push((hyper::header::ACCEPT_ENCODING, v));
+        }
+        if !options.keep_alive {
+            extra.push((hyper::header::CONNECTION, HeaderValue::from_static("close")));
+        }
         let prefix = uri.path().trim_end_matches('/').to_string();
         let mut specs = Vec::with_capacity(operations.len());
         let mut ops = Vec::with_capacity(operations.len());
@@ -193,6 +280,11 @@ impl HttpTarget {
                 op: op.name.clone(),
                 path: op.path.clone(),
             })?;
+            for (k, v) in &extra {
+                if !op.headers.iter().any(|(h, _)| h == k) {
+                    op.headers.push((k.clone(), v.clone()));
+                }
+            }
             let (body, content_type) = op.body.unwrap_or_default();
             specs.push(OperationSpec {
                 name: op.name,
@@ -223,6 +315,8 @@ impl HttpTarget {
             pid: None,
             connect_timeout,
             traceparent: None,
+            tls,
+            keep_alive: options.keep_alive,
         })
     }
 
@@ -243,7 +337,46 @@ impl HttpTarget {
         &self.authority
     }
 
-    async fn connect(&self) -> Result<wire::Conn, CallError> {
+    /// Opens a connection; over TLS also does the handshake and returns how long the handshake took.
+    async fn connect(&self) -> Result<(wire::Conn, Option<Duration>), CallError> {
+        let stream = self.connect_tcp().await?;
+        let Some(tls) = &self.tls else {
+            return Ok((wire::Conn::new(wire::Io::Plain(stream)), None));
+        };
+        let t0 = Instant::now();
+        let handshake = tls.connector.connect(tls.server_name.clone(), stream);
+        // The handshake shares the connect's limit: a server that accepts and never answers is a timeout.
+        let done = match self.connect_timeout {
+            Some(limit) => tokio::time::timeout(limit, handshake).await.map_err(|_| {
+                CallError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{}: no TLS handshake within {:.3} s (request_timeout)",
+                        self.authority,
+                        limit.as_secs_f64()
+                    ),
+                )
+            })?,
+            None => handshake.await,
+        };
+        let took = t0.elapsed();
+        match done {
+            Ok(s) => Ok((wire::Conn::new(wire::Io::Tls(Box::new(s))), Some(took))),
+            Err(e) if is_connection_lost(&e) && e.get_ref().is_none() => Err(CallError::new(
+                ErrorKind::Tls,
+                format!(
+                    "{}: the server closed the connection during the TLS handshake ({e}; is it a TLS port?)",
+                    self.authority
+                ),
+            )),
+            Err(e) => Err(CallError::new(
+                ErrorKind::Tls,
+                format!("{}: {}", self.authority, tls::handshake_cause(&e)),
+            )),
+        }
+    }
+
+    async fn connect_tcp(&self) -> Result<TcpStream, CallError> {
         let connect = TcpStream::connect(&self.authority);
         let connected = match self.connect_timeout {
             Some(limit) => tokio::time::timeout(limit, connect).await.map_err(|_| {
@@ -261,7 +394,7 @@ impl HttpTarget {
         let stream = connected
             .map_err(|e| CallError::new(ErrorKind::Connect, format!("{}: {e}", self.authority)))?;
         let _ = stream.set_nodelay(true);
-        Ok(wire::Conn::new(stream))
+        Ok(stream)
     }
 }
 
@@ -270,6 +403,8 @@ impl HttpTarget {
 pub struct HttpSession {
     conn: Option<wire::Conn>,
     scratch: Vec<u8>,
+    /// The handshake of a connection opened by `prepare`, not yet reported by `setup`.
+    handshake: Option<Duration>,
 }
 
 impl Target for HttpTarget {
@@ -280,9 +415,44 @@ impl Target for HttpTarget {
     }
 
     async fn prepare(&self) -> Result<HttpSession, CallError> {
+        let (conn, handshake) = self.connect().await?;
         Ok(HttpSession {
-            conn: Some(self.connect().await?),
+            conn: Some(conn),
             scratch: Vec::new(),
+            handshake,
+        })
+    }
+
+    fn setup_operation(&self, _op: usize) -> Option<&str> {
+        self.tls.as_ref().map(|_| tls::HANDSHAKE_OPERATION)
+    }
+
+    /// Over TLS: reports the handshake of the connection `prepare` opened, or opens a new connection (with
+    /// its handshake) when the last one was closed. Plain HTTP needs no setup.
+    async fn setup(&self, session: &mut HttpSession, _op: usize) -> Option<SetupDone> {
+        self.tls.as_ref()?;
+        if let Some(took) = session.handshake.take() {
+            return Some(SetupDone {
+                took,
+                outcome: Ok(()),
+            });
+        }
+        if session.conn.is_some() {
+            return None;
+        }
+        let t0 = Instant::now();
+        Some(match self.connect().await {
+            Ok((conn, took)) => {
+                session.conn = Some(conn);
+                SetupDone {
+                    took: took.unwrap_or_default(),
+                    outcome: Ok(()),
+                }
+            }
+            Err(e) => SetupDone {
+                took: t0.elapsed(),
+                outcome: Err(e),
+            },
         })
     }
 
@@ -290,7 +460,7 @@ impl Target for HttpTarget {
         let prepared = &self.ops[op];
         let mut conn = match session.conn.take() {
             Some(c) => c,
-            None => self.connect().await?,
+            None => self.connect().await?.0,
         };
         let request: &[u8] = match self.traceparent.as_ref().and_then(TraceParent::next_header) {
             Some(tp) => {
@@ -310,6 +480,16 @@ impl Target for HttpTarget {
             .await
             .map_err(|e| {
                 // The connection is unusable; the next call reconnects.
+                if let wire::WireError::Io(io) = &e {
+                    // TLS 1.3: a server that refuses the client's certificate says so with an alert after
+                    // the client's side of the handshake is done, i.e. on the first read.
+                    if is_tls_error(io) {
+                        return CallError::new(
+                            ErrorKind::Tls,
+                            format!("{}: {}", self.authority, tls::handshake_cause(io)),
+                        );
+                    }
+                }
                 let kind = match &e {
                     wire::WireError::Closed(_) => ErrorKind::Connect,
                     wire::WireError::Truncated(_) => ErrorKind::Other("truncated".into()),
@@ -319,7 +499,7 @@ impl Target for HttpTarget {
                 };
                 CallError::new(kind, e.to_string())
             })?;
-        if answer.reusable {
+        if answer.reusable && self.keep_alive {
             session.conn = Some(conn);
         }
         let status = StatusCode::from_u16(answer.status)
@@ -343,17 +523,46 @@ impl Target for HttpTarget {
     }
 
     fn describe(&self) -> Vec<TargetInfo> {
+        let mut details = std::collections::BTreeMap::new();
+        if let Some(tls) = &self.tls {
+            details.insert("tls".into(), serde_json::Value::Bool(true));
+            details.insert(
+                "tls_insecure_skip_verify".into(),
+                serde_json::Value::Bool(tls.insecure),
+            );
+        }
+        if !self.keep_alive {
+            details.insert("keep_alive".into(), serde_json::Value::Bool(false));
+        }
         vec![TargetInfo {
             name: "http".into(),
             kind: "http".into(),
             address: Some(self.base_url.clone()),
+            details,
             ..Default::default()
         }]
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        match &self.tls {
+            Some(t) if t.insecure => vec![format!(
+                "TLS certificate verification was off (insecure_skip_verify = true): the server at {} \
+                 was not authenticated",
+                self.base_url
+            )],
+            _ => Vec::new(),
+        }
     }
 
     fn process_id(&self) -> Option<u32> {
         self.pid
     }
+}
+
+/// An I/O error that rustls raised (an alert from the server, a bad record), not the socket.
+fn is_tls_error(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
 }
 
 /// The server went away under the connection (reset, closed pipe): a connection failure, not a protocol one.

@@ -55,6 +55,8 @@ pub enum Endpoint {
     Http {
         url: String,
         headers: Vec<(String, String)>,
+        /// Trust and client certificate for an `https://` URL (`[mcp.tls]`).
+        tls: crate::tls::TlsOptions,
     },
 }
 
@@ -378,7 +380,7 @@ impl Core {
                     Err(_) => return Err(timed_out()),
                 }
             }
-            Endpoint::Http { url, headers } => {
+            Endpoint::Http { url, headers, tls } => {
                 let mut map = std::collections::HashMap::new();
                 for (k, v) in headers {
                     let name = reqwest::header::HeaderName::from_bytes(k.as_bytes());
@@ -389,12 +391,18 @@ impl Core {
                 }
                 // Connection pooling on (rmcp's default client opens a TCP connection per POST); one
                 // client per session, so a session's connections live on the runtime that uses them.
-                let http = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| {
-                        CallError::new(ErrorKind::Other("http_client".into()), e.to_string())
-                    })?;
+                let mut builder =
+                    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                if url.starts_with("https://") {
+                    // The same rustls setup as HTTP targets (ring, system roots or `ca_file`, mTLS).
+                    let config = tls
+                        .client_config(&[b"http/1.1"])
+                        .map_err(|e| CallError::new(ErrorKind::Tls, e.to_string()))?;
+                    builder = builder.tls_backend_preconfigured(config);
+                }
+                let http = builder.build().map_err(|e| {
+                    CallError::new(ErrorKind::Other("http_client".into()), e.to_string())
+                })?;
                 let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                     .custom_headers(map)
                     .max_concurrent_requests(1024);

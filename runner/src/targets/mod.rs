@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Timeout,
     /// No connection could be made (refused, reset before a response, DNS).
     Connect,
+    /// The TLS handshake failed (expired or untrusted certificate, name mismatch, client certificate
+    /// refused); the message says which.
+    Tls,
     /// The server answered 5xx.
     Http5xx,
     /// The server answered 4xx.
@@ -55,6 +58,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Timeout => "timeout".into(),
             ErrorKind::Connect => "connect".into(),
+            ErrorKind::Tls => "tls".into(),
             ErrorKind::Http5xx => "http_5xx".into(),
             ErrorKind::Http4xx => "http_4xx".into(),
             ErrorKind::HttpStatus => "http_status".into(),

@@ -316,7 +316,7 @@ mod tests {
         )
         .unwrap();
         match &s.mcp.as_ref().unwrap().endpoint {
-            Endpoint::Http { url, headers } => {
+            Endpoint::Http { url, headers, .. } => {
                 assert_eq!(url, "http://127.0.0.1:8080/mcp");
                 assert_eq!(headers[0], ("Authorization".into(), "Bearer t0k".into()));
             }

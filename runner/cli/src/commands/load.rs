@@ -72,6 +72,27 @@ pub struct LoadArgs {
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub timeout: f64,
+    /// HTTPS: accept any server certificate (no chain, name or date check); the summary and the record say so
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// HTTPS: trust the CA(s) in this PEM file instead of the system's roots (a private CA)
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// HTTPS: client certificate chain (PEM) for mTLS, with --client-key
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// HTTPS: the client certificate's private key (PEM), with --client-cert
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
+    /// Send `Accept-Encoding: gzip, deflate, br` (by default none is sent: servers answer uncompressed)
+    #[arg(long)]
+    pub compress: bool,
+    /// A new connection (and TLS handshake) for every request: each request says `Connection: close`
+    #[arg(long)]
+    pub disable_keepalive: bool,
+    /// Connect to HOST:PORT instead of the URL's host (Host header, SNI and certificate check keep the URL's)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect_to: Option<String>,
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
@@ -161,13 +182,14 @@ fn endpoint_settings(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<
     let uri: hyper::Uri = url
         .parse()
         .map_err(|_| Error::Usage(format!("--url {shown:?} is not a valid URL")))?;
-    if uri.scheme_str() != Some("http") || uri.authority().is_none() {
+    let scheme = uri.scheme_str().unwrap_or_default();
+    if !matches!(scheme, "http" | "https") || uri.authority().is_none() {
         return Err(Error::Usage(format!(
-            "--url {shown:?}: only http://host:port/path URLs are supported"
+            "--url {shown:?}: expected an http:// or https://host:port/path URL"
         )));
     }
     let base = format!(
-        "http://{}",
+        "{scheme}://{}",
         uri.authority().map(|a| a.as_str()).unwrap_or_default()
     );
     let path = uri
@@ -206,6 +228,7 @@ fn endpoint_settings(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<
         },
     )?;
     settings.suite = "load".into();
+    settings.http = http_options(args)?;
     settings.operations.push(OperationSettings {
         name: format!("{} {}", args.method.to_ascii_uppercase(), path),
         weight: 1,
@@ -267,7 +290,7 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
         (None, Some(url)) => {
             if !perfgate::config::is_http_url(url) {
                 return Err(Error::Usage(format!(
-                    "--mcp-url {url:?}: only http://host:port/path URLs are supported"
+                    "--mcp-url {url:?}: expected an http:// or https://host:port/path URL"
                 )));
             }
             let headers = args
@@ -278,6 +301,7 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
             Endpoint::Http {
                 url: url.clone(),
                 headers,
+                tls: http_options(args)?.tls,
             }
         }
         (None, None) => {
@@ -309,6 +333,41 @@ fn mcp_settings_for(args: &LoadArgs, env: &BTreeMap<String, String>) -> Result<S
         timeout: Duration::from_secs_f64(args.timeout),
     });
     Ok(settings)
+}
+
+/// The connection flags (TLS, keep-alive, compression, connect-to) as the target's options.
+fn http_options(args: &LoadArgs) -> Result<perfgate::targets::http::HttpOptions> {
+    for (flag, path) in [
+        ("--ca-file", &args.ca_file),
+        ("--client-cert", &args.client_cert),
+        ("--client-key", &args.client_key),
+    ] {
+        if let Some(p) = path.as_ref().filter(|p| !p.is_file()) {
+            return Err(Error::Usage(format!(
+                "{flag} {}: no such file",
+                p.display()
+            )));
+        }
+    }
+    let connect_to = args
+        .connect_to
+        .as_deref()
+        .map(config::check_connect_to)
+        .transpose()
+        .map_err(|e| Error::Usage(format!("--connect-to: {e}")))?;
+    Ok(perfgate::targets::http::HttpOptions {
+        tls: perfgate::tls::TlsOptions {
+            ca_file: args.ca_file.clone(),
+            client_cert: args.client_cert.clone(),
+            client_key: args.client_key.clone(),
+            insecure_skip_verify: args.insecure,
+        },
+        keep_alive: !args.disable_keepalive,
+        accept_encoding: args
+            .compress
+            .then(|| config::COMPRESS_ENCODINGS.to_string()),
+        connect_to,
+    })
 }
 
 /// `-H 'Name: value'` as a trimmed pair.

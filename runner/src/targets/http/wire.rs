@@ -7,13 +7,16 @@
 //! of the generator's cost; wrk's design (bytes prepared once, one socket owned by the caller, a streaming
 //! response parser) is what keeps a generator from measuring itself. Headers are parsed with `httparse`
 //! (hyper's own parser); everything else here is framing: `Content-Length`, `chunked`, read-to-close,
-//! bodiless responses (HEAD, 1xx, 204, 304).
+//! bodiless responses (HEAD, 1xx, 204, 304). Over TLS the same bytes go through a rustls stream ([`Io`]).
 
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 /// Headers a response may have before it is refused (hyper's default is 100 too).
 const MAX_HEADERS: usize = 100;
@@ -47,9 +50,55 @@ pub struct Answer {
     pub reusable: bool,
 }
 
+/// The socket under a connection: plain TCP, or TLS over TCP (boxed: rustls' state is a few KB).
+pub enum Io {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// A connection and its read buffer.
 pub struct Conn {
-    stream: TcpStream,
+    stream: Io,
     buf: BytesMut,
 }
 
@@ -62,7 +111,7 @@ enum Framing {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream) -> Conn {
+    pub fn new(stream: Io) -> Conn {
         Conn {
             stream,
             buf: BytesMut::with_capacity(READ_CHUNK),
@@ -74,6 +123,10 @@ impl Conn {
     pub async fn round_trip(&mut self, request: &[u8], head: bool) -> Result<Answer, WireError> {
         self.buf.clear();
         self.stream.write_all(request).await?;
+        if matches!(self.stream, Io::Tls(_)) {
+            // rustls may hold the last record until flushed.
+            self.stream.flush().await?;
+        }
         loop {
             let (status, framing, close) = self.read_head(head).await?;
             if (100..200).contains(&status) && status != 101 {
@@ -289,7 +342,7 @@ mod tests {
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno!".to_vec(),
         ];
         let (addr, task) = serve(replies).await;
-        let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());
+        let mut c = Conn::new(Io::Plain(TcpStream::connect(addr).await.unwrap()));
         let mut got = Vec::new();
         for _ in 0..5 {
             got.push(c.round_trip(GET, false).await.unwrap());
@@ -308,7 +361,7 @@ mod tests {
             b"HTTP/1.0 200 OK\r\n\r\nuntil the end".to_vec(),
         ])
         .await;
-        let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());
+        let mut c = Conn::new(Io::Plain(TcpStream::connect(addr).await.unwrap()));
         let head = c.round_trip(GET, true).await.unwrap();
         assert_eq!((head.status, head.reusable), (200, true));
         let last = c.round_trip(GET, false).await.unwrap();
@@ -321,12 +374,12 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec()
         ])
         .await;
-        let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());
+        let mut c = Conn::new(Io::Plain(TcpStream::connect(addr).await.unwrap()));
         let e = c.round_trip(GET, false).await.unwrap_err();
         assert!(matches!(e, WireError::Truncated("in the body")), "{e}");
 
         let (addr, _t) = serve(vec![b"SMTP ready\r\n\r\n".to_vec()]).await;
-        let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());
+        let mut c = Conn::new(Io::Plain(TcpStream::connect(addr).await.unwrap()));
         let e = c.round_trip(GET, false).await.unwrap_err();
         assert!(matches!(e, WireError::Invalid(_)), "{e}");
 
@@ -334,7 +387,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(),
         ])
         .await;
-        let mut c = Conn::new(TcpStream::connect(addr).await.unwrap());
+        let mut c = Conn::new(Io::Plain(TcpStream::connect(addr).await.unwrap()));
         let e = c.round_trip(GET, false).await.unwrap_err();
         assert!(e.to_string().contains("chunk size"), "{e}");
     }
