@@ -172,7 +172,8 @@ pub fn estimate(points: &[CurvePoint], think_time_ms: f64, p95_gate_ms: Option<f
         None if s > 1e-12 => Some(l / s),
         None => None,
     };
-    out.users_at_p95_gate = p95_gate_ms.and_then(|g| users_at_gate(&pts, l, s, k, think_time_ms, g));
+    out.users_at_p95_gate =
+        p95_gate_ms.and_then(|g| users_at_gate(&pts, l, s, k, think_time_ms, g));
     out.note = sentence(&out, &pts);
     out
 }
@@ -197,7 +198,8 @@ pub fn moved(base: Option<&Capacity>, head: &Capacity) -> Option<String> {
             let x = change(base.max_throughput_rps, head.max_throughput_rps);
             let n = change(base.users_at_p95_gate, head.users_at_p95_gate);
             let big = |c: Option<f64>| c.is_some_and(|c| c.abs() > MOVED_FRACTION * 100.0);
-            let gate_appeared = base.users_at_p95_gate.is_some() != head.users_at_p95_gate.is_some();
+            let gate_appeared =
+                base.users_at_p95_gate.is_some() != head.users_at_p95_gate.is_some();
             if !(big(x) || big(n) || gate_appeared) {
                 return None;
             }
@@ -221,16 +223,24 @@ fn sentence(c: &Capacity, pts: &[CurvePoint]) -> String {
         c.kappa.unwrap_or(0.0)
     );
     match (c.peak_users, c.max_throughput_rps) {
-        (Some(n), Some(x)) => s.push_str(&format!("; throughput peaks at {x:.1} rps near {n:.0} users")),
-        (None, Some(x)) => s.push_str(&format!("; no peak in sight, throughput tends to {x:.1} rps")),
+        (Some(n), Some(x)) => s.push_str(&format!(
+            "; throughput peaks at {x:.1} rps near {n:.0} users"
+        )),
+        (None, Some(x)) => s.push_str(&format!(
+            "; no peak in sight, throughput tends to {x:.1} rps"
+        )),
         _ => s.push_str("; throughput still grows linearly"),
     }
     let max_measured = pts.iter().map(|p| p.users).fold(0.0, f64::max);
     match (c.p95_gate_ms, c.users_at_p95_gate) {
         (Some(g), Some(n)) => {
-            s.push_str(&format!("; p95 predicted to pass {g:.0} ms at {n:.0} users"));
+            s.push_str(&format!(
+                "; p95 predicted to pass {g:.0} ms at {n:.0} users"
+            ));
             if n > 2.0 * max_measured {
-                s.push_str(&format!(" (extrapolated beyond {max_measured:.0} measured)"));
+                s.push_str(&format!(
+                    " (extrapolated beyond {max_measured:.0} measured)"
+                ));
             }
         }
         (Some(g), None) => s.push_str(&format!("; p95 not predicted to pass {g:.0} ms")),
@@ -241,7 +251,14 @@ fn sentence(c: &Capacity, pts: &[CurvePoint]) -> String {
 
 /// Users at which the predicted p95 first reaches `gate_ms`. `R(N) = N/X(N) − Z` (Little's law), p95 = R × the
 /// median measured p95/R ratio. `None` when the ratio is unknown or the gate is not reached within the search.
-fn users_at_gate(pts: &[CurvePoint], l: f64, s: f64, k: f64, think_ms: f64, gate_ms: f64) -> Option<f64> {
+fn users_at_gate(
+    pts: &[CurvePoint],
+    l: f64,
+    s: f64,
+    k: f64,
+    think_ms: f64,
+    gate_ms: f64,
+) -> Option<f64> {
     let response_ms = |n: f64| (n / usl(l, s, k, n)) * 1000.0 - think_ms;
     let mut ratios: Vec<f64> = pts
         .iter()
@@ -289,7 +306,13 @@ fn quality(data: &[(f64, f64)], l: f64, s: f64, k: f64) -> (f64, f64) {
     let mean = data.iter().map(|d| d.1).sum::<f64>() / data.len() as f64;
     let ss_tot: f64 = data.iter().map(|d| (d.1 - mean).powi(2)).sum();
     let ss_res: f64 = data.iter().map(|d| (d.1 - usl(l, s, k, d.0)).powi(2)).sum();
-    let r2 = if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else if ss_res == 0.0 { 1.0 } else { 0.0 };
+    let r2 = if ss_tot > 0.0 {
+        1.0 - ss_res / ss_tot
+    } else if ss_res == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
     (r2, (ss_res / data.len() as f64).sqrt())
 }
 
@@ -391,13 +414,16 @@ pub fn fit(data: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
             break;
         }
     }
-    p.iter().all(|v| v.is_finite()).then_some((p[0], p[1], p[2]))
+    p.iter()
+        .all(|v| v.is_finite())
+        .then_some((p[0], p[1], p[2]))
 }
 
 /// Solves a 3×3 system by Cramer's rule.
 fn solve3(m: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
     let det = |m: &[[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
     };
     let d = det(&m);
@@ -424,10 +450,16 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &n)| {
-                let x = usl(l, s, k, n) * (1.0 + noise.get(i % noise.len().max(1)).copied().unwrap_or(0.0));
+                let x = usl(l, s, k, n)
+                    * (1.0 + noise.get(i % noise.len().max(1)).copied().unwrap_or(0.0));
                 // A closed system without think time: mean R = N/X; p95 = 2 × mean.
                 let mean = n / x * 1000.0;
-                CurvePoint { users: n, throughput_rps: x, mean_ms: mean, p95_ms: 2.0 * mean }
+                CurvePoint {
+                    users: n,
+                    throughput_rps: x,
+                    mean_ms: mean,
+                    p95_ms: 2.0 * mean,
+                }
             })
             .collect()
     }
@@ -439,14 +471,21 @@ mod tests {
     #[test]
     fn recovers_known_sigma_kappa_from_an_exact_curve() {
         let users: Vec<f64> = (1..=10).map(|i| f64::from(i) * 5.0).collect();
-        for &(l, s, k) in &[(100.0, 0.05, 0.0002), (1000.0, 0.02, 0.001), (40.0, 0.2, 0.00005)] {
+        for &(l, s, k) in &[
+            (100.0, 0.05, 0.0002),
+            (1000.0, 0.02, 0.001),
+            (40.0, 0.2, 0.00005),
+        ] {
             let c = estimate(&curve(l, s, k, &users, &[0.0]), 0.0, None);
             assert!(c.is_fitted(), "{c:?}");
             assert!(within(c.sigma.unwrap(), s, 0.10), "σ {c:?} want {s}");
             assert!(within(c.kappa.unwrap(), k, 0.10), "κ {c:?} want {k}");
             assert!(within(c.lambda_rps.unwrap(), l, 0.10), "λ {c:?}");
             let n_star = ((1.0 - s) / k).sqrt();
-            assert!(within(c.peak_users.unwrap(), n_star, 0.10), "N* {c:?} want {n_star}");
+            assert!(
+                within(c.peak_users.unwrap(), n_star, 0.10),
+                "N* {c:?} want {n_star}"
+            );
             assert!(c.r_squared.unwrap() > 0.999);
         }
     }
@@ -474,7 +513,11 @@ mod tests {
             .unwrap();
         let got = c.users_at_p95_gate.expect("a crossing");
         assert!(within(got, want, 0.02), "got {got}, want {want}");
-        assert!(c.note.contains("p95 predicted to pass 500 ms"), "{}", c.note);
+        assert!(
+            c.note.contains("p95 predicted to pass 500 ms"),
+            "{}",
+            c.note
+        );
     }
 
     #[test]
@@ -486,27 +529,52 @@ mod tests {
             .map(|&n| {
                 let x = usl(9.0909, 0.01, 0.0001, n);
                 let r = n / x * 1000.0 - 100.0;
-                CurvePoint { users: n, throughput_rps: x, mean_ms: r, p95_ms: 3.0 * r }
+                CurvePoint {
+                    users: n,
+                    throughput_rps: x,
+                    mean_ms: r,
+                    p95_ms: 3.0 * r,
+                }
             })
             .collect();
         let c = estimate(&pts, 100.0, Some(200.0));
         let n = c.users_at_p95_gate.expect("a crossing");
         let r = n / usl(9.0909, 0.01, 0.0001, n) * 1000.0 - 100.0;
-        assert!(within(3.0 * r, 200.0, 0.05), "p95 at {n} users = {}", 3.0 * r);
+        assert!(
+            within(3.0 * r, 200.0, 0.05),
+            "p95 at {n} users = {}",
+            3.0 * r
+        );
     }
 
     #[test]
     fn too_few_steps_and_poor_fits_say_so_without_numbers() {
-        let c = estimate(&curve(100.0, 0.05, 0.0002, &[5.0, 10.0, 15.0], &[0.0]), 0.0, Some(500.0));
+        let c = estimate(
+            &curve(100.0, 0.05, 0.0002, &[5.0, 10.0, 15.0], &[0.0]),
+            0.0,
+            Some(500.0),
+        );
         assert_eq!(c.status, "too_few_steps");
         assert!(c.note.contains("needs at least 4"), "{}", c.note);
         assert!(c.peak_users.is_none() && c.users_at_p95_gate.is_none());
 
         // A zig-zag no USL curve follows.
-        let zig: Vec<CurvePoint> = [(5.0, 100.0), (10.0, 20.0), (15.0, 110.0), (20.0, 15.0), (25.0, 120.0), (30.0, 10.0)]
-            .iter()
-            .map(|&(n, x)| CurvePoint { users: n, throughput_rps: x, mean_ms: 1.0, p95_ms: 2.0 })
-            .collect();
+        let zig: Vec<CurvePoint> = [
+            (5.0, 100.0),
+            (10.0, 20.0),
+            (15.0, 110.0),
+            (20.0, 15.0),
+            (25.0, 120.0),
+            (30.0, 10.0),
+        ]
+        .iter()
+        .map(|&(n, x)| CurvePoint {
+            users: n,
+            throughput_rps: x,
+            mean_ms: 1.0,
+            p95_ms: 2.0,
+        })
+        .collect();
         let c = estimate(&zig, 0.0, Some(500.0));
         assert_eq!(c.status, "poor_fit", "{c:?}");
         assert!(c.note.contains("poorly"), "{}", c.note);
@@ -518,16 +586,34 @@ mod tests {
         let users: Vec<f64> = (1..=6).map(|i| f64::from(i) * 5.0).collect();
         let c = estimate(&curve(50.0, 0.0, 0.0, &users, &[0.0]), 0.0, Some(500.0));
         assert!(c.is_fitted(), "{c:?}");
-        assert!(c.peak_users.is_none() || c.peak_users.unwrap() > 1000.0, "{c:?}");
-        assert!(c.users_at_p95_gate.is_none() || c.users_at_p95_gate.unwrap() > 1000.0, "{c:?}");
+        assert!(
+            c.peak_users.is_none() || c.peak_users.unwrap() > 1000.0,
+            "{c:?}"
+        );
+        assert!(
+            c.users_at_p95_gate.is_none() || c.users_at_p95_gate.unwrap() > 1000.0,
+            "{c:?}"
+        );
     }
 
     #[test]
     fn a_capacity_that_moved_is_named_and_one_that_stayed_is_not() {
         let users: Vec<f64> = (1..=8).map(|i| f64::from(i) * 5.0).collect();
-        let base = estimate(&curve(100.0, 0.05, 0.0002, &users, &[0.0]), 0.0, Some(500.0));
-        let same = estimate(&curve(101.0, 0.05, 0.0002, &users, &[0.0]), 0.0, Some(500.0));
-        let worse = estimate(&curve(100.0, 0.10, 0.0008, &users, &[0.0]), 0.0, Some(500.0));
+        let base = estimate(
+            &curve(100.0, 0.05, 0.0002, &users, &[0.0]),
+            0.0,
+            Some(500.0),
+        );
+        let same = estimate(
+            &curve(101.0, 0.05, 0.0002, &users, &[0.0]),
+            0.0,
+            Some(500.0),
+        );
+        let worse = estimate(
+            &curve(100.0, 0.10, 0.0008, &users, &[0.0]),
+            0.0,
+            Some(500.0),
+        );
         assert_eq!(moved(Some(&base), &same), None);
         let line = moved(Some(&base), &worse).expect("moved");
         assert!(line.contains("max throughput -"), "{line}");

@@ -131,9 +131,12 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
             escape_prose(&headline(c))
         );
     }
-    if let Some(line) = input.head.stress.as_ref().and_then(|s| {
-        crate::capacity::moved(input.base_capacity, s.capacity.as_ref()?)
-    }) {
+    if let Some(line) = input
+        .head
+        .stress
+        .as_ref()
+        .and_then(|s| crate::capacity::moved(input.base_capacity, s.capacity.as_ref()?))
+    {
         let _ = writeln!(head, "**Capacity:** {}\n", escape_prose(&line));
     }
     if let Some(a) = analysis {
