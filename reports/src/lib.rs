@@ -7,6 +7,7 @@
 //! returns.
 
 pub mod analysis;
+pub mod capacity;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;

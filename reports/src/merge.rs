@@ -546,6 +546,8 @@ fn merge_stress(recs: &[&RunRecord], warnings: &mut Vec<String>) -> Option<Stres
         breaking_point,
         conclusion,
         system: merge_system(parts.iter().map(|s| &s.system)),
+        // The merged steps have no single think time to fit with; the fit belongs to one run's steps.
+        capacity: None,
     })
 }
 

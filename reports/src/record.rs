@@ -452,6 +452,9 @@ pub struct StressSection {
     pub conclusion: String,
     #[serde(default)]
     pub system: SystemSummary,
+    /// The Universal Scalability Law fitted to the steps ([`crate::capacity`]); absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::capacity::Capacity>,
 }
 
 /// One concurrency step of a stress test.

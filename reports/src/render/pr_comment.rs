@@ -65,6 +65,9 @@ pub struct CommentInput<'a> {
     pub comparison: Option<&'a Comparison>,
     /// Optional links.
     pub links: CommentLinks,
+    /// The base run's stress capacity: the head's is shown when it moved from this
+    /// ([`crate::capacity::moved`]).
+    pub base_capacity: Option<&'a crate::capacity::Capacity>,
 }
 
 /// Renders the comment body within [`MAX_COMMENT_CHARS`].
@@ -127,6 +130,14 @@ pub fn render_with_limit(input: &CommentInput<'_>, max_chars: usize) -> String {
             "**{}** compared with {base}.\n",
             escape_prose(&headline(c))
         );
+    }
+    if let Some(line) = input
+        .head
+        .stress
+        .as_ref()
+        .and_then(|s| crate::capacity::moved(input.base_capacity, s.capacity.as_ref()?))
+    {
+        let _ = writeln!(head, "**Capacity:** {}\n", escape_prose(&line));
     }
     if let Some(a) = analysis {
         let failed: Vec<_> = a.failed_gates().collect();
@@ -338,6 +349,7 @@ mod tests {
 
     fn input(head: &RunRecord) -> CommentInput<'_> {
         CommentInput {
+            base_capacity: None,
             suite: "api",
             head,
             comparison: None,

@@ -104,6 +104,9 @@ pub fn render(record: &RunRecord) -> String {
                 let _ = writeln!(out, "  Breaking point: none found");
             }
         }
+        if let Some(c) = &s.capacity {
+            let _ = writeln!(out, "  {}", c.line());
+        }
     }
     if let Some(a) = &record.analysis {
         gates(a, &mut out);

@@ -517,12 +517,18 @@ impl<T: Target> Engine<T> {
             ),
             None => format!("no breaking point found up to {max} users"),
         };
+        let capacity = perfgate_reports::capacity::from_steps(
+            &steps,
+            plan.think_time.as_secs_f64() * 1000.0,
+            Some(plan.rules.max_p95_ms),
+        );
         StressSection {
             steps,
             last_good_concurrency: last_good,
             breaking_point,
             conclusion,
             system: self.summary(mark, self.workers),
+            capacity: Some(capacity),
         }
     }
 }

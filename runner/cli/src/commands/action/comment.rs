@@ -61,6 +61,8 @@ pub fn body(record: &RunRecord, links: CommentLinks, baseline_note: Option<&str>
             head: record,
             comparison: None,
             links,
+            // The base record is not at hand here: the capacity line shows only when a caller passes one.
+            base_capacity: None,
         },
         budget,
     );

@@ -1,0 +1,84 @@
+//! Capacity from the stress curve, end to end: the USL fit lands in the record and the summary, and on a
+//! service of known capacity it predicts the ceiling the service really has.
+
+use std::time::Duration;
+
+use perfgate_e2e::{perfgate, read_run_record, write_config, Behavior, TestServer};
+
+#[test]
+fn a_service_of_known_capacity_gets_its_ceiling_predicted() {
+    let _serial = perfgate_e2e::timing_lock();
+    // 20 requests at once, 50 ms each: at most 400 rps whatever the users.
+    let server = TestServer::start(Behavior {
+        delay: Duration::from_millis(50),
+        capacity: Some(20),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &format!(
+            "suite = \"capacity\"\n[target]\nbase_url = \"{}\"\n\n[[operations]]\nname = \"get\"\npath = \"/thing\"\n\n\
+             [stress]\nstart_concurrent = 4\nmax_concurrent = 40\nstep_size = 4\nstep_duration_seconds = 2\n\
+             step_warmup_seconds = 0.5\n",
+            server.url()
+        ),
+    );
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "stress", "--output-dir", "out"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{stderr}");
+    let rec = read_run_record(&dir.path().join("out"));
+    let cap = &rec["stress"]["capacity"];
+    let steps = rec["stress"]["steps"].as_array().unwrap().len();
+    assert!(cap.is_object(), "capacity in the record: {}", rec["stress"]);
+    assert_eq!(cap["points"].as_u64().unwrap() as usize, steps);
+    let note = cap["note"].as_str().unwrap();
+    assert!(
+        stdout.contains(note) || stderr.contains(note),
+        "the summary carries the capacity line {note:?}: {stdout}{stderr}"
+    );
+    if steps < 4 {
+        assert_eq!(cap["status"], "too_few_steps", "{cap}");
+        return;
+    }
+    if cap["status"] == "fitted" {
+        let x = cap["max_throughput_rps"].as_f64().expect("a ceiling");
+        assert!(
+            (250.0..=520.0).contains(&x),
+            "predicted ceiling {x} rps for a 400 rps service: {cap}"
+        );
+    } else {
+        assert!(note.contains("not estimated"), "{note}");
+        assert!(cap.get("max_throughput_rps").is_none(), "{cap}");
+    }
+}
+
+#[test]
+fn the_demo_run_records_a_capacity_answer_or_says_why_not() {
+    let _serial = perfgate_e2e::timing_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let out = perfgate(dir.path(), &["demo", "--duration", "3"]);
+    assert!(out.status.code().is_some_and(|c| c <= 1));
+    let rec = read_run_record(&dir.path().join("performance_results"));
+    let cap = &rec["stress"]["capacity"];
+    let status = cap["status"].as_str().expect("a capacity status");
+    let note = cap["note"].as_str().unwrap();
+    match status {
+        "fitted" => {
+            let s = cap["sigma"].as_f64().unwrap();
+            let k = cap["kappa"].as_f64().unwrap();
+            assert!((0.0..1.0).contains(&s) && k >= 0.0, "{cap}");
+            assert!(cap["r_squared"].as_f64().unwrap() >= 0.9, "{cap}");
+            assert!(note.starts_with("capacity (USL"), "{note}");
+        }
+        "poor_fit" | "too_few_steps" => {
+            assert!(note.contains("not estimated"), "{note}");
+            assert!(cap.get("users_at_p95_gate").is_none(), "{cap}");
+        }
+        other => panic!("unknown status {other}"),
+    }
+}
