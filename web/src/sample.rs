@@ -266,6 +266,7 @@ fn stress_section(rng: &mut Rng, spec: &SampleSpec, names: &[String], run: usize
         }),
         conclusion: "breaking point at 30 users: p95 rose 3.2× while throughput fell".to_string(),
         system: SystemSummary::default(),
+        capacity: None,
     }
 }
 
