@@ -68,6 +68,16 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Makes ring the process's default provider, once, for clients that look it up rather than take one
+/// (reqwest built with `rustls-no-provider` refuses to build even a plain-`http://` client without it).
+/// A provider the embedding program installed first is kept.
+pub fn install_default_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl TlsOptions {
     /// True when something differs from the default (verify with the system's roots, no client cert).
     pub fn is_default(&self) -> bool {

@@ -46,10 +46,18 @@ fn a_service_of_known_capacity_gets_its_ceiling_predicted() {
         return;
     }
     if cap["status"] == "fitted" {
+        // The service cannot serve more than 400 rps (20 at once, 50 ms each); a busy machine may measure
+        // less, so the ceiling is judged against what was measured, not against the theory alone.
         let x = cap["max_throughput_rps"].as_f64().expect("a ceiling");
+        let measured = rec["stress"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["throughput_rps"].as_f64())
+            .fold(0.0_f64, f64::max);
         assert!(
-            (250.0..=520.0).contains(&x),
-            "predicted ceiling {x} rps for a 400 rps service: {cap}"
+            x >= 0.9 * measured && x <= 520.0,
+            "predicted ceiling {x} rps, measured at most {measured} rps, for a 400 rps service: {cap}"
         );
     } else {
         assert!(note.contains("not estimated"), "{note}");

@@ -391,6 +391,7 @@ impl Core {
                 }
                 // Connection pooling on (rmcp's default client opens a TCP connection per POST); one
                 // client per session, so a session's connections live on the runtime that uses them.
+                crate::tls::install_default_provider();
                 let mut builder =
                     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
                 if url.starts_with("https://") {
