@@ -99,6 +99,7 @@ fn write(dir: &Path, runs: usize, ops: usize) {
             system: Default::default(),
             targets: vec![],
             warnings: vec![],
+            incomplete: None,
         };
         let path = dir.join(perfgate_reports::layout::run_file_path(&rec));
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");

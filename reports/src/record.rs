@@ -96,6 +96,10 @@ pub struct RunRecord {
     /// Things a reader must know to trust the numbers (runner saturated, target exited, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Set when the run did not run to its end (SIGINT/SIGTERM), with why: the record holds what ran until
+    /// then, is judged FAIL, and is not published. Absent in a complete run (and in records before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 fn default_suite() -> String {
@@ -590,6 +594,7 @@ mod tests {
             system: SystemSummary::default(),
             targets: vec![],
             warnings: vec![],
+            incomplete: None,
         }
     }
 

@@ -46,6 +46,7 @@ pub fn record_at(id: &str, time: &str, branch: &str, fp: &str) -> RunRecord {
         system: SystemSummary::default(),
         targets: vec![],
         warnings: vec![],
+        incomplete: None,
     }
 }
 

@@ -50,6 +50,7 @@ pub fn record_with(ops: Vec<OperationResult>) -> RunRecord {
         system: SystemSummary::default(),
         targets: vec![],
         warnings: vec![],
+        incomplete: None,
     }
 }
 

@@ -104,6 +104,7 @@ fn run(i: usize, level: f64, ops: usize, wobble: &mut impl FnMut() -> f64) -> Ru
         system: Default::default(),
         targets: vec![],
         warnings: vec![],
+        incomplete: None,
     }
 }
 

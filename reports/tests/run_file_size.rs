@@ -162,6 +162,7 @@ fn realistic_record() -> RunRecord {
         system: SystemSummary::default(),
         targets: vec![],
         warnings: vec![],
+        incomplete: None,
     }
 }
 

@@ -267,6 +267,7 @@ mod tests {
             system: Default::default(),
             targets: vec![],
             warnings: vec![],
+            incomplete: None,
         }
     }
 

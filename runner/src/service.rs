@@ -3,31 +3,31 @@
 //! The command runs in its own process group with stdout and stderr captured to a log file. perfgate waits
 //! until it is ready (an HTTP URL answers 2xx, or a TCP port accepts connections), runs the suite, then stops
 //! the whole group: SIGTERM, up to `stop_timeout_seconds` for every process of the group to end (not only the
-//! shell perfgate started: `sh -c` forks the server), then SIGKILL. The same happens on Ctrl-C, so a cancelled
-//! run never leaves a server holding the port, even one that ignores SIGTERM.
+//! shell perfgate started: `sh -c` forks the server), then SIGKILL ([`crate::process_group`]). The same
+//! happens on SIGINT/SIGTERM ([`crate::interrupt`]), so a cancelled run never leaves a server holding the
+//! port, even one that ignores SIGTERM.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::ServiceSettings;
 use crate::error::{Error, Result};
-
-/// Process groups to stop if perfgate is interrupted, with their grace period.
-static RUNNING: Mutex<Vec<(i32, Duration)>> = Mutex::new(Vec::new());
+use crate::interrupt::{self, GroupKind, Registered};
+use crate::process_group;
 
 /// A started service. Dropping it stops it.
 pub struct Service {
     child: Option<Child>,
-    pgid: i32,
+    pgid: u32,
     stop_timeout: Duration,
     log_file: std::path::PathBuf,
+    _registered: Registered,
 }
 
 impl Service {
     /// Starts the service and waits until it is ready.
     pub fn start(settings: &ServiceSettings, fallback_ready_url: Option<&str>) -> Result<Service> {
-        install_interrupt_handler();
+        interrupt::install();
         if let Some(parent) = settings.log_file.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
@@ -43,22 +43,26 @@ impl Service {
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log2));
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        process_group::spawn_apart(&mut cmd);
         if let Some(cwd) = &settings.cwd {
             cmd.current_dir(cwd);
         }
         let child = cmd
             .spawn()
             .map_err(|e| Error::Unreachable(format!("service command failed to start: {e}")))?;
-        let pgid = child.id() as i32;
-        if let Ok(mut r) = RUNNING.lock() {
-            r.push((pgid, settings.stop_timeout));
-        }
+        let pgid = child.id();
+        let registered = interrupt::register(
+            pgid,
+            GroupKind::Service {
+                grace: settings.stop_timeout,
+            },
+        );
         let mut service = Service {
             child: Some(child),
             pgid,
             stop_timeout: settings.stop_timeout,
             log_file: settings.log_file.clone(),
+            _registered: registered,
         };
         service.wait_ready(settings, fallback_ready_url)?;
         Ok(service)
@@ -66,7 +70,7 @@ impl Service {
 
     /// The service's process id (its group leader).
     pub fn pid(&self) -> u32 {
-        self.pgid as u32
+        self.pgid
     }
 
     fn wait_ready(&mut self, s: &ServiceSettings, fallback_url: Option<&str>) -> Result<()> {
@@ -77,6 +81,11 @@ impl Service {
             None
         });
         loop {
+            if interrupt::requested() {
+                return Err(Error::Unreachable(
+                    "interrupted while waiting for the service to be ready".into(),
+                ));
+            }
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
                     return Err(Error::Unreachable(format!(
@@ -139,13 +148,10 @@ impl Service {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        stop_group(self.pgid, self.stop_timeout, || {
-            let _ = child.try_wait();
+        process_group::stop(self.pgid, self.stop_timeout, || {
+            matches!(child.try_wait(), Ok(None))
         });
         let _ = child.wait();
-        if let Ok(mut r) = RUNNING.lock() {
-            r.retain(|(g, _)| *g != self.pgid);
-        }
     }
 }
 
@@ -153,49 +159,6 @@ impl Drop for Service {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// SIGTERM to the group, wait up to `grace` for all of its processes to end (`reap` is called while waiting,
-/// so that perfgate's own child does not linger as a zombie), then SIGKILL to whatever is left.
-fn stop_group(pgid: i32, grace: Duration, mut reap: impl FnMut()) {
-    // SAFETY: killpg has no memory-safety preconditions.
-    unsafe {
-        libc::killpg(pgid, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        reap();
-        if !group_alive(pgid) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // SAFETY: as above; kills what ignored SIGTERM or outlived the grace period.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
-}
-
-/// Whether a process of group `pgid` still runs. Zombies do not count: an orphan's zombie waits for its
-/// new parent to reap it, and would otherwise hold every stop for the whole grace period.
-fn group_alive(pgid: i32) -> bool {
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        return dir.flatten().any(|e| {
-            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                return false;
-            };
-            // `pid (comm) state ppid pgrp …`; comm may contain spaces and parentheses.
-            let Some((_, rest)) = stat.rsplit_once(')') else {
-                return false;
-            };
-            let mut f = rest.split_whitespace();
-            let state = f.next();
-            let pgrp = f.nth(1).and_then(|g| g.parse::<i32>().ok());
-            pgrp == Some(pgid) && state != Some("Z") && state != Some("X")
-        });
-    }
-    // SAFETY: signal 0 only checks that the group exists.
-    unsafe { libc::killpg(pgid, 0) == 0 }
 }
 
 /// The last `n` lines of a file (for error messages).
@@ -237,29 +200,4 @@ pub fn http_status(url: &str, timeout: Duration) -> Option<u16> {
         .ok()
         .flatten()
     })
-}
-
-fn install_interrupt_handler() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        std::thread::spawn(|| {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("perfgate: interrupted; stopping the service");
-                    let groups = RUNNING.lock().map(|g| g.clone()).unwrap_or_default();
-                    for (g, grace) in groups {
-                        stop_group(g, grace, || {});
-                    }
-                    eprintln!("perfgate: interrupted; stopped the service");
-                    std::process::exit(130);
-                }
-            });
-        });
-    });
 }

@@ -73,6 +73,7 @@ fn record(id: &str, time: DateTime<Utc>, branch: &str, ops: &[(&str, f64)]) -> R
         system: SystemSummary::default(),
         targets: vec![],
         warnings: vec![],
+        incomplete: None,
     }
 }
 

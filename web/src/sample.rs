@@ -336,6 +336,7 @@ fn record(spec: &SampleSpec, names: &[String], run: usize) -> RunRecord {
         } else {
             vec![]
         },
+        incomplete: None,
     }
 }
 

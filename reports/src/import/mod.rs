@@ -164,6 +164,7 @@ pub(crate) fn load_record(ctx: &ImportContext, imp: Imported) -> Result<RunRecor
         system: Default::default(),
         targets: vec![],
         warnings,
+        incomplete: None,
     })
 }
 

@@ -98,12 +98,18 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => commands::compare::run(a),
         Command::Analyze(a) => commands::analyze::run(a),
     };
-    match result {
+    let code = match result {
         Ok(status) => status.into(),
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_status().into()
         }
+    };
+    // A run cut short by SIGINT/SIGTERM wrote what ran (marked incomplete); the exit code says it was
+    // interrupted: 130 or 143, as a shell reports a process killed by that signal.
+    match perfgate::interrupt::signal() {
+        Some(sig) => ExitCode::from(perfgate::interrupt::exit_code(sig)),
+        None => code,
     }
 }
 

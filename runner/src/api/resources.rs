@@ -63,7 +63,7 @@ impl ResourceReader {
         }
         #[cfg(not(unix))]
         {
-            let _ = &self.statm;
+            let _ = (&self.statm, self.page_size);
             None
         }
     }

@@ -142,6 +142,9 @@ impl<T: Target> Engine<T> {
             }
         };
         for (op, name) in names.iter().enumerate() {
+            if crate::interrupt::requested() {
+                break;
+            }
             self.observers.emit(&Event::PhaseStarted {
                 test_type: TestType::Benchmark,
                 label: name,
@@ -400,6 +403,9 @@ async fn bench_one<T: Target>(
         }
     }
     for _ in 0..plan.warmup_iterations {
+        if crate::interrupt::requested() {
+            break;
+        }
         if let Ok(s) = session.as_mut() {
             if setup(target, s, op, side, side_stats).await.is_ok() {
                 let _ = phase::call_with_timeout(target, s, op).await;
@@ -408,7 +414,7 @@ async fn bench_one<T: Target>(
     }
     let start = Instant::now();
     for _ in 0..plan.iterations {
-        if start.elapsed() >= limit {
+        if start.elapsed() >= limit || crate::interrupt::requested() {
             break;
         }
         let mut t0 = Instant::now();
@@ -445,7 +451,11 @@ impl<T: Target> Engine<T> {
         let mut breaking_point = None;
         let mut last_good = None;
         let levels = plan.levels();
+        let mut interrupted = None;
         for &c in &levels {
+            if crate::interrupt::requested() {
+                break;
+            }
             let step_mark = self.sampler.as_ref().map(|s| s.mark());
             let before = self.sampler.as_ref().and_then(|s| s.latest());
             let phase_plan = PhasePlan {
@@ -489,6 +499,12 @@ impl<T: Target> Engine<T> {
                 operations,
                 stop_reason: None,
             };
+            if crate::interrupt::requested() {
+                // Cut short by SIGINT/SIGTERM: kept as measured, judged by no stop rule.
+                interrupted = Some(c);
+                steps.push(step);
+                break;
+            }
             step.stop_reason = stop_reason(&plan.rules, &steps, &step);
             self.observers_mut()
                 .emit(&Event::StepFinished { step: &step });
@@ -515,7 +531,12 @@ impl<T: Target> Engine<T> {
                     .map(|g| format!(" (last good step: {g} users)"))
                     .unwrap_or_default()
             ),
-            None => format!("no breaking point found up to {max} users"),
+            None => match interrupted {
+                Some(c) => format!(
+                    "interrupted during the {c}-user step: no breaking point found before it"
+                ),
+                None => format!("no breaking point found up to {max} users"),
+            },
         };
         let capacity = perfgate_reports::capacity::from_steps(
             &steps,

@@ -293,11 +293,19 @@ pub fn run_phase<T: Target>(
             )
         });
     }
+    // An interrupted phase measured until the signal, not for its planned duration.
+    let measured = if crate::interrupt::requested() {
+        Instant::now()
+            .saturating_duration_since(measure_start)
+            .min(plan.duration)
+    } else {
+        plan.duration
+    };
     PhaseOutcome {
         stats: merged,
         side_names: mix.sides.names.clone(),
         timeline,
-        measured: plan.duration,
+        measured,
         late_starts: late,
         dropped_starts: dropped,
         prepare,
@@ -408,11 +416,23 @@ async fn worker<T: Target>(
         }));
     }
     let deadline = TokioInstant::from_std(timing.end + plan.grace);
-    for t in tasks {
-        // Users that are still in a call after the grace period are abandoned.
-        let _ = tokio::time::timeout_at(deadline, t).await;
+    let aborts: Vec<_> = tasks
+        .iter()
+        .chain(std::iter::once(&ticker))
+        .map(|t| t.abort_handle())
+        .collect();
+    let users = async {
+        for t in tasks {
+            // Users that are still in a call after the grace period are abandoned.
+            let _ = tokio::time::timeout_at(deadline, t).await;
+        }
+        let _ = ticker.await;
+    };
+    // SIGINT/SIGTERM: the phase ends now; calls in flight are abandoned (what completed is kept).
+    tokio::select! {
+        _ = users => {}
+        _ = crate::interrupt::wait() => aborts.iter().for_each(|a| a.abort()),
     }
-    let _ = ticker.await;
 
     let dropped = if let Model::Open { target_rps } = plan.model {
         let per_worker = (target_rps / timing.workers as f64).max(1e-9);

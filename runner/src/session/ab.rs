@@ -95,6 +95,9 @@ pub fn run_trials(
     let head_git = crate::environment::detect_git(&cwd, &crate::config::process_env());
     let (mut base_trials, mut head_trials) = (Vec::new(), Vec::new());
     for i in 0..ab.trials {
+        if crate::interrupt::requested() {
+            break;
+        }
         let order = if i % 2 == 0 {
             [Side::Base, Side::Head]
         } else {

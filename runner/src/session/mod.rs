@@ -110,6 +110,8 @@ pub fn run(
 ) -> Result<Recorded> {
     // Everything that can be wrong with the settings is found before the target is touched.
     let verdict = Verdict::from_settings(settings)?;
+    // From here a SIGINT/SIGTERM stops the service and the command groups (see `crate::interrupt`).
+    crate::interrupt::install();
     if opts.write_files {
         output::prepare_dir(&settings.output_dir)?;
     }
@@ -154,6 +156,9 @@ pub fn run(
     }
 
     let started_at = Utc::now();
+    let started = std::time::Instant::now();
+    // While the schedules run, a first signal stops them and the record of what ran is still written.
+    let guard = crate::interrupt::RunGuard::new();
     let ab = match &settings.ab {
         Some(ab) if schedules.benchmark || schedules.load => Some(ab::run_trials(
             settings,
@@ -184,8 +189,10 @@ pub fn run(
             Vec::new(),
         ),
     };
-    let stress = schedules.stress.then(|| engine.stress(&settings.stress));
+    let stress = (schedules.stress && !crate::interrupt::requested())
+        .then(|| engine.stress(&settings.stress));
     let finished_at = Utc::now();
+    let incomplete = crate::interrupt::reason(started);
 
     let mut system = sampler
         .as_ref()
@@ -219,11 +226,13 @@ pub fn run(
         .sections(benchmark, load, stress)
         .system(system, warnings)
         .targets(target.describe().into_iter().chain(base_targets).collect())
+        .incomplete(incomplete)
         .build();
     drop(engine);
     if let Some(mut s) = service.take() {
         s.stop();
     }
+    drop(guard);
     Ok(Recorded {
         record,
         ab_comparison,

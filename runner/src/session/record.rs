@@ -46,6 +46,7 @@ impl RecordBuilder {
                 system: SystemSummary::default(),
                 targets: Vec::new(),
                 warnings: Vec::new(),
+                incomplete: None,
             },
         }
     }
@@ -112,6 +113,17 @@ impl RecordBuilder {
 
     pub fn targets(mut self, targets: Vec<TargetInfo>) -> Self {
         self.record.targets = targets;
+        self
+    }
+
+    /// Marks the record as cut short (SIGINT/SIGTERM), with why; `None` leaves it complete.
+    pub fn incomplete(mut self, reason: Option<String>) -> Self {
+        if let Some(r) = &reason {
+            self.record
+                .warnings
+                .insert(0, format!("incomplete run: {r}"));
+        }
+        self.record.incomplete = reason;
         self
     }
 

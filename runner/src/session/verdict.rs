@@ -5,7 +5,7 @@
 //! file:line:col) before the target is touched, not after a ten-minute run.
 
 use perfgate_reports::analysis::Comparison;
-use perfgate_reports::analysis::{judge, JudgeSettings};
+use perfgate_reports::analysis::{judge, JudgeSettings, OverallStatus};
 use perfgate_reports::gates::{default_gates, Comparator, Gate, GateExpr, Gates, RegressionPolicy};
 use perfgate_reports::metric::Metric;
 use perfgate_reports::record::RunRecord;
@@ -67,6 +67,15 @@ impl Verdict {
         let judgement = judge(record, &self.settings, comparison, today);
         for note in &judgement.notes {
             eprintln!("perfgate: {note}");
+        }
+        // A run cut short (SIGINT/SIGTERM) is never a pass, whatever its numbers say.
+        if let Some(why) = record.incomplete.clone() {
+            let analysis = record.analysis.get_or_insert_with(Default::default);
+            analysis.status = OverallStatus::Fail;
+            analysis
+                .reasons
+                .insert(0, format!("incomplete run ({why})"));
+            return ExitStatus::GateFailed;
         }
         if judgement.failed() {
             ExitStatus::GateFailed

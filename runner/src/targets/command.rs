@@ -4,6 +4,7 @@
 //! started), not just the leader; a call abandoned by the engine kills its group on drop. Spawning costs
 //! something on its own, so the target measures the cost of an empty command (`true`) once and reports it
 //! apart as `spawn_overhead_ms`: readers can subtract it, and it is never silently mixed into a comparison.
+//! Each running call's group is registered with [`crate::interrupt`], so SIGINT/SIGTERM kills it too.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -58,14 +59,12 @@ impl CommandTarget {
         let mut samples = Vec::with_capacity(15);
         for _ in 0..15 {
             let start = Instant::now();
-            let status = tokio::process::Command::new("true")
-                .stdin(Stdio::null())
+            let mut cmd = tokio::process::Command::new("true");
+            cmd.stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .status()
-                .await
-                .ok()?;
+                .stderr(Stdio::null());
+            crate::process_group::spawn_apart_async(&mut cmd);
+            let status = cmd.status().await.ok()?;
             if !status.success() {
                 return None;
             }
@@ -77,18 +76,17 @@ impl CommandTarget {
     }
 }
 
-/// Kills a call's whole process group unless the call finished.
+/// Kills a call's whole process group unless the call finished (and until then, the group is one the
+/// interrupt handler kills).
 struct GroupGuard {
-    pgid: Option<i32>,
+    pgid: Option<(u32, crate::interrupt::Registered)>,
 }
 
 impl GroupGuard {
     fn kill(&mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            // SAFETY: killpg has no memory-safety preconditions; a stale group id is harmless (ESRCH).
-            unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
-            }
+        if let Some((pgid, registered)) = self.pgid.take() {
+            crate::process_group::kill(pgid);
+            drop(registered);
         }
     }
 }
@@ -124,8 +122,8 @@ impl Target for CommandTarget {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .process_group(0)
             .kill_on_drop(true);
+        crate::process_group::spawn_apart_async(&mut cmd);
         if let Some(cwd) = &op.cwd {
             cmd.current_dir(cwd);
         }
@@ -133,7 +131,12 @@ impl Target for CommandTarget {
             CallError::new(ErrorKind::Other("spawn".into()), format!("{program}: {e}"))
         })?;
         let mut guard = GroupGuard {
-            pgid: child.id().map(|p| p as i32),
+            pgid: child.id().map(|p| {
+                (
+                    p,
+                    crate::interrupt::register(p, crate::interrupt::GroupKind::Command),
+                )
+            }),
         };
         let status = match op.timeout {
             Some(limit) => match tokio::time::timeout(limit, child.wait()).await {

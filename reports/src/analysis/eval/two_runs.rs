@@ -133,6 +133,7 @@ fn record(id: &str, ops: Vec<OperationResult>) -> RunRecord {
         system: SystemSummary::default(),
         targets: vec![],
         warnings: vec![],
+        incomplete: None,
     }
 }
 

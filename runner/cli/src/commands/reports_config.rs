@@ -64,6 +64,7 @@ impl From<BranchError> for Error {
             BranchError::NotARepository { .. }
             | BranchError::InvalidBranch(_)
             | BranchError::UnmergedShard { .. }
+            | BranchError::IncompleteRun(_)
             | BranchError::BranchCheckedOut { .. }
             | BranchError::RunFileConflict { .. }
             | BranchError::MissingBranch(_) => Error::Usage(e.to_string()),

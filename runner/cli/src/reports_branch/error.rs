@@ -24,6 +24,10 @@ pub enum BranchError {
     )]
     UnmergedShard { index: u32, total: u32 },
     #[error(
+        "this run record is incomplete ({0}); an interrupted run is not published — run the suite again"
+    )]
+    IncompleteRun(String),
+    #[error(
         "branch {branch} is checked out in {worktree}; perfgate will not move a checked-out branch under your \
          feet — switch that worktree to another branch, or publish to a remote"
     )]

@@ -135,6 +135,9 @@ pub fn publish(record: &RunRecord, opts: &PublishOptions) -> Result<PublishOutco
             total: shard.total,
         });
     }
+    if let Some(why) = &record.incomplete {
+        return Err(BranchError::IncompleteRun(why.clone()));
+    }
     let bytes = run_file_bytes(record);
     let path = run_file_path(record);
     update_branch(

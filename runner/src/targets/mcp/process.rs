@@ -90,9 +90,9 @@ impl ServerProcess {
             .envs(&cmd.env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Its own process group: a Ctrl-C in perfgate's terminal is perfgate's to handle.
-            .process_group(0);
+            .stderr(Stdio::piped());
+        // Its own process group: a Ctrl-C in perfgate's terminal is perfgate's to handle.
+        crate::process_group::spawn_apart_async(&mut command);
         if let Some(cwd) = &cmd.cwd {
             command.current_dir(cwd);
         }
@@ -201,8 +201,11 @@ impl Drop for ServerProcess {
 
 /// Describes an exit status the way people read it: `exit status 3`, `killed by signal 9`.
 pub fn describe_status(status: &ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    match (status.code(), signal) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(sig)) => format!("killed by signal {sig}"),
         _ => status.to_string(),

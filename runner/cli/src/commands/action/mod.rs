@@ -269,6 +269,14 @@ fn run_suite(
             .and_then(|s| ctx.commit_url(s)),
         ctx.pages_url(),
     );
+    if let Some(why) = &done.record.incomplete {
+        // An interrupted run is not a result: no comment, nothing published (its files are written).
+        done.notes.push(Note {
+            level: Level::Warning,
+            text: format!("the run is incomplete ({why}): not published, no pull request comment"),
+        });
+        return Ok(done);
+    }
     if inputs.mode == Mode::Run {
         if pr.is_some() {
             done.notes.push(Note {
