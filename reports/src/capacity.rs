@@ -156,7 +156,7 @@ pub fn estimate(points: &[CurvePoint], think_time_ms: f64, p95_gate_ms: Option<f
     out.kappa = Some(k);
     out.r_squared = Some(r2);
     out.rmse_rps = Some(rmse);
-    if !(r2 >= MIN_R_SQUARED) {
+    if r2.is_nan() || r2 < MIN_R_SQUARED {
         out.status = "poor_fit".into();
         out.note = format!(
             "capacity: not estimated — the USL fits the stress curve poorly (R² {r2:.2} < {MIN_R_SQUARED:.2}, \

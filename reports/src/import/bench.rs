@@ -342,6 +342,7 @@ pub fn record(
         system: Default::default(),
         targets: vec![],
         warnings: all,
+        incomplete: None,
     })
 }
 

@@ -145,7 +145,7 @@ mod tests {
             sample_json: br#"{"sampling_mode":"Linear","iters":[10.0,20.0,30.0],"times":[1000.0,2200.0,3000.0]}"#
                 .to_vec(),
         };
-        let rec = import_tree(&[e.clone()], &ctx("target/criterion")).expect("imports");
+        let rec = import_tree(std::slice::from_ref(&e), &ctx("target/criterion")).expect("imports");
         let op = &rec.benchmark.as_ref().expect("bench").operations[0];
         assert_eq!(op.operation_name, "parse");
         assert_eq!(op.total_requests, 3);

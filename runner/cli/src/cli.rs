@@ -37,7 +37,7 @@ pub enum Command {
     /// Run the suite in perfgate.toml (benchmark, load, stress, or all of them with analysis).
     Run(RunArgs),
     /// Quick load test of one URL without a config file (like oha / wrk).
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     /// Start the embedded demo service and run the analysis suite against it.
     Demo(DemoArgs),
     /// Write a commented example perfgate.toml.
