@@ -285,7 +285,10 @@ fn enable_tracing_exports_the_runs_spans_over_otlp_like_the_cli() {
     std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
     let run = run.unwrap();
     assert!(
-        run.record().warnings.is_empty(),
+        run.record()
+            .warnings
+            .iter()
+            .all(|w| w.contains("perfgate itself was CPU-saturated")),
         "{:?}",
         run.record().warnings
     );
