@@ -19,8 +19,10 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   log="$(mktemp)"
   echo "fuzz: $t for ${secs} s"
-  # Seeds: the regression inputs (a fresh corpus directory keeps what the run finds).
-  cargo +nightly fuzz run "$t" "corpus/$t" "regressions/$t" -- \
+  # Seeds: the regression inputs and seeds/<target>/ (a fresh corpus directory keeps what the run finds).
+  seeds=("regressions/$t")
+  [ -d "seeds/$t" ] && seeds+=("seeds/$t")
+  cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1
   rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"

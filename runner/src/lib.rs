@@ -34,6 +34,8 @@ pub mod config;
 pub mod engine;
 pub mod environment;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod interrupt;
 pub mod monitoring;
 pub mod output;

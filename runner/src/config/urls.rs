@@ -1,17 +1,9 @@
 //! URL checks and redaction shared by every section that takes a URL.
 
-/// A URL without its `user:password@` part, for messages.
+/// A URL with its `user:password@` part shown as `***@`, for messages (one redaction for every URL perfgate
+/// prints: targets, Pushgateway, OTLP).
 pub fn redact_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let end = rest.find('/').unwrap_or(rest.len());
-            match rest[..end].rfind('@') {
-                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
+    crate::targets::http::userinfo::redact(url)
 }
 
 /// True for an `http://` or `https://host[:port][/path]` URL.

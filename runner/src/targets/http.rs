@@ -10,7 +10,7 @@
 //! a failed handshake is an error of kind `tls` whose message says why (expired, unknown CA, name mismatch).
 
 pub mod userinfo;
-mod wire;
+pub(crate) mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
