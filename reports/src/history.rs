@@ -420,7 +420,7 @@ pub fn measured_operations(rec: &RunRecord) -> impl Iterator<Item = MeasuredOp<'
 }
 
 /// The metrics every series is built for (the per-operation numbers a trend is drawn of).
-pub const SERIES_METRICS: [Metric; 8] = COMPARED_METRICS;
+pub const SERIES_METRICS: [Metric; 10] = COMPARED_METRICS;
 
 /// A metric's value as a point of a series: [`Metric::value`], minus values that mean "not measured" rather
 /// than a measurement, so they are left out instead of drawn as a drop to zero:

@@ -342,6 +342,20 @@ pub fn merge_operation(parts: &[&OperationResult], warnings: &mut Vec<String>) -
         duration_seconds: parts.iter().map(|o| o.duration_seconds).fold(0.0, f64::max),
         spawn_overhead_ms: weighted_opt(parts.iter().map(|o| o.spawn_overhead_ms), &weights),
         histogram,
+        // Per-op figures (bytes, allocations): the request-weighted mean over the parts that have them.
+        extra_metrics: parts
+            .iter()
+            .flat_map(|o| o.extra_metrics.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|k| {
+                let v = weighted_opt(
+                    parts.iter().map(|o| o.extra_metrics.get(k).copied()),
+                    &weights,
+                )?;
+                Some((k.clone(), v))
+            })
+            .collect(),
     }
 }
 

@@ -62,11 +62,15 @@ pub enum Metric {
     MemoryMb,
     /// CPU, percent of one core (of the target when known, else of the runner).
     CpuPercent,
+    /// Bytes allocated per operation (microbenchmarks: Go's `B/op`, JMH's `gc.alloc.rate.norm`).
+    BytesPerOp,
+    /// Allocations per operation (microbenchmarks: Go's `allocs/op`).
+    AllocsPerOp,
 }
 
-/// The metrics a comparison reports by default, in display order (the list: p50, p95, p99, avg, rps,
-/// error rate, memory, CPU).
-pub const COMPARED_METRICS: [Metric; 8] = [
+/// The metrics a comparison reports by default, in display order: p50, p95, p99, avg, rps, error rate,
+/// memory, CPU, and the microbenchmark allocation metrics (rows only where a harness reported them).
+pub const COMPARED_METRICS: [Metric; 10] = [
     Metric::P50,
     Metric::P95,
     Metric::P99,
@@ -75,10 +79,12 @@ pub const COMPARED_METRICS: [Metric; 8] = [
     Metric::ErrorRate,
     Metric::MemoryMb,
     Metric::CpuPercent,
+    Metric::BytesPerOp,
+    Metric::AllocsPerOp,
 ];
 
 /// Every metric, in display order.
-pub const ALL_METRICS: [Metric; 11] = [
+pub const ALL_METRICS: [Metric; 13] = [
     Metric::P50,
     Metric::P90,
     Metric::P95,
@@ -90,6 +96,8 @@ pub const ALL_METRICS: [Metric; 11] = [
     Metric::Rps,
     Metric::MemoryMb,
     Metric::CpuPercent,
+    Metric::BytesPerOp,
+    Metric::AllocsPerOp,
 ];
 
 /// The unit a metric is stored and shown in.
@@ -103,11 +111,15 @@ pub enum Unit {
     RequestsPerSecond,
     /// Memory.
     Megabytes,
+    /// Allocated bytes per operation.
+    Bytes,
+    /// Allocations per operation.
+    Count,
 }
 
 impl Metric {
     /// The config/JSON name: `p50`, `p90`, `p95`, `p99`, `p999`, `avg`, `max`, `error_rate`, `rps`,
-    /// `memory_mb`, `cpu_percent`.
+    /// `memory_mb`, `cpu_percent`, `bytes_per_op`, `allocs_per_op`.
     pub fn key(self) -> &'static str {
         match self {
             Metric::P50 => "p50",
@@ -121,6 +133,8 @@ impl Metric {
             Metric::Rps => "rps",
             Metric::MemoryMb => "memory_mb",
             Metric::CpuPercent => "cpu_percent",
+            Metric::BytesPerOp => "bytes_per_op",
+            Metric::AllocsPerOp => "allocs_per_op",
         }
     }
 
@@ -138,6 +152,8 @@ impl Metric {
             Metric::Rps => "throughput",
             Metric::MemoryMb => "memory",
             Metric::CpuPercent => "CPU",
+            Metric::BytesPerOp => "allocated bytes per op",
+            Metric::AllocsPerOp => "allocations per op",
         }
     }
 
@@ -162,12 +178,20 @@ impl Metric {
             Metric::ErrorRate | Metric::CpuPercent => Unit::Percent,
             Metric::Rps => Unit::RequestsPerSecond,
             Metric::MemoryMb => Unit::Megabytes,
+            Metric::BytesPerOp => Unit::Bytes,
+            Metric::AllocsPerOp => Unit::Count,
         }
     }
 
     /// True for the latency metrics.
     pub fn is_latency(self) -> bool {
         self.unit() == Unit::Milliseconds
+    }
+
+    /// Whether this is a metric only some harnesses report (bytes and allocations per op): absent is not
+    /// "not measured" but "not reported", and a run without it shows no row for it.
+    pub fn is_microbench_extra(self) -> bool {
+        matches!(self, Metric::BytesPerOp | Metric::AllocsPerOp)
     }
 
     /// Whether this is a resource metric (memory, CPU), which a run may not have measured at all.
@@ -182,6 +206,8 @@ impl Metric {
             Unit::Percent => format!("{}%", sig(v)),
             Unit::RequestsPerSecond => format!("{} rps", sig(v)),
             Unit::Megabytes => format!("{} MB", sig(v)),
+            Unit::Bytes => format_bytes(v),
+            Unit::Count => format!("{} allocs", sig(v)),
         }
     }
 }
@@ -194,7 +220,7 @@ impl fmt::Display for Metric {
 
 /// An unknown metric name; the message lists the known ones.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown metric `{0}`; expected one of: p50, p90, p95, p99, p999, avg, max, error_rate, rps, memory_mb, cpu_percent")]
+#[error("unknown metric `{0}`; expected one of: p50, p90, p95, p99, p999, avg, max, error_rate, rps, memory_mb, cpu_percent, bytes_per_op, allocs_per_op")]
 pub struct UnknownMetric(pub String);
 
 impl FromStr for Metric {
@@ -218,6 +244,8 @@ impl FromStr for Metric {
             "rps" | "throughput" | "throughput_rps" => Metric::Rps,
             "memory_mb" | "memory" | "memory_usage_mb" => Metric::MemoryMb,
             "cpu_percent" | "cpu" | "cpu_usage_percent" => Metric::CpuPercent,
+            "bytes_per_op" | "b/op" | "bytes" => Metric::BytesPerOp,
+            "allocs_per_op" | "allocs/op" | "allocs" | "allocations" => Metric::AllocsPerOp,
             _ => return Err(UnknownMetric(s.trim().to_string())),
         };
         Ok(m)
@@ -239,6 +267,23 @@ pub fn format_ms(ms: f64) -> String {
         format!("{} µs", sig(ms * 1e3))
     } else {
         format!("{} ms", sig(ms))
+    }
+}
+
+/// Bytes per op the way Go and JMH print them, in powers of 1024: `48 B`, `1.50 KiB`, `3.2 MiB`.
+pub fn format_bytes(b: f64) -> String {
+    if !b.is_finite() {
+        return "n/a".to_string();
+    }
+    let a = b.abs();
+    if a >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{} GiB", sig(b / (1024.0 * 1024.0 * 1024.0)))
+    } else if a >= 1024.0 * 1024.0 {
+        format!("{} MiB", sig(b / (1024.0 * 1024.0)))
+    } else if a >= 1024.0 {
+        format!("{} KiB", sig(b / 1024.0))
+    } else {
+        format!("{} B", sig(b))
     }
 }
 

@@ -330,6 +330,10 @@ pub struct OperationResult {
     /// Every latency in µs (HdrHistogram V2 compressed, base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<LatencyHistogram>,
+    /// Metrics a microbenchmark harness reports beside time, by metric key (`bytes_per_op`,
+    /// `allocs_per_op`); compared, gated and charted like the others. Empty for perfgate's own runs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_metrics: BTreeMap<String, f64>,
 }
 
 impl Metric {
@@ -357,6 +361,7 @@ impl Metric {
             Metric::Rps => op.throughput_rps,
             Metric::MemoryMb => op.memory_usage_mb?,
             Metric::CpuPercent => op.cpu_usage_percent?,
+            Metric::BytesPerOp | Metric::AllocsPerOp => *op.extra_metrics.get(self.key())?,
         };
         v.is_finite().then_some(v)
     }

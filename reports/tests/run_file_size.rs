@@ -49,6 +49,7 @@ fn op(name: &str, samples: u64, median_us: f64, seed: &mut u64) -> OperationResu
         histogram: Some(h),
         memory_delta_mb: Some(1.5),
         cpu_delta_percent: Some(-2.25),
+        extra_metrics: Default::default(),
     }
 }
 

@@ -94,6 +94,7 @@ pub fn metric_value(metric: Metric, v: f64) -> String {
         Unit::RequestsPerSecond => format!("{} rps", rps(v)),
         Unit::Percent => percent(v),
         Unit::Megabytes => num(v, "MB"),
+        Unit::Bytes | Unit::Count => metric.format_value(v),
     }
 }
 

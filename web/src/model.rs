@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use perfgate_reports::gates::GateExpr;
+use perfgate_reports::metric::Metric;
 use perfgate_reports::record::{OperationResult, TestType};
 use perfgate_reports::site::failed_gates;
 use perfgate_reports::RunRecord;
@@ -58,6 +59,9 @@ pub struct Point {
     /// NaN when not measured.
     pub memory_mb: f64,
     pub cpu_percent: f64,
+    /// Microbenchmarks: bytes and allocations per op; NaN when the harness did not report them.
+    pub bytes_per_op: f64,
+    pub allocs_per_op: f64,
 }
 
 impl Point {
@@ -72,6 +76,8 @@ impl Point {
             // Not measured: NaN, left out of the charts.
             memory_mb: o.memory_usage_mb.unwrap_or(f64::NAN),
             cpu_percent: o.cpu_usage_percent.unwrap_or(f64::NAN),
+            bytes_per_op: Metric::BytesPerOp.value(o).unwrap_or(f64::NAN),
+            allocs_per_op: Metric::AllocsPerOp.value(o).unwrap_or(f64::NAN),
         }
     }
 }

@@ -355,3 +355,51 @@ fn an_empty_history_still_builds_a_usable_site() {
     assert!(index.contains("no runs yet"));
     assert!(files.iter().any(|f| f.path == paths::runs_list_page(1)));
 }
+
+#[test]
+fn allocation_charts_appear_only_where_a_harness_reported_them() {
+    let spec = SampleSpec {
+        runs: 12,
+        operations: 2,
+        histogram_runs: 0,
+        hostile: false,
+        compare: false,
+    };
+    let mut input = history(&spec);
+    // Go's -benchmem on the first operation only: 48 B/op, 2 allocs/op, then 96 B/op, 3 allocs/op.
+    for (i, r) in input.records.iter_mut().enumerate() {
+        let op = &mut r.benchmark.as_mut().expect("benchmark").operations[0];
+        let (b, a) = if i < 6 { (48.0, 2.0) } else { (96.0, 3.0) };
+        op.extra_metrics.insert("bytes_per_op".into(), b);
+        op.extra_metrics.insert("allocs_per_op".into(), a);
+    }
+    let names: Vec<String> = input.records[0]
+        .benchmark
+        .as_ref()
+        .unwrap()
+        .operations
+        .iter()
+        .map(|o| o.operation_name.clone())
+        .collect();
+    let files = build_site(&input, &SiteOptions::default()).unwrap();
+    let charts = |name: &str| {
+        let key = OperationKey::new(
+            perfgate_web::sample::SUITE,
+            TestType::Benchmark,
+            name.to_string(),
+        );
+        let html = Html::parse_document(page(&files, &paths::operation_page(&key, 1)));
+        let titles: Vec<String> = html
+            .select(&sel("svg.metric"))
+            .map(|svg| svg.text().collect::<String>())
+            .collect();
+        let text: String = html.root_element().text().collect();
+        (titles.len(), text)
+    };
+    let (n, text) = charts(&names[0]);
+    assert_eq!(n, 6, "rps, errors, memory, CPU, bytes/op, allocs/op");
+    assert!(text.contains("Allocated (bytes/op)") && text.contains("Allocations (allocs/op)"));
+    let (n, text) = charts(&names[1]);
+    assert_eq!(n, 4, "no allocation charts for an operation without them");
+    assert!(!text.contains("allocs/op"));
+}

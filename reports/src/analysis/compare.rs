@@ -559,8 +559,41 @@ mod tests {
         );
         assert_eq!(row.change_text(), "+50%");
         let counts = c.counts();
-        assert_eq!(counts.new, COMPARED_METRICS.len());
-        assert_eq!(counts.missing, COMPARED_METRICS.len());
+        // Every metric but the microbenchmark ones, which these operations do not report.
+        let reported = COMPARED_METRICS
+            .iter()
+            .filter(|m| !m.is_microbench_extra())
+            .count();
+        assert_eq!(counts.new, reported);
+        assert_eq!(counts.missing, reported);
+    }
+
+    #[test]
+    fn allocations_per_op_are_compared_like_latency() {
+        let with = |name: &str, bytes: f64, allocs: f64| {
+            let mut o = op(name, 0.001, 1e6, 100, 0);
+            o.extra_metrics.insert("bytes_per_op".into(), bytes);
+            o.extra_metrics.insert("allocs_per_op".into(), allocs);
+            o
+        };
+        let base = record_with(vec![with("parse", 512.0, 4.0), with("same", 64.0, 2.0)]);
+        let head = record_with(vec![with("parse", 1024.0, 9.0), with("same", 64.0, 2.0)]);
+        let c = compare_runs(&base, &head, &settings());
+        let row = |o: &str, m| c.row(TestType::Benchmark, o, m).unwrap();
+        assert_eq!(
+            row("parse", Metric::AllocsPerOp).verdict,
+            Verdict::Regressed
+        );
+        assert_eq!(row("parse", Metric::BytesPerOp).verdict, Verdict::Regressed);
+        assert_eq!(
+            row("parse", Metric::BytesPerOp).sentence(),
+            "Allocated bytes per op increased by 100% (512 B → 1 KiB)"
+        );
+        assert_eq!(row("same", Metric::AllocsPerOp).verdict, Verdict::Unchanged);
+        // Operations without them (a load test) get no rows for them at all.
+        let plain = record_with(vec![op("x", 10.0, 100.0, 1000, 0)]);
+        let c = compare_runs(&plain, &plain, &settings());
+        assert!(c.rows.iter().all(|r| !r.metric.is_microbench_extra()));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Latencies go to Bencher's built-in `latency` measure (nanoseconds: the mean, with min and max as its
 //! bounds) and to `latency-p50`, `latency-p95`, `latency-p99` (nanoseconds); throughput to the built-in
 //! `throughput` measure (operations per second); plus `error-rate` (%), and `memory` (MB) and `cpu` (%) when
-//! they were measured. Bencher creates measures it does not know by their slug.
+//! they were measured, and `bytes-per-op` and `allocs-per-op` when a microbenchmark harness reported them.
+//! Bencher creates measures it does not know by their slug.
 //! See <https://bencher.dev/docs/reference/bencher-metric-format>.
 
 use serde_json::{json, Map, Value};
@@ -47,6 +48,8 @@ pub fn to_bmf(record: &RunRecord) -> Value {
             ("error-rate", Metric::ErrorRate),
             ("memory", Metric::MemoryMb),
             ("cpu", Metric::CpuPercent),
+            ("bytes-per-op", Metric::BytesPerOp),
+            ("allocs-per-op", Metric::AllocsPerOp),
         ] {
             if let Some(v) = series_value(metric, op) {
                 measures.insert(slug.into(), json!({ "value": v }));

@@ -174,6 +174,20 @@ impl FromStr for GateExpr {
                     ))
                 }
             },
+            Unit::Bytes => match unit_l.as_str() {
+                "" | "b" => number,
+                "kb" | "kib" => number * 1024.0,
+                "mb" | "mib" => number * 1024.0 * 1024.0,
+                _ => {
+                    return Err(bad_unit(
+                        "bytes, optionally `B`, `KiB` or `MiB` (e.g. `bytes_per_op <= 512`)",
+                    ))
+                }
+            },
+            Unit::Count => match unit_l.as_str() {
+                "" => number,
+                _ => return Err(bad_unit("a plain number (e.g. `allocs_per_op <= 3`)")),
+            },
         };
         Ok(GateExpr {
             metric,

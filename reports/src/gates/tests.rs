@@ -41,6 +41,18 @@ fn parses_the_documented_expressions() {
         ("p(95)<500", Metric::P95, Comparator::Lt, 500.0),
         ("p50 > 250us", Metric::P50, Comparator::Gt, 0.25),
         ("memory_mb <= 1GB", Metric::MemoryMb, Comparator::Le, 1024.0),
+        (
+            "bytes_per_op <= 2KiB",
+            Metric::BytesPerOp,
+            Comparator::Le,
+            2048.0,
+        ),
+        (
+            "allocs_per_op < 3",
+            Metric::AllocsPerOp,
+            Comparator::Lt,
+            3.0,
+        ),
     ];
     for (text, metric, cmp, limit) in cases {
         let g: GateExpr = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -15,9 +15,10 @@
 //!   within-run sampling model, so the change is judged by the series' history (or the run-to-run prior).
 //!
 //! Times are stored in the record's milliseconds, unrounded (a 12 ns benchmark is `0.000012`), and
-//! `throughput_rps` is operations per second (1 / mean). Metrics a harness adds beside time (Go's B/op and
-//! allocs/op, JMH's secondary metrics, BMF's other measures) are kept in the record's warnings-free
-//! [`Extra`] list the caller may store; see the module's callers.
+//! `throughput_rps` is operations per second (1 / mean). Bytes and allocations per operation (Go's `B/op`
+//! and `allocs/op`) go into the operation's `extra_metrics` and are compared, gated and charted like latency
+//! ([`Extra::metric`]); other metrics a harness adds (`MB/s`, custom `b.ReportMetric` units, BMF's other
+//! measures) are listed in the record's notes only.
 
 use crate::histogram::LatencyHistogram;
 use crate::latency::LatencyMs;
@@ -50,6 +51,26 @@ pub struct Extra {
     pub unit: String,
     pub value: f64,
     pub higher_is_better: bool,
+}
+
+impl Extra {
+    /// The judged metric this extra is, if perfgate compares it: bytes and allocations per operation (Go's
+    /// `B/op` and `allocs/op`, or perfgate's own BMF measures `bytes-per-op`, `allocs-per-op` read back). Others are only listed.
+    pub fn metric(&self) -> Option<crate::metric::Metric> {
+        use crate::metric::Metric;
+        let unit = self.unit.trim();
+        let name = self.name.trim();
+        if unit == "B/op" || name == "bytes-per-op" || name == Metric::BytesPerOp.key() {
+            Some(Metric::BytesPerOp)
+        } else if unit == "allocs/op"
+            || name == "allocs-per-op"
+            || name == Metric::AllocsPerOp.key()
+        {
+            Some(Metric::AllocsPerOp)
+        } else {
+            None
+        }
+    }
 }
 
 /// One benchmark of a harness's output.
@@ -205,6 +226,15 @@ fn operation(ctx: &ImportContext, b: &Bench) -> Result<OperationResult, ImportEr
             (l, 1, None, *v)
         }
     };
+    let mut extra_metrics = std::collections::BTreeMap::new();
+    for e in &b.extras {
+        if let Some(m) = e.metric() {
+            if !(0.0..1e18).contains(&e.value) {
+                return Err(bad(&format!("{} {} is out of range", e.value, e.unit)));
+            }
+            extra_metrics.insert(m.key().to_string(), e.value);
+        }
+    }
     let failed = b.failures.min(n);
     let rps = if latency.avg > 0.0 {
         let r = 1000.0 / latency.avg;
@@ -226,6 +256,7 @@ fn operation(ctx: &ImportContext, b: &Bench) -> Result<OperationResult, ImportEr
         success_rate_percent: crate::histogram::round3((n - failed) as f64 * 100.0 / n as f64),
         duration_seconds: crate::histogram::round3(total_ns / 1e9),
         histogram,
+        extra_metrics,
         ..Default::default()
     })
 }
@@ -298,9 +329,9 @@ pub fn record(
     let mut all = vec![format!("imported from {tool} ({})", ctx.source)];
     all.extend(statistics_note(&benches));
     for b in &benches {
-        for e in &b.extras {
+        for e in b.extras.iter().filter(|e| e.metric().is_none()) {
             all.push(format!(
-                "extra metric: {} {} = {} {} ({} is better)",
+                "extra metric (listed, not compared): {} {} = {} {} ({} is better)",
                 b.name,
                 e.name,
                 crate::metric::sig(e.value),

@@ -122,6 +122,7 @@ fn strip_procs(name: &str) -> &str {
 mod tests {
     use super::*;
     use crate::import::test_ctx::{ctx, sample};
+    use crate::metric::Metric;
 
     #[test]
     fn reads_real_benchmem_output() {
@@ -129,8 +130,16 @@ mod tests {
         let ops = &rec.benchmark.as_ref().expect("bench").operations;
         assert!(!ops.is_empty());
         assert!(ops.iter().all(|o| !o.operation_name.ends_with("-8")));
+        // -benchmem's columns are judged metrics, not notes.
+        let offer = ops
+            .iter()
+            .find(|o| o.operation_name == "Benchmark_Utils_GetOffer/mime_extension#01")
+            .expect("a benchmark with allocations");
+        assert_eq!(offer.extra_metrics.get("bytes_per_op"), Some(&48.0));
+        assert_eq!(offer.extra_metrics.get("allocs_per_op"), Some(&2.0));
+        assert_eq!(Metric::AllocsPerOp.value(offer), Some(2.0));
         assert!(
-            rec.warnings.iter().any(|w| w.contains("allocs/op")),
+            !rec.warnings.iter().any(|w| w.contains("allocs/op")),
             "{:?}",
             rec.warnings
         );
@@ -150,11 +159,17 @@ mod tests {
         assert_eq!(ops[0].latency_ms.p50, 0.00125);
         assert_eq!(ops[1].operation_name, "BenchmarkB/size=10");
         assert_eq!(ops[1].total_requests, 1);
-        assert!(rec
-            .warnings
-            .iter()
-            .any(|w| w.contains("BenchmarkA allocs = 2 allocs/op (lower")));
-        assert!(rec.warnings.iter().any(|w| w.contains("MB/s (higher")));
+        assert_eq!(ops[0].extra_metrics.get("allocs_per_op"), Some(&2.0));
+        assert_eq!(ops[0].extra_metrics.get("bytes_per_op"), Some(&64.0));
+        assert!(ops[1].extra_metrics.is_empty());
+        // A unit perfgate does not judge stays a note.
+        assert!(
+            rec.warnings
+                .iter()
+                .any(|w| w.contains("not compared") && w.contains("MB/s (higher")),
+            "{:?}",
+            rec.warnings
+        );
     }
 
     #[test]

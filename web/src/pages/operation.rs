@@ -169,15 +169,33 @@ fn charts(
             .filter(|(_, v)| v.is_finite())
             .collect()
     };
-    let specs: [MetricSpec; 4] = [
+    let specs: [MetricSpec; 6] = [
         ("Throughput", "rps", Metric::Rps, |p| p.rps, 0),
         ("Error rate", "%", Metric::ErrorRate, |p| p.error_percent, 1),
         ("Memory", "MB", Metric::MemoryMb, |p| p.memory_mb, 3),
         ("CPU", "%", Metric::CpuPercent, |p| p.cpu_percent, 2),
+        (
+            "Allocated",
+            "bytes/op",
+            Metric::BytesPerOp,
+            |p| p.bytes_per_op,
+            4,
+        ),
+        (
+            "Allocations",
+            "allocs/op",
+            Metric::AllocsPerOp,
+            |p| p.allocs_per_op,
+            5,
+        ),
     ];
     let mut metrics = Vec::new();
     for (title, unit, metric, f, color) in specs {
         let values = series(f);
+        if metric.is_microbench_extra() && values.is_empty() {
+            // Only harnesses that report them (Go's -benchmem) get these charts.
+            continue;
+        }
         let limit = limit_of(s, metric);
         if let Some(l) = &limit {
             if !limit_drawn(values.iter().map(|v| v.1), l) {
