@@ -1,9 +1,9 @@
-//! The Action's microbenchmark mode end to end: `bench-command` runs a real harness (hyperfine), pushes to
-//! `main` publish its runs to a real bare remote's reports branch, and a pull request whose command got
-//! slower gets one comment (through the recording GitHub fake) naming the regressed benchmark, whose page is
-//! on the published site.
+//! The Action's microbenchmark mode end to end: `bench-command` runs a real harness (hyperfine; criterion on
+//! a fixture crate, `tests/fixtures/criterion-bench`), pushes to `main` publish its runs to a real bare
+//! remote's reports branch, and a pull request whose code got slower gets one comment (through the recording
+//! GitHub fake) naming the regressed benchmark, whose page is on the published site.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use perfgate_cli::github::workflow::parse_outputs;
 use perfgate_e2e::git::git;
@@ -12,6 +12,23 @@ use perfgate_e2e::perfgate_env;
 
 const TOKEN: &str = "ghs_benchSECRETtoken0123456789abcdefXYZ";
 const REPO: &str = "octo/bench";
+
+/// The harness a step runs: `bench-command`, `bench-format`, `bench-output`.
+struct Harness {
+    command: String,
+    format: &'static str,
+    output: String,
+}
+
+fn hyperfine(secs: &str) -> Harness {
+    Harness {
+        command: format!(
+            "hyperfine --runs 10 --warmup 1 -N --command-name work --export-json h.json 'sleep {secs}'"
+        ),
+        format: "hyperfine",
+        output: "h.json".into(),
+    }
+}
 
 struct World {
     tmp: tempfile::TempDir,
@@ -23,6 +40,11 @@ struct World {
 
 impl World {
     fn new() -> World {
+        World::with_files(&[])
+    }
+
+    /// A repository whose first commit holds `files` (path, contents) besides `.gitignore`.
+    fn with_files(files: &[(&str, Vec<u8>)]) -> World {
         let tmp = tempfile::tempdir().expect("tmp");
         let remote = tmp.path().join("remote.git");
         git(
@@ -34,7 +56,16 @@ impl World {
             tmp.path(),
             &["clone", "-q", remote.to_str().expect("utf-8"), "work"],
         );
-        std::fs::write(work.join(".gitignore"), "performance_results/\nh.json\n").expect("ignore");
+        std::fs::write(
+            work.join(".gitignore"),
+            "performance_results/\nh.json\ntarget/\n",
+        )
+        .expect("ignore");
+        for (path, bytes) in files {
+            let p = work.join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, bytes).expect("write");
+        }
         git(&work, &["add", "."]);
         git(&work, &["commit", "-q", "-m", "bench"]);
         git(&work, &["push", "-q", "origin", "HEAD:main"]);
@@ -48,11 +79,11 @@ impl World {
         }
     }
 
-    /// One `perfgate action` step whose harness times `sleep SECS`.
+    /// One `perfgate action` step running `harness`.
     fn step(
         &mut self,
         event: &str,
-        secs: &str,
+        harness: &Harness,
         env: &[(&str, String)],
     ) -> (Option<i32>, String, String) {
         self.runs += 1;
@@ -68,9 +99,6 @@ impl World {
                 "repository": {"full_name": REPO, "default_branch": "main"}})
         };
         std::fs::write(&event_path, payload.to_string()).expect("event");
-        let command = format!(
-            "hyperfine --runs 10 --warmup 1 -N --command-name work --export-json h.json 'sleep {secs}'"
-        );
         let mut all: Vec<(String, String)> = vec![
             ("GITHUB_ACTIONS".into(), "true".into()),
             ("GITHUB_EVENT_NAME".into(), event.into()),
@@ -81,9 +109,9 @@ impl World {
             ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
             ("GITHUB_OUTPUT".into(), output_path.display().to_string()),
             ("INPUT_GITHUB_TOKEN".into(), TOKEN.into()),
-            ("INPUT_BENCH_COMMAND".into(), command),
-            ("INPUT_BENCH_FORMAT".into(), "hyperfine".into()),
-            ("INPUT_BENCH_OUTPUT".into(), "h.json".into()),
+            ("INPUT_BENCH_COMMAND".into(), harness.command.clone()),
+            ("INPUT_BENCH_FORMAT".into(), harness.format.into()),
+            ("INPUT_BENCH_OUTPUT".into(), harness.output.clone()),
         ];
         for (k, v) in env {
             all.push((k.to_string(), v.clone()));
@@ -113,7 +141,7 @@ fn a_slower_benchmark_on_a_pull_request_is_commented_by_name_and_charted_on_the_
         ("INPUT_FAIL_ON", "gate".to_string()),
     ];
     for i in 0..3 {
-        let (code, stdout, _) = w.step("push", "0.01", &push);
+        let (code, stdout, _) = w.step("push", &hyperfine("0.01"), &push);
         assert_eq!(code, Some(0), "baseline {i}: {stdout}");
     }
     let runs = git(&w.remote, &["ls-tree", "-r", "--name-only", "perf-reports"]);
@@ -139,7 +167,7 @@ fn a_slower_benchmark_on_a_pull_request_is_commented_by_name_and_charted_on_the_
         ("GITHUB_API_URL", fake.url()),
         ("INPUT_FAIL_ON", "regression".to_string()),
     ];
-    let (code, stdout, status) = w.step("pull_request", "0.08", &pr);
+    let (code, stdout, status) = w.step("pull_request", &hyperfine("0.08"), &pr);
     assert_eq!(
         code,
         Some(1),
@@ -156,5 +184,126 @@ fn a_slower_benchmark_on_a_pull_request_is_commented_by_name_and_charted_on_the_
     assert!(
         body.contains("compared with"),
         "judged against main's history: {body}"
+    );
+}
+
+/// The fixture crate's files, as the repository's first commit holds them.
+fn criterion_crate() -> Vec<(&'static str, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/criterion-bench");
+    [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "benches/fixture.rs",
+    ]
+    .into_iter()
+    .map(|f| (f, std::fs::read(dir.join(f)).expect("fixture file")))
+    .collect()
+}
+
+#[test]
+fn criterion_benchmarks_judged_on_a_pull_request_and_charted() {
+    let fake = FakeGitHub::start(REPO, TOKEN, Mode::Normal);
+    let mut w = World::with_files(&criterion_crate());
+    // Compiled once per machine (cargo's per-test scratch dir outlives the test); criterion's own output goes
+    // to this test's temporary directory, so nothing of an earlier run is read.
+    let build = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion-bench-fixture");
+    let home = w.tmp.path().join("criterion");
+    let harness = Harness {
+        command: "cargo bench --locked --quiet --bench fixture -- --warm-up-time 0.2 --measurement-time 0.6 --sample-size 20"
+            .into(),
+        format: "criterion",
+        output: home.display().to_string(),
+    };
+    let common = [
+        ("CARGO_TARGET_DIR", build.display().to_string()),
+        ("CRITERION_HOME", home.display().to_string()),
+    ];
+    let push: Vec<(&str, String)> = [
+        ("GITHUB_REF", "refs/heads/main".to_string()),
+        ("GITHUB_REF_NAME", "main".to_string()),
+        ("INPUT_FAIL_ON", "gate".to_string()),
+    ]
+    .into_iter()
+    .chain(common.iter().cloned())
+    .collect();
+    for i in 0..2 {
+        let (code, stdout, _) = w.step("push", &harness, &push);
+        assert_eq!(code, Some(0), "baseline {i}: {stdout}");
+    }
+    let files = git(&w.remote, &["ls-tree", "-r", "--name-only", "perf-reports"]);
+    assert_eq!(
+        files.lines().filter(|f| f.starts_with("runs/")).count(),
+        2,
+        "{files}"
+    );
+    for bench in ["checksum", "steady-fmt"] {
+        assert!(
+            files
+                .lines()
+                .any(|f| f.starts_with("ops/") && f.contains(bench)),
+            "{bench} has its trend page: {files}"
+        );
+    }
+    // The published run is a microbench record of criterion's samples, one operation per benchmark.
+    let run_file = files
+        .lines()
+        .find(|f| f.starts_with("runs/") && f.ends_with(".json"))
+        .expect("a run file");
+    let run: serde_json::Value = serde_json::from_str(&git(
+        &w.remote,
+        &["show", &format!("perf-reports:{run_file}")],
+    ))
+    .expect("run json");
+    assert_eq!(run["test_type"], "microbench");
+    let ops = run["benchmark"]["operations"]
+        .as_array()
+        .expect("operations");
+    let sum = ops
+        .iter()
+        .find(|o| o["operation_name"] == "checksum")
+        .expect("checksum");
+    assert_eq!(sum["total_requests"], 20, "one per criterion sample: {sum}");
+    assert!(sum["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+
+    let pr: Vec<(&str, String)> = [
+        ("GITHUB_REF", "refs/pull/3/merge".to_string()),
+        ("GITHUB_HEAD_REF", "feature".to_string()),
+        ("GITHUB_BASE_REF", "main".to_string()),
+        ("GITHUB_API_URL", fake.url()),
+        ("INPUT_FAIL_ON", "regression".to_string()),
+        ("FIXTURE_SLOWER", "1".to_string()),
+    ]
+    .into_iter()
+    .chain(common.iter().cloned())
+    .collect();
+    let (code, stdout, status) = w.step("pull_request", &harness, &pr);
+    assert_eq!(code, Some(1), "twice the work fails the step: {stdout}");
+    assert_eq!(status, "fail");
+    let comments = fake.comments(3);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let body = &comments[0].body;
+    let changed = body.split("<details>").next().unwrap_or_default();
+    assert!(
+        changed
+            .lines()
+            .any(|l| l.contains("`checksum`") && l.contains("| +")),
+        "the regressed benchmark is named in the changed rows: {body}"
+    );
+    // Twice the bytes to hash is about twice the time: the p50 change says so.
+    let p50: f64 = changed
+        .lines()
+        .find(|l| l.contains("`checksum`") && l.contains("| p50 |"))
+        .and_then(|l| l.split('|').map(str::trim).find(|c| c.starts_with('+')))
+        .and_then(|c| c.trim_start_matches('+').trim_end_matches('%').parse().ok())
+        .unwrap_or_else(|| panic!("a p50 change for checksum: {body}"));
+    assert!((50.0..=200.0).contains(&p50), "p50 +{p50}%: {body}");
+    assert!(
+        body.contains("compared with"),
+        "judged against main's history: {body}"
+    );
+    assert!(
+        body.contains("per-sample times: within-run noise is measured"),
+        "the comment says what the statistics could use: {body}"
     );
 }

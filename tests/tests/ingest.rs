@@ -195,3 +195,74 @@ fn malformed_input_names_the_file_and_line() {
     let o = perfgate(dir.path(), &["ingest", "--format", "criterion", "."]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("no */new/benchmark.json"));
 }
+
+#[test]
+fn libtest_lines_from_a_real_cargo_bench_are_mean_and_deviation() {
+    // The criterion fixture crate (tests/fixtures/criterion-bench) prints libtest's bench lines with
+    // `--output-format bencher`: the format `cargo bench` on nightly's libtest prints too.
+    let dir = tempfile::tempdir().expect("tmp");
+    let krate = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/criterion-bench");
+    let out = Command::new("cargo")
+        .args([
+            "bench",
+            "--locked",
+            "--quiet",
+            "--bench",
+            "fixture",
+            "--",
+            "--warm-up-time",
+            "0.2",
+            "--measurement-time",
+            "0.4",
+            "--sample-size",
+            "10",
+            "--output-format",
+            "bencher",
+        ])
+        .current_dir(&krate)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion-bench-fixture"),
+        )
+        .env("CRITERION_HOME", dir.path().join("criterion"))
+        .output()
+        .expect("cargo bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = dir.path().join("bench.txt");
+    std::fs::write(&text, &out.stdout).expect("write");
+    let rec = ingest(dir.path(), "libtest", &[&text], "run.json");
+    assert_eq!(rec["test_type"], "microbench");
+    let names: Vec<&str> = ops(&rec)
+        .iter()
+        .map(|o| o["operation_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["checksum", "steady/fmt"], "{rec:#}");
+    let sum = &ops(&rec)[0];
+    // 20 000 bytes of FNV-1a: microseconds, not nanoseconds (nothing folded away), as criterion printed it.
+    let p50_ns = sum["latency_ms"]["p50"].as_f64().unwrap() * 1e6;
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("test checksum "))
+        .expect("checksum line");
+    let ns: f64 = line
+        .split("bench:")
+        .nth(1)
+        .and_then(|r| r.split("ns/iter").next())
+        .map(|n| n.trim().replace(',', ""))
+        .and_then(|n| n.parse().ok())
+        .expect("ns/iter");
+    assert_eq!(p50_ns.round(), ns, "{line}");
+    assert!(ns > 1_000.0, "{line}");
+    assert!(
+        rec["warnings"]
+            .to_string()
+            .contains("only a centre value ± deviation"),
+        "{}",
+        rec["warnings"]
+    );
+}
