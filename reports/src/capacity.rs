@@ -89,6 +89,10 @@ pub struct Capacity {
     /// Users at which the predicted p95 reaches the gate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users_at_p95_gate: Option<f64>,
+    /// True when the steps themselves crossed the gate, so `users_at_p95_gate` is read off the measured points
+    /// (interpolated between the last step under the gate and the first over it), not predicted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub p95_gate_measured: bool,
 }
 
 impl Capacity {
@@ -172,8 +176,11 @@ pub fn estimate(points: &[CurvePoint], think_time_ms: f64, p95_gate_ms: Option<f
         None if s > 1e-12 => Some(l / s),
         None => None,
     };
-    out.users_at_p95_gate =
-        p95_gate_ms.and_then(|g| users_at_gate(&pts, l, s, k, think_time_ms, g));
+    // A measurement beats the model: when a step already passed the gate, the answer is read off the steps.
+    let measured = p95_gate_ms.and_then(|g| measured_crossing(&pts, g));
+    out.p95_gate_measured = measured.is_some();
+    out.users_at_p95_gate = measured
+        .or_else(|| p95_gate_ms.and_then(|g| users_at_gate(&pts, l, s, k, think_time_ms, g)));
     out.note = sentence(&out, &pts);
     out
 }
@@ -233,6 +240,9 @@ fn sentence(c: &Capacity, pts: &[CurvePoint]) -> String {
     }
     let max_measured = pts.iter().map(|p| p.users).fold(0.0, f64::max);
     match (c.p95_gate_ms, c.users_at_p95_gate) {
+        (Some(g), Some(n)) if c.p95_gate_measured => s.push_str(&format!(
+            "; p95 passed {g:.0} ms at about {n:.0} users (measured)"
+        )),
         (Some(g), Some(n)) => {
             s.push_str(&format!(
                 "; p95 predicted to pass {g:.0} ms at {n:.0} users"
@@ -247,6 +257,23 @@ fn sentence(c: &Capacity, pts: &[CurvePoint]) -> String {
         _ => {}
     }
     s
+}
+
+/// Users at which the measured p95 first reached `gate_ms`, interpolated linearly between the last step below
+/// it and the first at or above it; `None` when no step reached it.
+fn measured_crossing(pts: &[CurvePoint], gate_ms: f64) -> Option<f64> {
+    let mut by_users: Vec<&CurvePoint> = pts.iter().filter(|p| p.p95_ms > 0.0).collect();
+    by_users.sort_by(|a, b| a.users.total_cmp(&b.users));
+    let i = by_users.iter().position(|p| p.p95_ms >= gate_ms)?;
+    let over = by_users[i];
+    Some(match i.checked_sub(1).map(|j| by_users[j]) {
+        Some(under) if over.p95_ms > under.p95_ms && over.users > under.users => {
+            under.users
+                + (over.users - under.users) * (gate_ms - under.p95_ms)
+                    / (over.p95_ms - under.p95_ms)
+        }
+        _ => over.users,
+    })
 }
 
 /// Users at which the predicted p95 first reaches `gate_ms`. `R(N) = N/X(N) − Z` (Little's law), p95 = R × the
@@ -515,6 +542,41 @@ mod tests {
         assert!(within(got, want, 0.02), "got {got}, want {want}");
         assert!(
             c.note.contains("p95 predicted to pass 500 ms"),
+            "{}",
+            c.note
+        );
+    }
+
+    #[test]
+    fn a_gate_the_steps_already_passed_is_read_off_the_steps() {
+        // Throughput scales by the USL, but p95 blows up past 25 users far faster than Little's law says
+        // (a queue in front of a lock): 922 ms at 40 users. No model may put the 500 ms crossing beyond that.
+        let pts: Vec<CurvePoint> = (1..=8u32)
+            .map(|k| {
+                let n = f64::from(k * 5);
+                let x = usl(95.0, 0.02, 0.0012, n);
+                let p95 = if n <= 25.0 {
+                    10.0 + n * 0.5
+                } else {
+                    22.0 + (n - 25.0).powi(2) * 4.0
+                };
+                CurvePoint {
+                    users: n,
+                    throughput_rps: x,
+                    mean_ms: n / x * 1000.0,
+                    p95_ms: p95,
+                }
+            })
+            .collect();
+        let c = estimate(&pts, 0.0, Some(500.0));
+        assert!(c.is_fitted(), "{c:?}");
+        assert!(c.p95_gate_measured);
+        // 30 users: 122 ms, 35 users: 422 ms, 40 users: 922 ms → 500 ms at 35 + 5 × 78/500.
+        let n = c.users_at_p95_gate.unwrap();
+        assert!((n - 35.78).abs() < 0.01, "{n}");
+        assert!(
+            c.note
+                .contains("p95 passed 500 ms at about 36 users (measured)"),
             "{}",
             c.note
         );

@@ -288,6 +288,25 @@ fn run_pages_show_load_stress_distribution_and_advice() {
         1,
         "breaking point marked"
     );
+    // The USL fit: its sentence under the stress heading, and its curve in the legend when it fitted.
+    let capacity: String = last
+        .select(&sel("p.capacity"))
+        .next()
+        .expect("the capacity line")
+        .text()
+        .collect();
+    assert!(capacity.starts_with("capacity (USL, R²"), "{capacity}");
+    let legend: String = last
+        .select(&sel("figure.chart"))
+        .map(|f| f.text().collect::<String>())
+        .collect();
+    let fitted = history(&spec).records[24]
+        .stress
+        .as_ref()
+        .and_then(|s| s.capacity.as_ref())
+        .is_some_and(|c| c.is_fitted());
+    assert!(fitted, "{capacity}");
+    assert_eq!(legend.contains("USL fit"), fitted, "{capacity}");
     let dist = last.select(&sel("svg.dist")).next().unwrap().html();
     for tick in ["90%", "99%", "99.9%"] {
         assert!(dist.contains(tick), "log percentile axis tick {tick}");

@@ -18,10 +18,12 @@ pub struct Step {
 }
 
 /// Throughput (left axis, solid) and p95 (right axis, dashed) per concurrency step; a vertical line at the
-/// breaking point when there is one.
+/// breaking point when there is one; `fit` (users → rps, the Universal Scalability Law fitted to the steps)
+/// drawn as a thin line over the measured points when the fit is usable.
 pub fn stress_curve(
     steps: &[Step],
     breaking_point: Option<f64>,
+    fit: Option<&dyn Fn(f64) -> f64>,
     label: &str,
 ) -> Result<String, ChartError> {
     let x1 = steps
@@ -29,7 +31,25 @@ pub fn stress_curve(
         .map(|s| s.concurrency)
         .chain(breaking_point)
         .fold(1.0, f64::max);
-    let (_, rps_hi) = value_range(steps.iter().map(|s| s.rps), true);
+    // The fitted curve, sampled over the chart's range (it may peak above the measured points).
+    let fitted: Vec<(f64, f64)> = fit
+        .map(|f| {
+            (0..=60)
+                .map(|i| {
+                    let n = (1.0 + (x1 * 1.05 - 1.0) * f64::from(i) / 60.0).max(1.0);
+                    (n, f(n))
+                })
+                .filter(|(_, v)| v.is_finite() && *v >= 0.0)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (_, rps_hi) = value_range(
+        steps
+            .iter()
+            .map(|s| s.rps)
+            .chain(fitted.iter().map(|p| p.1)),
+        true,
+    );
     let (_, p95_hi) = value_range(steps.iter().map(|s| s.p95), true);
     let mut svg = String::new();
     let mut overlay = Overlay::default();
@@ -74,6 +94,12 @@ pub fn stress_curve(
                 .iter()
                 .map(|s| Circle::new((s.concurrency, s.rps), 3, PALETTE[0].filled())),
         )?;
+        if !fitted.is_empty() {
+            chart.draw_series(LineSeries::new(
+                fitted.iter().copied(),
+                PALETTE[3].stroke_width(1),
+            ))?;
+        }
         chart.draw_secondary_series(DashedLineSeries::new(
             steps.iter().map(|s| (s.concurrency, s.p95)),
             6,
@@ -120,11 +146,19 @@ mod tests {
                 p95: 10.0 * (i * i) as f64,
             })
             .collect();
-        let svg = stress_curve(&steps, Some(25.0), "stress").unwrap();
+        let svg = stress_curve(&steps, Some(25.0), None, "stress").unwrap();
         assert_eq!(svg.matches("class=\"bp\"").count(), 1);
         assert!(svg.contains("breaks at 25"));
         assert!(svg.contains("concurrent users"));
-        let none = stress_curve(&steps, None, "stress").unwrap();
+        assert_eq!(crate::charts::lines_in(&svg, PALETTE[3]), 0, "no fit given");
+        let none = stress_curve(&steps, None, None, "stress").unwrap();
         assert!(!none.contains("class=\"bp\""));
+        let usl = |n: f64| perfgate_reports::capacity::usl(100.0, 0.02, 0.001, n);
+        let fitted = stress_curve(&steps, None, Some(&usl), "stress").unwrap();
+        assert_eq!(
+            crate::charts::lines_in(&fitted, PALETTE[3]),
+            1,
+            "the fit is drawn"
+        );
     }
 }

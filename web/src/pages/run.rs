@@ -147,7 +147,19 @@ pub fn render(ctx: &Ctx<'_>, model: &Model<'_>, index: usize) -> Result<String, 
                 })
                 .collect();
             let bp = st.breaking_point.as_ref().map(|b| f64::from(b.concurrency));
-            let svg = stress_curve(&steps, bp, "stress curve").map_err(chart_err("stress"))?;
+            let capacity = st.capacity.as_ref();
+            let fitted = capacity.filter(|c| c.is_fitted());
+            let fit_fn = |n: f64| fitted.and_then(|c| c.throughput_at(n)).unwrap_or(f64::NAN);
+            let fit: Option<&dyn Fn(f64) -> f64> = fitted.map(|_| &fit_fn as &dyn Fn(f64) -> f64);
+            let svg = stress_curve(&steps, bp, fit, "stress curve").map_err(chart_err("stress"))?;
+            let mut legend = vec![
+                LegendItem::line(PALETTE[0], "throughput (rps)"),
+                LegendItem::line(PALETTE[1], "p95 (right axis, dashed)"),
+            ];
+            if fitted.is_some() {
+                legend.push(LegendItem::line(PALETTE[3], "USL fit"));
+            }
+            let capacity_line = capacity.map(|c| c.line());
             let reason = st
                 .breaking_point
                 .as_ref()
@@ -174,8 +186,9 @@ pub fn render(ctx: &Ctx<'_>, model: &Model<'_>, index: usize) -> Result<String, 
                 <h2>"Stress"</h2>
                 <p>{st.conclusion.clone()}</p>
                 {reason.map(|t| view! { <p class="notice">{t}</p> })}
+                {capacity_line.map(|t| view! { <p class="capacity">{t}</p> })}
                 <Chart svg=svg caption="Throughput and p95 by concurrency".to_string()
-                    legend=vec![LegendItem::line(PALETTE[0], "throughput (rps)"), LegendItem::line(PALETTE[1], "p95 (right axis, dashed)")]/>
+                    legend=legend/>
                 <div class="table-wrap">
                     <table>
                         <thead><tr>
