@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use perfgate_reports::analysis::changepoint::ChangePointSettings;
 use perfgate_reports::analysis::compare::decide;
+use perfgate_reports::analysis::optimizer::format_p;
 use perfgate_reports::analysis::trend::{analyze_history, ChangePointReport};
 use perfgate_reports::analysis::{Comparison, ComparisonRow, Verdict};
 use perfgate_reports::metric::Metric;
@@ -362,6 +363,7 @@ pub fn body(a: &AlertRun, standings: &[Standing], state: Option<&AlertState>) ->
     );
     out.push_str(&rows_table(standings));
     out.push('\n');
+    // The table says what and how sure; what it cannot say is since when, and what a change point found.
     for s in standings {
         let since = match &s.series.since_sha {
             Some(sha) => format!(
@@ -371,15 +373,17 @@ pub fn body(a: &AlertRun, standings: &[Standing], state: Option<&AlertState>) ->
             ),
             None => format!("run {}", code_span(&s.series.since_run)),
         };
-        let how = match &s.change_point {
+        let line = match &s.change_point {
             Some(cp) => format!(
-                "a change point in the history ({:+.1}%, p = {:.2e}) since {since}",
-                cp.magnitude_percent, cp.p_value
+                "a change point in the history of {}, {:+.1}% (p {}), first in {since}",
+                code_span(&a.branch),
+                cp.magnitude_percent,
+                format_p(cp.p_value)
             ),
-            None if s.new => format!("new in this run: {}", escape_prose(&s.row.sentence())),
-            None => format!("since {since}: {}", escape_prose(&s.row.sentence())),
+            None if s.new => continue,
+            None => format!("regressed since {since}"),
         };
-        let _ = writeln!(out, "- {}: {how}", series_name(&s.series));
+        let _ = writeln!(out, "- {}: {line}", series_name(&s.series));
     }
     if let Some(cc) = a.cc_line() {
         let _ = writeln!(out, "\n{cc}");
@@ -414,8 +418,9 @@ pub fn still_comment(a: &AlertRun, standings: &[Standing]) -> String {
     for s in standings {
         let _ = writeln!(
             out,
-            "- {}{}: {}",
-            series_name(&s.series),
+            "- {} {}{}: {}",
+            code_span(&s.series.operation),
+            s.series.test_type,
             if s.new { " (new)" } else { "" },
             escape_prose(&s.row.sentence())
         );
@@ -523,7 +528,7 @@ pub(super) fn run(
                     &ctx.api_url,
                     &inputs.github_token,
                     &repo,
-                    RetryPolicy::default(),
+                    RetryPolicy::from_env(),
                 )?;
                 let m = marker(&a.suite);
                 if inputs.alert == AlertMode::CommitComment {

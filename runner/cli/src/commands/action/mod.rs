@@ -433,7 +433,7 @@ fn verify_pull_request(
                 &ctx.api_url,
                 &inputs.github_token,
                 repo,
-                crate::github::RetryPolicy::default(),
+                crate::github::RetryPolicy::from_env(),
             )?;
             gh.pull_request_head_sha(number).await
         })
