@@ -3,8 +3,9 @@
 //! The issue is found again by the hidden marker in its body (`<!-- perfgate-alert suite=NAME -->`), among
 //! the repository's **open** issues (every page): while a regression lasts, each run edits the issue's body
 //! and adds a short comment (so watchers are notified, not sent a new issue each night); when the series
-//! recovers, a last comment says so and the issue is closed. A later regression opens a new issue. Issues
-//! written by a bot are preferred over a human's issue that quotes the marker; of several, the oldest.
+//! recovers, a last comment says so and the issue is closed. A later regression opens a new issue. Only an
+//! issue whose body **starts** with the marker is perfgate's (an issue that quotes it is someone's report,
+//! and is never edited); a bot's is preferred, then the oldest.
 //!
 //! Creating (an issue, a comment, a commit comment) is the one call that must not be repeated blind: a
 //! create that may have happened ([`ApiError::may_have_happened`]: no answer, a timeout, a 5xx) is followed
@@ -41,11 +42,12 @@ impl AlertOutcome {
     }
 }
 
-/// The open issues carrying `marker`, the one to keep first: a bot's before a human's, then the oldest.
+/// The open issues whose body starts with `marker`, the one to keep first: a bot's before a human's (a
+/// personal token), then the oldest.
 pub fn matching_issues<'a>(issues: &'a [Issue], marker: &str) -> Vec<&'a Issue> {
     let mut found: Vec<&Issue> = issues
         .iter()
-        .filter(|i| i.state != "closed" && i.body.contains(marker))
+        .filter(|i| i.state != "closed" && i.body.trim_start().starts_with(marker))
         .collect();
     found.sort_by_key(|i| (!i.author_is_bot, i.number));
     found
@@ -185,6 +187,12 @@ mod tests {
                 false,
                 "open",
             ),
+            issue(
+                8,
+                "<!-- perfgate-alert suite=api -->\nby a personal token",
+                false,
+                "open",
+            ),
             issue(3, "<!-- perfgate-alert suite=api2 -->", true, "open"),
             issue(7, "<!-- perfgate-alert suite=api -->\nnewer", true, "open"),
             issue(5, "<!-- perfgate-alert suite=api -->\nolder", true, "open"),
@@ -196,7 +204,7 @@ mod tests {
             ),
         ];
         let n: Vec<u64> = matching_issues(&all, m).iter().map(|i| i.number).collect();
-        assert_eq!(n, vec![5, 7, 9]);
+        assert_eq!(n, vec![5, 7, 8], "a quote is not perfgate's issue");
         assert!(matching_issues(&all, "<!-- perfgate-alert suite=web -->").is_empty());
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! - **auto** — runs the suite; judges it against the base branch's history on the reports branch; on a
 //!   pull request writes the sticky comment, on a push to the default branch or a schedule publishes the
-//!   run;
+//!   run and raises, keeps or closes the suite's alert ([`alert`]: an issue or a commit comment);
 //! - **run** — the same run and verdict, but never writes to GitHub: the `pull_request` half of the
 //!   two-workflow mode, safe with a read-only token;
 //! - **report** — runs nothing: reads a report directory written by `--mode run` (an artifact) and comments
