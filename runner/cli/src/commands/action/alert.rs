@@ -107,10 +107,17 @@ pub struct AlertState {
     pub series: Vec<Tracked>,
 }
 
+/// Most series the state follows (about 170 characters each, within GitHub's 65,536 per body); a series
+/// past these is followed again only while its own runs' verdicts flag it.
+pub const MAX_TRACKED: usize = 200;
+
 /// The state block of an issue body: JSON inside an HTML comment, every `>` escaped so the JSON can never
-/// close the comment.
+/// close the comment. At most [`MAX_TRACKED`] series.
 pub fn state_block(s: &AlertState) -> String {
-    let json = serde_json::to_string(s)
+    let kept = AlertState {
+        series: s.series.iter().take(MAX_TRACKED).cloned().collect(),
+    };
+    let json = serde_json::to_string(&kept)
         .unwrap_or_else(|_| "{}".into())
         .replace('>', "\\u003e");
     format!("{STATE_OPEN}{json} -->")
@@ -322,8 +329,24 @@ pub fn title(a: &AlertRun) -> String {
     format!("perfgate: suite `{}` regressed on `{}`", a.suite, a.branch)
 }
 
+/// Most series listed in a body or comment: GitHub refuses bodies over 65,536 characters, and a suite that
+/// regressed everywhere needs no more to be noticed. The state block keeps them all.
+const MAX_LISTED: usize = 40;
+
 fn rows_table(standings: &[Standing]) -> String {
-    markdown_rows(standings.iter().map(|s| &s.row), &plain_op_cell).to_markdown()
+    let mut t = markdown_rows(
+        standings.iter().take(MAX_LISTED).map(|s| &s.row),
+        &plain_op_cell,
+    )
+    .to_markdown();
+    if standings.len() > MAX_LISTED {
+        let _ = writeln!(
+            t,
+            "\n… and {} more regressed series (see the workflow run's summary).",
+            standings.len() - MAX_LISTED
+        );
+    }
+    t
 }
 
 fn series_name(t: &Tracked) -> String {
@@ -364,7 +387,7 @@ pub fn body(a: &AlertRun, standings: &[Standing], state: Option<&AlertState>) ->
     out.push_str(&rows_table(standings));
     out.push('\n');
     // The table says what and how sure; what it cannot say is since when, and what a change point found.
-    for s in standings {
+    for s in standings.iter().take(MAX_LISTED) {
         let since = match &s.series.since_sha {
             Some(sha) => format!(
                 "run {} (commit {})",
@@ -415,7 +438,7 @@ pub fn still_comment(a: &AlertRun, standings: &[Standing]) -> String {
             String::new()
         }
     );
-    for s in standings {
+    for s in standings.iter().take(MAX_LISTED) {
         let _ = writeln!(
             out,
             "- {} {}{}: {}",
@@ -796,6 +819,34 @@ mod tests {
             until: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
         });
         assert!(assess(&comparison(vec![acked]), Some(&state), &[], "9004", None).is_empty());
+    }
+
+    #[test]
+    fn a_suite_that_regressed_everywhere_stays_within_githubs_body_limit() {
+        let rows: Vec<ComparisonRow> = (0..400)
+            .map(|i| {
+                row(
+                    &format!("operation-{i:03}"),
+                    Metric::P95,
+                    20.0,
+                    90.0,
+                    Verdict::Regressed,
+                )
+            })
+            .collect();
+        let st = assess(&comparison(rows), None, &[], "9001", None);
+        let state = AlertState {
+            series: st.iter().map(|s| s.series.clone()).collect(),
+        };
+        let text = body(&run(), &st, Some(&state));
+        assert!(text.chars().count() < 65_536, "{}", text.len());
+        assert!(text.contains("… and 360 more regressed series"));
+        assert_eq!(
+            state_of(&text).series.len(),
+            MAX_TRACKED,
+            "the state keeps as many as fit"
+        );
+        assert!(still_comment(&run(), &st).chars().count() < 65_536);
     }
 
     #[test]
