@@ -1,5 +1,6 @@
 //! A recording fake of the GitHub REST API on loopback: the endpoints perfgate's octocrab calls use to list,
-//! create, update and delete issue comments, and to read a pull request.
+//! create, update and delete issue comments, to read a pull request, to list, open and edit (close) issues,
+//! and to list and create commit comments.
 //!
 //! Responses have the shape of GitHub's (full comment and user objects, `Link` pagination, JSON error
 //! bodies), so octocrab's real deserialisation runs. Every request is recorded (method, path, query,
@@ -31,8 +32,9 @@ pub enum Mode {
     /// Every write answers 403 with a body that quotes the request's `Authorization` header (to prove
     /// perfgate scrubs what a server echoes).
     ForbiddenEchoingAuth,
-    /// The first `n` comment creations are stored at once but answered only after `delay`: GitHub did it,
-    /// and a client with a shorter timeout never hears so.
+    /// The first `n` creations (any POST answered 201: a comment, an issue, a commit comment) are stored at
+    /// once but answered only after `delay`: GitHub did it, and a client with a shorter timeout never hears
+    /// so.
     SlowCreate { n: usize, delay: Duration },
 }
 
@@ -58,6 +60,26 @@ pub struct FakeComment {
     pub user_type: String,
 }
 
+/// A stored issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeIssue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    /// `open` or `closed`.
+    pub state: String,
+    pub login: String,
+    pub user_type: String,
+}
+
+/// A stored commit comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeCommitComment {
+    pub id: u64,
+    pub sha: String,
+    pub body: String,
+}
+
 #[derive(Debug)]
 struct State {
     mode: Mode,
@@ -68,6 +90,9 @@ struct State {
     comments: BTreeMap<u64, FakeComment>,
     next_id: u64,
     pulls: BTreeMap<u64, String>,
+    issues: BTreeMap<u64, FakeIssue>,
+    next_issue: u64,
+    commit_comments: BTreeMap<u64, FakeCommitComment>,
     requests: Vec<Recorded>,
     max_per_page: usize,
 }
@@ -90,6 +115,9 @@ impl FakeGitHub {
             comments: BTreeMap::new(),
             next_id: 1000,
             pulls: BTreeMap::new(),
+            issues: BTreeMap::new(),
+            next_issue: 100,
+            commit_comments: BTreeMap::new(),
             requests: Vec::new(),
             max_per_page: 100,
         }));
@@ -155,6 +183,40 @@ impl FakeGitHub {
             .collect()
     }
 
+    /// Adds an issue as if someone had opened it; returns its number.
+    pub fn seed_issue(&self, title: &str, body: &str, login: &str, user_type: &str) -> u64 {
+        let mut s = self.lock();
+        let number = s.next_issue;
+        s.next_issue += 1;
+        s.issues.insert(
+            number,
+            FakeIssue {
+                number,
+                title: title.into(),
+                body: body.into(),
+                state: "open".into(),
+                login: login.into(),
+                user_type: user_type.into(),
+            },
+        );
+        number
+    }
+
+    /// Every issue (open and closed), by number.
+    pub fn issues(&self) -> Vec<FakeIssue> {
+        self.lock().issues.values().cloned().collect()
+    }
+
+    /// The comments on commit `sha`.
+    pub fn commit_comments(&self, sha: &str) -> Vec<FakeCommitComment> {
+        self.lock()
+            .commit_comments
+            .values()
+            .filter(|c| c.sha == sha)
+            .cloned()
+            .collect()
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
     }
@@ -205,6 +267,97 @@ fn comment_json(c: &FakeComment, owner_repo: &str) -> Value {
     })
 }
 
+fn issue_json(i: &FakeIssue, owner_repo: &str) -> Value {
+    json!({
+        "id": 5_000_000 + i.number,
+        "node_id": format!("I_kwDO{}", i.number),
+        "url": format!("https://api.github.com/repos/{owner_repo}/issues/{}", i.number),
+        "html_url": format!("https://github.com/{owner_repo}/issues/{}", i.number),
+        "number": i.number,
+        "title": i.title,
+        "body": i.body,
+        "state": i.state,
+        "state_reason": if i.state == "closed" { json!("completed") } else { Value::Null },
+        "user": user(&i.login, &i.user_type),
+        "labels": [],
+        "comments": 0,
+        "locked": false,
+        "author_association": "NONE",
+        "created_at": "2026-11-27T10:00:00Z",
+        "updated_at": "2026-11-27T10:00:00Z"
+    })
+}
+
+fn commit_comment_json(c: &FakeCommitComment, owner_repo: &str) -> Value {
+    json!({
+        "id": c.id,
+        "node_id": format!("CC_kwDO{}", c.id),
+        "url": format!("https://api.github.com/repos/{owner_repo}/comments/{}", c.id),
+        "html_url": format!("https://github.com/{owner_repo}/commit/{}#commitcomment-{}", c.sha, c.id),
+        "commit_id": c.sha,
+        "body": c.body,
+        "path": null, "position": null, "line": null,
+        "user": user("github-actions[bot]", "Bot"),
+        "author_association": "NONE",
+        "created_at": "2026-11-27T10:00:00Z",
+        "updated_at": "2026-11-27T10:00:00Z"
+    })
+}
+
+/// `per_page` and `page` of a list request (GitHub's defaults 30 and 1), `per_page` capped at `max`.
+fn paging(query: &str, max: usize) -> (usize, usize, BTreeMap<String, String>) {
+    let params: BTreeMap<String, String> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let per_page = params
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .min(max)
+        .max(1);
+    let page = params
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    (per_page, page, params)
+}
+
+/// One page of `all` with GitHub's `Link: rel="next"` header when more follow (the other query
+/// parameters kept, as GitHub does).
+fn page_response(
+    all: Vec<Value>,
+    params: &BTreeMap<String, String>,
+    per_page: usize,
+    page: usize,
+    addr: SocketAddr,
+    path: &str,
+) -> Response<Full<Bytes>> {
+    let total = all.len();
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let mut headers = Vec::new();
+    if page * per_page < total {
+        let mut q: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page" && k.as_str() != "per_page")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        q.push(format!("per_page={per_page}"));
+        q.push(format!("page={}", page + 1));
+        headers.push((
+            "link",
+            format!("<http://{addr}{path}?{}>; rel=\"next\"", q.join("&")),
+        ));
+    }
+    json_response(200, Value::Array(items), &headers)
+}
+
 async fn handle(
     req: Request<hyper::body::Incoming>,
     state: &Mutex<State>,
@@ -238,10 +391,7 @@ async fn handle(
         let status = response.status().as_u16();
         let slow = match s.mode {
             Mode::SlowCreate { n, delay }
-                if method == Method::POST
-                    && status == 201
-                    && path.ends_with("/comments")
-                    && s.failures_served < n =>
+                if method == Method::POST && status == 201 && s.failures_served < n =>
             {
                 s.failures_served += 1;
                 Some(delay)
@@ -421,6 +571,89 @@ fn respond(
                     .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
                 None => not_found(),
             }
+        }
+        (Method::GET, ["issues"]) => {
+            let (per_page, page, params) = paging(query, s.max_per_page);
+            let state = params.get("state").map(String::as_str).unwrap_or("open");
+            let all: Vec<Value> = s
+                .issues
+                .values()
+                .filter(|i| state == "all" || i.state == state)
+                .map(|i| issue_json(i, &s.owner_repo))
+                .collect();
+            page_response(all, &params, per_page, page, addr, path)
+        }
+        (Method::POST, ["issues"]) => {
+            let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            let Some(title) = v.get("title").and_then(Value::as_str) else {
+                return json_response(
+                    422,
+                    json!({"message": "Invalid request: title is required"}),
+                    &[],
+                );
+            };
+            let number = s.next_issue;
+            s.next_issue += 1;
+            let i = FakeIssue {
+                number,
+                title: title.to_string(),
+                body: v
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                state: "open".into(),
+                login: "github-actions[bot]".into(),
+                user_type: "Bot".into(),
+            };
+            let out = issue_json(&i, &s.owner_repo);
+            s.issues.insert(number, i);
+            json_response(201, out, &[])
+        }
+        (Method::PATCH, ["issues", n]) => {
+            let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            let owner_repo = s.owner_repo.clone();
+            let Some(i) = n.parse::<u64>().ok().and_then(|n| s.issues.get_mut(&n)) else {
+                return not_found();
+            };
+            if let Some(b) = v.get("body").and_then(Value::as_str) {
+                i.body = b.to_string();
+            }
+            match v.get("state").and_then(Value::as_str) {
+                Some(st @ ("open" | "closed")) => i.state = st.to_string(),
+                Some(_) => return json_response(422, json!({"message": "Validation Failed"}), &[]),
+                None => {}
+            }
+            json_response(200, issue_json(i, &owner_repo), &[])
+        }
+        (Method::GET, ["commits", sha, "comments"]) => {
+            let (per_page, page, params) = paging(query, s.max_per_page);
+            let all: Vec<Value> = s
+                .commit_comments
+                .values()
+                .filter(|c| c.sha == *sha)
+                .map(|c| commit_comment_json(c, &s.owner_repo))
+                .collect();
+            page_response(all, &params, per_page, page, addr, path)
+        }
+        (Method::POST, ["commits", sha, "comments"]) => {
+            let Some(text) = text_of(body) else {
+                return json_response(
+                    422,
+                    json!({"message": "Invalid request: body is required"}),
+                    &[],
+                );
+            };
+            let id = s.next_id;
+            s.next_id += 1;
+            let c = FakeCommitComment {
+                id,
+                sha: sha.to_string(),
+                body: text,
+            };
+            let v = commit_comment_json(&c, &s.owner_repo);
+            s.commit_comments.insert(id, c);
+            json_response(201, v, &[])
         }
         (Method::GET, ["pulls", n]) => match n
             .parse::<u64>()

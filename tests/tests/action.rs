@@ -291,6 +291,8 @@ fn push_env() -> Vec<(&'static str, String)> {
         ("GITHUB_REF", "refs/heads/main".to_string()),
         ("GITHUB_REF_NAME", "main".to_string()),
         ("INPUT_FAIL_ON", "gate".to_string()),
+        // These runs build history; default-branch alerts are tested in action_alert.rs.
+        ("INPUT_ALERT", "off".to_string()),
     ]
 }
 

@@ -139,6 +139,8 @@ fn a_slower_benchmark_on_a_pull_request_is_commented_by_name_and_charted_on_the_
         ("GITHUB_REF", "refs/heads/main".to_string()),
         ("GITHUB_REF_NAME", "main".to_string()),
         ("INPUT_FAIL_ON", "gate".to_string()),
+        // History only; default-branch alerts are tested in action_alert.rs.
+        ("INPUT_ALERT", "off".to_string()),
     ];
     for i in 0..3 {
         let (code, stdout, _) = w.step("push", &hyperfine("0.01"), &push);

@@ -763,7 +763,10 @@ fn the_source_build_cache_key_covers_the_sites_css() {
 #[test]
 fn example_workflows_ask_for_the_least_permissions_they_need() {
     let expect: [(&str, &[(&str, &str)]); 4] = [
-        ("examples/workflows/nightly.yml", &[("contents", "write")]),
+        (
+            "examples/workflows/nightly.yml",
+            &[("contents", "write"), ("issues", "write")],
+        ),
         (
             "examples/workflows/pull-request.yml",
             &[("contents", "read")],

@@ -290,3 +290,58 @@ fn a_pull_requests_head_is_read_for_verification() {
         .to_string()
         .contains("HTTP 404"));
 }
+
+#[test]
+fn the_alert_issue_is_found_on_a_later_page_of_open_issues_and_not_once_it_is_closed() {
+    let fake = FakeGitHub::start("octo/service", TOKEN, Mode::Normal);
+    fake.set_max_per_page(2);
+    let alert = "<!-- perfgate-alert suite=api -->";
+    for i in 0..4 {
+        fake.seed_issue(&format!("bug {i}"), "unrelated", "alice", "User");
+    }
+    let human = fake.seed_issue("quote", &format!("> {alert}"), "alice", "User");
+    let ours = fake.seed_issue(
+        "perf",
+        &format!("{alert}\nbody"),
+        "github-actions[bot]",
+        "Bot",
+    );
+    let found = rt()
+        .block_on(async {
+            let gh = GitHub::new(&fake.url(), TOKEN, "octo/service", fast_policy())?;
+            perfgate_cli::github::alert::find_open(&gh, alert).await
+        })
+        .expect("listed");
+    assert_eq!(
+        found.map(|i| i.number),
+        Some(ours),
+        "perfgate's, not #{human} that quotes the marker"
+    );
+    let pages: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/repos/octo/service/issues")
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(pages.len(), 3, "three pages of two: {pages:?}");
+    assert!(
+        pages.iter().skip(1).all(|q| q.contains("state=open")),
+        "the next links keep the filter: {pages:?}"
+    );
+
+    // Closed, it is not found again: the next regression opens a new issue.
+    rt().block_on(async {
+        let gh = GitHub::new(&fake.url(), TOKEN, "octo/service", fast_policy()).expect("client");
+        gh.update_issue(ours, None, Some("closed"))
+            .await
+            .expect("closed");
+        assert_eq!(
+            perfgate_cli::github::alert::find_open(&gh, alert)
+                .await
+                .expect("listed")
+                .map(|i| i.number),
+            None,
+            "a quote of the marker (#{human}) is never taken for the alert"
+        );
+    });
+}

@@ -16,7 +16,7 @@ use octocrab::Octocrab;
 use super::retry::{decide, Decision, Failure, RetryPolicy};
 use crate::reports_branch::redact::redact_with;
 
-/// Most pages of comments read from one pull request (100 per page).
+/// Most pages read of one list (comments of a pull request, open issues; 100 per page).
 const MAX_PAGES: u32 = 100;
 
 /// A failed GitHub call. Messages never contain the token.
@@ -81,6 +81,86 @@ impl From<octocrab::models::issues::Comment> for IssueComment {
             html_url: c.html_url.to_string(),
             author_is_bot: c.user.r#type == "Bot" || c.user.login.ends_with("[bot]"),
             author: c.user.login,
+        }
+    }
+}
+
+/// An issue, as much of it as perfgate uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub html_url: String,
+    /// `open` or `closed`.
+    pub state: String,
+    pub author_is_bot: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct UserJson {
+    #[serde(default)]
+    login: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+impl UserJson {
+    fn is_bot(&self) -> bool {
+        self.kind == "Bot" || self.login.ends_with("[bot]")
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IssueJson {
+    number: u64,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    html_url: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    user: Option<UserJson>,
+    /// Present when the "issue" is a pull request (the issues list returns both).
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+impl From<IssueJson> for Issue {
+    fn from(i: IssueJson) -> Self {
+        Issue {
+            number: i.number,
+            title: i.title,
+            body: i.body.unwrap_or_default(),
+            html_url: i.html_url,
+            state: i.state,
+            author_is_bot: i.user.as_ref().is_some_and(UserJson::is_bot),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CommitCommentJson {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    html_url: String,
+    #[serde(default)]
+    user: Option<UserJson>,
+}
+
+impl From<CommitCommentJson> for IssueComment {
+    fn from(c: CommitCommentJson) -> Self {
+        IssueComment {
+            id: c.id,
+            body: c.body.unwrap_or_default(),
+            html_url: c.html_url,
+            author_is_bot: c.user.as_ref().is_some_and(UserJson::is_bot),
+            author: c.user.map(|u| u.login).unwrap_or_default(),
         }
     }
 }
@@ -247,6 +327,132 @@ impl GitHub {
                 detail: "the response has no head.sha".into(),
                 note: None,
             })
+    }
+
+    /// The open issues of the repository (pull requests left out), oldest first; every page up to
+    /// 10,000 issues.
+    pub async fn list_open_issues(&self) -> Result<Vec<Issue>, ApiError> {
+        let route = format!("/repos/{}/{}/issues", self.owner, self.repo);
+        let params = [
+            ("state", "open"),
+            ("sort", "created"),
+            ("direction", "asc"),
+            ("per_page", "100"),
+        ];
+        let all: Vec<IssueJson> = self
+            .all_pages("list the open issues", &route, &params)
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|i| i.pull_request.is_none())
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Opens an issue. Not idempotent: like [`create_comment`](Self::create_comment), a failure that may
+    /// have reached GitHub is returned after one attempt, for the caller to look first.
+    pub async fn create_issue(&self, title: &str, body: &str) -> Result<Issue, ApiError> {
+        let route = format!("/repos/{}/{}/issues", self.owner, self.repo);
+        let payload = serde_json::json!({ "title": title, "body": body });
+        self.call_with(
+            "open an issue",
+            || self.crab.post::<_, IssueJson>(&route, Some(&payload)),
+            false,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// Edits issue `number`: its body, and its state (`open`, or `closed` as completed) when given.
+    pub async fn update_issue(
+        &self,
+        number: u64,
+        body: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Issue, ApiError> {
+        let route = format!("/repos/{}/{}/issues/{number}", self.owner, self.repo);
+        let mut payload = serde_json::Map::new();
+        if let Some(b) = body {
+            payload.insert("body".into(), b.into());
+        }
+        if let Some(s) = state {
+            payload.insert("state".into(), s.into());
+            if s == "closed" {
+                payload.insert("state_reason".into(), "completed".into());
+            }
+        }
+        let what = match state {
+            Some("closed") => format!("close issue #{number}"),
+            _ => format!("update issue #{number}"),
+        };
+        self.call(&what, || {
+            self.crab.patch::<IssueJson, _, _>(&route, Some(&payload))
+        })
+        .await
+        .map(Into::into)
+    }
+
+    /// The comments on commit `sha`, oldest first.
+    pub async fn list_commit_comments(&self, sha: &str) -> Result<Vec<IssueComment>, ApiError> {
+        let route = format!("/repos/{}/{}/commits/{sha}/comments", self.owner, self.repo);
+        let all: Vec<CommitCommentJson> = self
+            .all_pages(
+                &format!("list the comments of commit {sha}"),
+                &route,
+                &[("per_page", "100")],
+            )
+            .await?;
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    /// Comments on commit `sha`. Not idempotent (see [`create_comment`](Self::create_comment)).
+    pub async fn create_commit_comment(
+        &self,
+        sha: &str,
+        body: &str,
+    ) -> Result<IssueComment, ApiError> {
+        let route = format!("/repos/{}/{}/commits/{sha}/comments", self.owner, self.repo);
+        let payload = serde_json::json!({ "body": body });
+        self.call_with(
+            &format!("comment on commit {sha}"),
+            || {
+                self.crab
+                    .post::<_, CommitCommentJson>(&route, Some(&payload))
+            },
+            false,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// Every item of a paginated list (following `Link: rel="next"`), up to [`MAX_PAGES`] pages.
+    async fn all_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        route: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Vec<T>, ApiError> {
+        let mut page: octocrab::Page<T> = self
+            .call(what, || self.crab.get(route, Some(params)))
+            .await?;
+        let mut out = page.take_items();
+        let mut pages = 1;
+        while let Some(next) = page.next.clone() {
+            if pages >= MAX_PAGES {
+                tracing::warn!("could not {what} past {MAX_PAGES} pages; only those were read");
+                break;
+            }
+            let next = Some(next);
+            match self.call(what, || self.crab.get_page::<T>(&next)).await? {
+                Some(mut p) => {
+                    out.extend(p.take_items());
+                    page = p;
+                    pages += 1;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     /// Runs `f` until it succeeds or the policy says stop.

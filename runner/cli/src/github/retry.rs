@@ -45,6 +45,29 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The variable that sets [`RetryPolicy::attempt_timeout`] in seconds (a slow GitHub Enterprise Server).
+pub const TIMEOUT_VAR: &str = "PERFGATE_GITHUB_TIMEOUT";
+
+impl RetryPolicy {
+    /// The default policy, with the attempt timeout from `PERFGATE_GITHUB_TIMEOUT` (seconds, > 0) when it
+    /// is set; any other value is ignored with a warning.
+    pub fn from_env() -> RetryPolicy {
+        let mut p = RetryPolicy::default();
+        if let Ok(v) = std::env::var(TIMEOUT_VAR) {
+            match v.trim().parse::<f64>() {
+                Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
+                    p.attempt_timeout = Duration::from_secs_f64(secs);
+                }
+                _ => tracing::warn!(
+                    "{TIMEOUT_VAR}={v:?} is not a number of seconds (0 < s ≤ 3600); using {} s",
+                    p.attempt_timeout.as_secs()
+                ),
+            }
+        }
+        p
+    }
+}
+
 /// What went wrong with one attempt.
 #[derive(Clone, Copy, Debug)]
 pub struct Failure<'a> {

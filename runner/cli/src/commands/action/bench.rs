@@ -13,7 +13,10 @@ use perfgate::error::{Error, Result};
 use perfgate::session::Verdict;
 use perfgate_reports::gates::Gates;
 
-use super::{comment, comment_on, judge, publish_run, should_publish, Done, Inputs, Level, Note};
+use super::{
+    alert, alert_changes, comment, comment_on, judge, publish_run, should_publish, Done, Inputs,
+    Level, Note,
+};
 use crate::commands::ingest::{self, IngestFormat};
 use crate::github::Context;
 
@@ -77,15 +80,16 @@ pub(super) fn run_bench(
     let base_branch = pr
         .map(|p| p.base_ref.clone())
         .or_else(|| record.git.branch.clone());
-    let (comparison, baseline_note) = match &base_branch {
+    let (comparison, history, baseline_note) = match &base_branch {
         Some(b) => {
             match judge::compare_with_branch(Path::new("."), &record, &inputs.reports_branch, b) {
-                Ok(c) => (Some(c), None),
-                Err(why) => (None, Some(why)),
+                Ok((c, h)) => (Some(c), h, None),
+                Err(why) => (None, Vec::new(), Some(why)),
             }
         }
         None => (
             None,
+            Vec::new(),
             Some("no baseline: the branch of this run is not known".to_string()),
         ),
     };
@@ -96,6 +100,7 @@ pub(super) fn run_bench(
         });
     }
     Verdict::of_gates(Gates::default()).judge(&mut record, comparison);
+    let changes = alert_changes(inputs, ctx, &history, &record);
     let summary = perfgate_reports::render::text_summary::render(&record);
     let written = perfgate::session::write_reports(&report_dir, &record, &summary)?;
     let mut done = Done {
@@ -109,6 +114,7 @@ pub(super) fn run_bench(
         baseline_note,
         notes,
         deferred: None,
+        alert_url: None,
     };
     done.links = comment::links(
         &done.record,
@@ -122,6 +128,11 @@ pub(super) fn run_bench(
     }
     if let Some(pr) = pr {
         comment_on(inputs, ctx, pr.number, &mut done);
+    }
+    if ctx.is_mainline() {
+        if let Some(b) = &base_branch {
+            alert::run(inputs, ctx, &mut done, &changes, b);
+        }
     }
     Ok(done)
 }

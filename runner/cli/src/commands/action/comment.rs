@@ -96,7 +96,7 @@ pub fn post(
         .build()
         .map_err(|e| ApiError::Setup(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
-        let gh = GitHub::new(api_url, token, repository, RetryPolicy::default())?;
+        let gh = GitHub::new(api_url, token, repository, RetryPolicy::from_env())?;
         sticky::upsert(&gh, number, &marker(suite), body, create).await
     })
 }

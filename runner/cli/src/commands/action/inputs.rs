@@ -33,6 +33,8 @@ pub const INPUT_NAMES: &[&str] = &[
     "bench-command",
     "bench-format",
     "bench-output",
+    "alert",
+    "alert-cc",
 ];
 
 /// The variable GitHub would set for input `name` (`INPUT_FAIL-ON`).
@@ -76,6 +78,16 @@ pub enum CommentWhen {
     Never,
 }
 
+/// How a regression on the default branch is reported (`alert`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertMode {
+    /// One sticky issue per suite: opened on a regression, commented while it lasts, closed on recovery.
+    Issue,
+    /// A comment on the pushed commit, for each regressing run.
+    CommitComment,
+    Off,
+}
+
 /// What fails the step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FailOn {
@@ -117,6 +129,10 @@ pub struct Inputs {
     /// The files it writes (`bench-output`, whitespace-separated) [default: its stdout; criterion:
     /// target/criterion].
     pub bench_output: Vec<PathBuf>,
+    /// How a default-branch regression is reported (`alert`).
+    pub alert: AlertMode,
+    /// GitHub logins to @-mention in the alert (`alert-cc`), without the `@`.
+    pub alert_cc: Vec<String>,
 }
 
 fn bad(name: &str, value: &str, accepted: &str) -> Error {
@@ -216,10 +232,25 @@ impl Inputs {
                     .into(),
             ));
         }
+        let alert = match get("alert").as_deref().map(str::to_ascii_lowercase) {
+            None => AlertMode::Issue,
+            Some(v) => match v.as_str() {
+                "issue" => AlertMode::Issue,
+                "commit-comment" => AlertMode::CommitComment,
+                "off" | "never" | "false" => AlertMode::Off,
+                _ => return Err(bad("alert", &v, "issue, commit-comment or off")),
+            },
+        };
+        let alert_cc = match get("alert-cc") {
+            None => Vec::new(),
+            Some(v) => parse_logins(&v)?,
+        };
         let bench_output = get("bench-output")
             .map(|v| v.split_whitespace().map(PathBuf::from).collect())
             .unwrap_or_default();
         Ok(Inputs {
+            alert,
+            alert_cc,
             bench_command,
             bench_format,
             bench_output,
@@ -239,6 +270,54 @@ impl Inputs {
             mode,
             from: get("from").map(PathBuf::from),
         })
+    }
+}
+
+/// `alice, @bob org/team`: GitHub logins (or `org/team` names) separated by commas or spaces, the `@`
+/// optional; returned without it, each once, in the order given.
+fn parse_logins(v: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for part in v
+        .split([',', ' ', '\n', '\t'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let name = part.strip_prefix('@').unwrap_or(part);
+        if !valid_login(name) {
+            return Err(bad(
+                "alert-cc",
+                v,
+                "GitHub logins or org/team names separated by commas (`alice, @bob`); a login is letters, digits \
+                 and single hyphens, at most 39 characters",
+            ));
+        }
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// A GitHub login (letters, digits, single inner hyphens, 1–39 characters), or `org/team` (a team slug:
+/// letters, digits, `-` and `_`).
+fn valid_login(s: &str) -> bool {
+    let user = |u: &str| {
+        (1..=39).contains(&u.len())
+            && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !u.starts_with('-')
+            && !u.ends_with('-')
+            && !u.contains("--")
+    };
+    match s.split_once('/') {
+        Some((org, team)) => {
+            user(org)
+                && !team.is_empty()
+                && team.len() <= 100
+                && team
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        }
+        None => user(s),
     }
 }
 
@@ -352,6 +431,26 @@ mod tests {
     }
 
     #[test]
+    fn alert_defaults_to_an_issue_and_cc_logins_lose_their_at() {
+        let i = Inputs::from_env(&BTreeMap::new()).unwrap();
+        assert_eq!((i.alert, i.alert_cc.len()), (AlertMode::Issue, 0));
+        let i = Inputs::from_env(&env(&[
+            ("alert", "Commit-Comment"),
+            ("alert-cc", " alice, @bob\n@octo-org/perf-team  Alice,"),
+        ]))
+        .unwrap();
+        assert_eq!(i.alert, AlertMode::CommitComment);
+        assert_eq!(i.alert_cc, ["alice", "bob", "octo-org/perf-team"]);
+        assert_eq!(
+            Inputs::from_env(&env(&[("alert", "off")])).unwrap().alert,
+            AlertMode::Off
+        );
+        let long = "a".repeat(40);
+        assert!(parse_logins(&long).is_err());
+        assert!(parse_logins(&long[..39]).is_ok());
+    }
+
+    #[test]
     fn bad_values_name_the_input_and_the_choices() {
         for (k, v) in [
             ("comment", "sometimes"),
@@ -361,6 +460,11 @@ mod tests {
             ("concurrency", "0"),
             ("test-type", "soak"),
             ("mode", "both"),
+            ("alert", "email"),
+            ("alert-cc", "alice, bob smith!"),
+            ("alert-cc", "@@carol"),
+            ("alert-cc", "-dave"),
+            ("alert-cc", "erin--x"),
         ] {
             let e = Inputs::from_env(&env(&[(k, v)])).unwrap_err();
             assert_eq!(e.exit_status(), perfgate::ExitStatus::Usage);

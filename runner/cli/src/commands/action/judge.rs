@@ -19,13 +19,14 @@ use crate::github::workflow::{annotation, Level};
 use crate::reports_branch::{fetch_baseline, FetchBaselineOptions};
 use perfgate::error::ExitStatus;
 
-/// The comparison with the history of `base_branch`, or why there is none.
+/// The comparison with the history of `base_branch` and that history (oldest first, without `record`),
+/// or why there is none.
 pub fn compare_with_branch(
     repo: &Path,
     record: &RunRecord,
     reports_branch: &str,
     base_branch: &str,
-) -> Result<Comparison, String> {
+) -> Result<(Comparison, Vec<RunRecord>), String> {
     let mut opts = FetchBaselineOptions::new(repo, base_branch);
     opts.branch = reports_branch.to_string();
     opts.fingerprint = Some(record.environment.fingerprint.clone());
@@ -51,11 +52,8 @@ pub fn compare_with_branch(
             record.suite
         ));
     }
-    Ok(compare_with_history(
-        record,
-        &history,
-        &HistorySettings::default(),
-    ))
+    let comparison = compare_with_history(record, &history, &HistorySettings::default());
+    Ok((comparison, history))
 }
 
 /// Counts of a run's verdict.

@@ -5,7 +5,7 @@
 //!
 //! - **auto** — runs the suite; judges it against the base branch's history on the reports branch; on a
 //!   pull request writes the sticky comment, on a push to the default branch or a schedule publishes the
-//!   run;
+//!   run and raises, keeps or closes the suite's alert ([`alert`]: an issue or a commit comment);
 //! - **run** — the same run and verdict, but never writes to GitHub: the `pull_request` half of the
 //!   two-workflow mode, safe with a read-only token;
 //! - **report** — runs nothing: reads a report directory written by `--mode run` (an artifact) and comments
@@ -16,6 +16,7 @@
 //! (1 when a selected check failed). The token is removed from the environment before anything is started,
 //! so neither the service under test nor command operations inherit it, and it is never printed.
 
+pub mod alert;
 mod bench;
 pub mod comment;
 pub mod inputs;
@@ -77,6 +78,8 @@ struct Done {
     notes: Vec<Note>,
     /// An error to end with after the summary and outputs are written (a failed publish).
     deferred: Option<Error>,
+    /// The alert issue or commit comment this run wrote or closed.
+    alert_url: Option<String>,
 }
 
 /// Where the Actions runner wants outputs and the summary.
@@ -206,8 +209,8 @@ fn run_suite(
         .or_else(|| recorded.record.git.branch.clone());
     // With `[ab]` the run is judged by its A/B trials against the base build; else by the base branch's
     // history on the reports branch, now that the run's fingerprint is known. Judged once, below.
-    let (comparison, baseline_note) = match (&base_branch, &recorded.ab_comparison) {
-        (_, Some(c)) => (Some(c.clone()), None),
+    let (comparison, history, baseline_note) = match (&base_branch, &recorded.ab_comparison) {
+        (_, Some(c)) => (Some(c.clone()), Vec::new(), None),
         (Some(b), None) => {
             match judge::compare_with_branch(
                 Path::new("."),
@@ -215,12 +218,13 @@ fn run_suite(
                 &inputs.reports_branch,
                 b,
             ) {
-                Ok(c) => (Some(c), None),
-                Err(why) => (None, Some(why)),
+                Ok((c, h)) => (Some(c), h, None),
+                Err(why) => (None, Vec::new(), Some(why)),
             }
         }
         (None, None) => (
             None,
+            Vec::new(),
             Some("no baseline: the branch of this run is not known".to_string()),
         ),
     };
@@ -232,6 +236,7 @@ fn run_suite(
     }
     let finished = recorded.finish(comparison)?;
     let (record, written) = (finished.record, finished.files);
+    let changes = alert_changes(inputs, ctx, &history, &record);
     let pr = ctx.pull_request.as_ref();
     let run_context = RunContext {
         schema: CONTEXT_SCHEMA.to_string(),
@@ -261,6 +266,7 @@ fn run_suite(
         baseline_note: run_context.baseline_note.clone(),
         notes,
         deferred: None,
+        alert_url: None,
     };
     done.links = comment::links(
         &done.record,
@@ -296,7 +302,26 @@ fn run_suite(
     if let Some(pr) = pr {
         comment_on(inputs, ctx, pr.number, &mut done);
     }
+    if ctx.is_mainline() {
+        if let Some(b) = &base_branch {
+            alert::run(inputs, ctx, &mut done, &changes, b);
+        }
+    }
     Ok(done)
+}
+
+/// The regressing change points this run adds to the branch's history, when an alert could use them (a
+/// default-branch run with alerts on); computed on the history the run was judged against.
+fn alert_changes(
+    inputs: &Inputs,
+    ctx: &Context,
+    history: &[RunRecord],
+    record: &RunRecord,
+) -> Vec<alert::NewChange> {
+    if inputs.alert == inputs::AlertMode::Off || !ctx.is_mainline() || history.is_empty() {
+        return Vec::new();
+    }
+    alert::new_change_points(history, record)
 }
 
 /// `--mode report`: comment and publish from a report directory; runs nothing.
@@ -320,6 +345,7 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
         baseline_note: rd.context.baseline_note.clone(),
         notes: Vec::new(),
         deferred: None,
+        alert_url: None,
     };
     if let Some(n) = &rd.context.baseline_note {
         done.notes.push(Note {
@@ -407,7 +433,7 @@ fn verify_pull_request(
                 &ctx.api_url,
                 &inputs.github_token,
                 repo,
-                crate::github::RetryPolicy::default(),
+                crate::github::RetryPolicy::from_env(),
             )?;
             gh.pull_request_head_sha(number).await
         })
@@ -602,6 +628,7 @@ fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Res
             ("report-dir", done.report_dir.display().to_string()),
             ("comment-url", done.comment_url.clone().unwrap_or_default()),
             ("site-url", done.site_url.clone().unwrap_or_default()),
+            ("alert-url", done.alert_url.clone().unwrap_or_default()),
         ];
         for (name, value) in outputs {
             append_output(path, name, &scrub(&value))?;
@@ -626,4 +653,5 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "report-dir",
     "comment-url",
     "site-url",
+    "alert-url",
 ];
