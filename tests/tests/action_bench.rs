@@ -225,6 +225,7 @@ fn criterion_benchmarks_judged_on_a_pull_request_and_charted() {
         ("GITHUB_REF", "refs/heads/main".to_string()),
         ("GITHUB_REF_NAME", "main".to_string()),
         ("INPUT_FAIL_ON", "gate".to_string()),
+        ("INPUT_ALERT", "off".to_string()),
     ]
     .into_iter()
     .chain(common.iter().cloned())
