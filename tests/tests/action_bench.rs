@@ -310,3 +310,97 @@ fn criterion_benchmarks_judged_on_a_pull_request_and_charted() {
         "the comment says what the statistics could use: {body}"
     );
 }
+
+#[test]
+fn a_mixed_suite_runs_the_load_test_and_the_harness_in_one_step() {
+    let service = perfgate_e2e::TestServer::start(perfgate_e2e::Behavior {
+        delay: std::time::Duration::from_millis(2),
+        ..Default::default()
+    });
+    let config = format!(
+        "suite = \"api\"\n[target]\nbase_url = \"{}\"\nrequest_timeout = 5\n\n\
+         [[operations]]\nname = \"search\"\npath = \"/search\"\n\n\
+         [benchmark]\niterations = 20\nwarmup_iterations = 2\n\n\
+         [load]\nduration_seconds = 1\nconcurrent_users = 2\ncollect_system_metrics = false\n",
+        service.url()
+    );
+    let fake = FakeGitHub::start(REPO, TOKEN, Mode::Normal);
+    let mut w = World::with_files(&[("perfgate.toml", config.into_bytes())]);
+    let mixed = [
+        ("INPUT_BENCH_SUITE", "micro".to_string()),
+        ("INPUT_TEST_TYPE", "benchmark".to_string()),
+    ];
+    let push: Vec<(&str, String)> = [
+        ("GITHUB_REF", "refs/heads/main".to_string()),
+        ("GITHUB_REF_NAME", "main".to_string()),
+        ("INPUT_FAIL_ON", "gate".to_string()),
+        ("INPUT_ALERT", "off".to_string()),
+    ]
+    .into_iter()
+    .chain(mixed.iter().cloned())
+    .collect();
+    for i in 0..2 {
+        let (code, stdout, _) = w.step("push", &hyperfine("0.01"), &push);
+        assert_eq!(code, Some(0), "baseline {i}: {stdout}");
+    }
+    // Each push published two runs, one per suite.
+    let files = git(&w.remote, &["ls-tree", "-r", "--name-only", "perf-reports"]);
+    let runs: Vec<&str> = files.lines().filter(|f| f.starts_with("runs/")).collect();
+    assert_eq!(runs.len(), 4, "{files}");
+    let suites: std::collections::BTreeSet<String> = runs
+        .iter()
+        .map(|f| {
+            let v: serde_json::Value =
+                serde_json::from_str(&git(&w.remote, &["show", &format!("perf-reports:{f}")]))
+                    .expect("run json");
+            v["suite"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_eq!(
+        suites.into_iter().collect::<Vec<_>>(),
+        ["api", "micro"],
+        "{runs:?}"
+    );
+
+    // A pull request whose command got slower: one comment per suite, the harness's names the benchmark.
+    let pr: Vec<(&str, String)> = [
+        ("GITHUB_REF", "refs/pull/3/merge".to_string()),
+        ("GITHUB_HEAD_REF", "feature".to_string()),
+        ("GITHUB_BASE_REF", "main".to_string()),
+        ("GITHUB_API_URL", fake.url()),
+        ("INPUT_FAIL_ON", "regression".to_string()),
+    ]
+    .into_iter()
+    .chain(mixed.iter().cloned())
+    .collect();
+    let (code, stdout, status) = w.step("pull_request", &hyperfine("0.08"), &pr);
+    assert_eq!(code, Some(1), "the slower harness fails the step: {stdout}");
+    assert_eq!(status, "fail", "the worst of the two runs");
+    let comments = fake.comments(3);
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    let by_suite = |suite: &str| {
+        comments
+            .iter()
+            .find(|c| {
+                c.body
+                    .contains(&format!("<!-- perfgate:comment suite={suite} -->"))
+            })
+            .unwrap_or_else(|| panic!("a comment for {suite}: {comments:?}"))
+    };
+    assert!(by_suite("micro").body.contains("`work`"));
+    assert!(by_suite("api").body.contains("`search`"));
+    let outputs = parse_outputs(
+        &std::fs::read_to_string(w.tmp.path().join(format!("output-{}", w.runs)))
+            .unwrap_or_default(),
+    );
+    let record = outputs
+        .iter()
+        .find(|(k, _)| k == "run-record")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        record.lines().count(),
+        2,
+        "a run record per suite: {record}"
+    );
+}

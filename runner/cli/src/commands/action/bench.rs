@@ -63,9 +63,10 @@ pub(super) fn run_bench(
     } else {
         vec![stdout_file]
     };
-    let suite = env
-        .get("PERFORMANCE_SUITE")
-        .cloned()
+    let suite = inputs
+        .bench_suite
+        .clone()
+        .or_else(|| env.get("PERFORMANCE_SUITE").cloned())
         .unwrap_or_else(|| "default".to_string());
     let mut record = ingest::ingest(format, &files, &suite, chrono::Utc::now())?;
     // Each CI run is its own run, even when the harness printed identical numbers.

@@ -33,6 +33,7 @@ pub const INPUT_NAMES: &[&str] = &[
     "bench-command",
     "bench-format",
     "bench-output",
+    "bench-suite",
     "alert",
     "alert-cc",
 ];
@@ -129,6 +130,9 @@ pub struct Inputs {
     /// The files it writes (`bench-output`, whitespace-separated) [default: its stdout; criterion:
     /// target/criterion].
     pub bench_output: Vec<PathBuf>,
+    /// The suite name of the harness's runs (`bench-suite`). When set and the `config` file exists, one step
+    /// runs both: the perfgate suite, then the harness as this second suite (a mixed suite).
+    pub bench_suite: Option<String>,
     /// How a default-branch regression is reported (`alert`).
     pub alert: AlertMode,
     /// GitHub logins to @-mention in the alert (`alert-cc`), without the `@`.
@@ -248,12 +252,30 @@ impl Inputs {
         let bench_output = get("bench-output")
             .map(|v| v.split_whitespace().map(PathBuf::from).collect())
             .unwrap_or_default();
+        let bench_suite = get("bench-suite");
+        if let Some(v) = &bench_suite {
+            if bench_command.is_none() {
+                return Err(Error::Usage(
+                    "input `bench-suite` names the harness's suite: it needs `bench-command` and `bench-format`"
+                        .into(),
+                ));
+            }
+            let allowed = |c: char| c.is_ascii_alphanumeric() || "-_./".contains(c);
+            if !v.chars().all(allowed) || v.starts_with('/') || v.len() > 200 {
+                return Err(bad(
+                    "bench-suite",
+                    v,
+                    "a suite name (letters, digits, `-`, `_`, `.`, `/`)",
+                ));
+            }
+        }
         Ok(Inputs {
             alert,
             alert_cc,
             bench_command,
             bench_format,
             bench_output,
+            bench_suite,
             config: get("config")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(perfgate::config::DEFAULT_CONFIG)),
@@ -448,6 +470,36 @@ mod tests {
         let long = "a".repeat(40);
         assert!(parse_logins(&long).is_err());
         assert!(parse_logins(&long[..39]).is_ok());
+    }
+
+    #[test]
+    fn bench_suite_needs_the_harness_and_a_plain_name() {
+        let harness = [
+            ("bench-command", "cargo bench"),
+            ("bench-format", "criterion"),
+        ];
+        let with = |suite: &str| {
+            let mut v = harness.to_vec();
+            v.push(("bench-suite", suite));
+            Inputs::from_env(&env(&v))
+        };
+        assert_eq!(
+            with("micro/rust").unwrap().bench_suite.as_deref(),
+            Some("micro/rust")
+        );
+        assert!(Inputs::from_env(&env(&harness))
+            .unwrap()
+            .bench_suite
+            .is_none());
+        let err = with("a b").unwrap_err().to_string();
+        assert!(
+            err.contains("input `bench-suite`") && err.contains("a suite name"),
+            "{err}"
+        );
+        let err = Inputs::from_env(&env(&[("bench-suite", "micro")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs `bench-command`"), "{err}");
     }
 
     #[test]

@@ -153,9 +153,20 @@ pub fn run(args: &ActionArgs) -> Result<ExitStatus> {
     }
     let ctx = Context::from_env(&env)?;
     let done = match inputs.mode {
-        Mode::Auto if inputs.bench_command.is_some() => bench::run_bench(&inputs, &ctx, &env),
-        Mode::Auto | Mode::Run => run_suite(&inputs, &ctx, &env, args.quiet),
-        Mode::Report => report(&inputs, &ctx),
+        // A mixed suite: the perfgate suite, then the harness as its own suite (`bench-suite`).
+        Mode::Auto
+            if inputs.bench_command.is_some()
+                && inputs.bench_suite.is_some()
+                && inputs.config.exists() =>
+        {
+            run_suite(&inputs, &ctx, &env, args.quiet)
+                .and_then(|suite| Ok(vec![suite, bench::run_bench(&inputs, &ctx, &env)?]))
+        }
+        Mode::Auto if inputs.bench_command.is_some() => {
+            bench::run_bench(&inputs, &ctx, &env).map(|d| vec![d])
+        }
+        Mode::Auto | Mode::Run => run_suite(&inputs, &ctx, &env, args.quiet).map(|d| vec![d]),
+        Mode::Report => report(&inputs, &ctx).map(|d| vec![d]),
     };
     match done {
         Ok(done) => finish(done, &inputs, &files, &secrets),
@@ -573,9 +584,73 @@ fn comment_on(inputs: &Inputs, ctx: &Context, number: u64, done: &mut Done) {
     }
 }
 
-/// Summary, outputs, annotations, exit status.
-fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Result<ExitStatus> {
+/// Summary, annotations and outputs of every run of the step (two for a mixed suite), and the step's exit
+/// status: the worst of the runs'.
+fn finish(
+    runs: Vec<Done>,
+    inputs: &Inputs,
+    files: &Files,
+    secrets: &[String],
+) -> Result<ExitStatus> {
     let scrub = |s: &str| redact_with(s, secrets);
+    let mut exit = ExitStatus::Pass;
+    let mut deferred = None;
+    let mut outputs: Vec<(&str, Vec<String>)> = OUTPUT_NAMES.iter().map(|n| (*n, vec![])).collect();
+    for done in runs {
+        let (run_outputs, run_exit, run_deferred) = finish_one(done, inputs, files, &scrub)?;
+        exit = worse(exit, run_exit);
+        deferred = deferred.or(run_deferred);
+        for ((_, all), value) in outputs.iter_mut().zip(run_outputs) {
+            all.push(value);
+        }
+    }
+    if let Some(path) = &files.output {
+        for (name, values) in &outputs {
+            let value = match *name {
+                // One status: the worst; counts add up; a path or URL per run, one per line.
+                "status" => ["fail", "warn", "pass"]
+                    .into_iter()
+                    .find(|s| values.iter().any(|v| v == s))
+                    .unwrap_or("pass")
+                    .to_string(),
+                "regressions" | "improvements" => values
+                    .iter()
+                    .map(|v| v.parse::<usize>().unwrap_or(0))
+                    .sum::<usize>()
+                    .to_string(),
+                "report-dir" => values.first().cloned().unwrap_or_default(),
+                _ => {
+                    let mut seen: Vec<&String> = values.iter().filter(|v| !v.is_empty()).collect();
+                    seen.dedup();
+                    seen.into_iter().cloned().collect::<Vec<_>>().join("\n")
+                }
+            };
+            append_output(path, name, &scrub(&value))?;
+        }
+    }
+    if let Some(e) = deferred {
+        return Err(e);
+    }
+    Ok(exit)
+}
+
+/// The worse of two exit statuses (a failure over a pass; the first failure kind otherwise).
+fn worse(a: ExitStatus, b: ExitStatus) -> ExitStatus {
+    if a == ExitStatus::Pass {
+        b
+    } else {
+        a
+    }
+}
+
+/// One run's summary and annotations; its output values (in [`OUTPUT_NAMES`]' order), its exit status and
+/// the error it deferred.
+fn finish_one(
+    done: Done,
+    inputs: &Inputs,
+    files: &Files,
+    scrub: &dyn Fn(&str) -> String,
+) -> Result<(Vec<String>, ExitStatus, Option<Error>)> {
     let tally = judge::tally(&done.record);
     let status = judge::status(&done.record);
 
@@ -614,34 +689,23 @@ fn finish(done: Done, inputs: &Inputs, files: &Files, secrets: &[String]) -> Res
         ));
         append_summary(path, &scrub(&md))?;
     }
-    if let Some(path) = &files.output {
-        let record_path = done
-            .record_path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        let outputs = [
-            ("status", status.to_string()),
-            ("regressions", tally.regressions.to_string()),
-            ("improvements", tally.improvements.to_string()),
-            ("run-record", record_path),
-            ("report-dir", done.report_dir.display().to_string()),
-            ("comment-url", done.comment_url.clone().unwrap_or_default()),
-            ("site-url", done.site_url.clone().unwrap_or_default()),
-            ("alert-url", done.alert_url.clone().unwrap_or_default()),
-        ];
-        for (name, value) in outputs {
-            append_output(path, name, &scrub(&value))?;
-        }
-    }
-    if let Some(e) = done.deferred {
-        return Err(e);
-    }
-    Ok(judge::exit_status(
-        &tally,
-        inputs.fail_on,
-        done.regression_fails,
-    ))
+    let record_path = done
+        .record_path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let outputs = vec![
+        status.to_string(),
+        tally.regressions.to_string(),
+        tally.improvements.to_string(),
+        record_path,
+        done.report_dir.display().to_string(),
+        done.comment_url.clone().unwrap_or_default(),
+        done.site_url.clone().unwrap_or_default(),
+        done.alert_url.clone().unwrap_or_default(),
+    ];
+    let exit = judge::exit_status(&tally, inputs.fail_on, done.regression_fails);
+    Ok((outputs, exit, done.deferred))
 }
 
 /// The outputs `perfgate action` writes; a test checks that `action.yml` declares exactly these.
