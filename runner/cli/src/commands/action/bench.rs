@@ -116,6 +116,8 @@ pub(super) fn run_bench(
         notes,
         deferred: None,
         alert_url: None,
+        // Microbenchmarks have no stress curve.
+        base_capacity: None,
     };
     done.links = comment::links(
         &done.record,

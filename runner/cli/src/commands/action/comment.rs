@@ -50,7 +50,12 @@ pub fn links(
 
 /// The comment's Markdown (also the job summary): marker, verdict, changed rows, details, links, and the
 /// note on the baseline when there is none; within GitHub's 65,536 characters.
-pub fn body(record: &RunRecord, links: CommentLinks, baseline_note: Option<&str>) -> String {
+pub fn body(
+    record: &RunRecord,
+    links: CommentLinks,
+    baseline_note: Option<&str>,
+    base_capacity: Option<&perfgate_reports::capacity::Capacity>,
+) -> String {
     let note = baseline_note
         .map(|n| format!("\n> {}\n", escape_prose(n)))
         .unwrap_or_default();
@@ -61,8 +66,8 @@ pub fn body(record: &RunRecord, links: CommentLinks, baseline_note: Option<&str>
             head: record,
             comparison: None,
             links,
-            // The base record is not at hand here: the capacity line shows only when a caller passes one.
-            base_capacity: None,
+            // The line shows when the capacity moved from the base's latest stress run.
+            base_capacity,
         },
         budget,
     );
@@ -141,9 +146,51 @@ mod tests {
             "{url}"
         );
         assert!(links(&rec, None, None, None).operation_urls.is_empty());
-        let b = body(&rec, l, Some("no baseline yet"));
+        let b = body(&rec, l.clone(), Some("no baseline yet"), None);
         assert!(b.starts_with(&marker("api")), "{b}");
         assert!(b.trim_end().ends_with("> no baseline yet"), "{b}");
+
+        // A stress run whose capacity moved from the base's latest: the line is in the comment, with the base
+        // found among the history (the newest run that has a fit).
+        use perfgate_reports::capacity::{estimate, CurvePoint};
+        let curve = |lambda: f64| -> Vec<CurvePoint> {
+            (1..=6)
+                .map(|i| {
+                    let n = f64::from(i) * 5.0;
+                    let x = perfgate_reports::capacity::usl(lambda, 0.03, 0.001, n);
+                    CurvePoint {
+                        users: n,
+                        throughput_rps: x,
+                        mean_ms: n / x * 1e3,
+                        p95_ms: 2e3 * n / x,
+                    }
+                })
+                .collect()
+        };
+        let with_capacity = |lambda: f64, at: &str| {
+            let mut r = rec.clone();
+            r.started_at = at.parse().unwrap();
+            r.stress = Some(perfgate_reports::record::StressSection {
+                capacity: Some(estimate(&curve(lambda), 0.0, None)),
+                ..Default::default()
+            });
+            r
+        };
+        let history = [
+            with_capacity(100.0, "2026-11-25T10:00:00Z"),
+            with_capacity(200.0, "2026-11-26T10:00:00Z"),
+            rec.clone(),
+        ];
+        let base = super::super::judge::base_capacity(&history).expect("a base fit");
+        assert!(
+            base.max_throughput_rps.unwrap() > 1000.0,
+            "the newest fit: {base:?}"
+        );
+        let head = with_capacity(100.0, "2026-11-27T10:00:00Z");
+        let b = body(&head, l.clone(), None, Some(&base));
+        assert!(b.contains("max throughput -50%"), "{b}");
+        let same = with_capacity(200.0, "2026-11-27T10:00:00Z");
+        assert!(!body(&same, l, None, Some(&base)).contains("max throughput"));
     }
 
     #[test]

@@ -56,6 +56,16 @@ pub fn compare_with_branch(
     Ok((comparison, history))
 }
 
+/// The capacity fit of the newest run in `history` that has one (a stress run), for the comment's "capacity
+/// moved" line.
+pub fn base_capacity(history: &[RunRecord]) -> Option<perfgate_reports::capacity::Capacity> {
+    history
+        .iter()
+        .filter_map(|r| Some((r.started_at, r.stress.as_ref()?.capacity.as_ref()?)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, c)| c.clone())
+}
+
 /// Counts of a run's verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {

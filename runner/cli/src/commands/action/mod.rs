@@ -80,6 +80,8 @@ struct Done {
     deferred: Option<Error>,
     /// The alert issue or commit comment this run wrote or closed.
     alert_url: Option<String>,
+    /// The capacity fit of the base's latest stress run, for the comment's "capacity moved" line.
+    base_capacity: Option<perfgate_reports::capacity::Capacity>,
 }
 
 /// Where the Actions runner wants outputs and the summary.
@@ -278,6 +280,7 @@ fn run_suite(
         notes,
         deferred: None,
         alert_url: None,
+        base_capacity: judge::base_capacity(&history),
     };
     done.links = comment::links(
         &done.record,
@@ -357,6 +360,8 @@ fn report(inputs: &Inputs, ctx: &Context) -> Result<Done> {
         notes: Vec::new(),
         deferred: None,
         alert_url: None,
+        // The report artifact carries the run, not the base's history.
+        base_capacity: None,
     };
     if let Some(n) = &rd.context.baseline_note {
         done.notes.push(Note {
@@ -561,6 +566,7 @@ fn comment_on(inputs: &Inputs, ctx: &Context, number: u64, done: &mut Done) {
         &done.record,
         done.links.clone(),
         done.baseline_note.as_deref(),
+        done.base_capacity.as_ref(),
     );
     match comment::post(
         &ctx.api_url,
@@ -679,6 +685,7 @@ fn finish_one(
             &done.record,
             done.links.clone(),
             done.baseline_note.as_deref(),
+            done.base_capacity.as_ref(),
         ));
         // The comment shows what changed; the summary also keeps every number.
         md.push_str(&format!(
