@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in fuzz/ for a bounded time: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # (default 60 s, all targets). Needs the nightly toolchain and cargo-fuzz (`cargo install --locked cargo-fuzz`).
+# PERFGATE_FUZZ_PREBUILT=1 runs the binaries of an earlier `cargo +nightly fuzz build` as they are (a long run
+# while the tree is being edited would otherwise rebuild before each target).
 # Prints each target's execs/s and coverage; exits 1 if any target found a crash. A crash input is left in
 # fuzz/artifacts/<target>/: fix it, then keep it as fuzz/regressions/<target>/<what-it-does> so
 # reports/tests/fuzz_regressions.rs replays it under `cargo test`.
@@ -22,8 +24,15 @@ for t in "${targets[@]}"; do
   # Seeds: the regression inputs and seeds/<target>/ (a fresh corpus directory keeps what the run finds).
   seeds=("regressions/$t")
   [ -d "seeds/$t" ] && seeds+=("seeds/$t")
-  cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- \
-    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1
+  flags=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+  if [ "${PERFGATE_FUZZ_PREBUILT:-}" = 1 ]; then
+    # The binaries `cargo fuzz build` made before: editing the tree meanwhile rebuilds nothing.
+    mkdir -p "artifacts/$t"
+    "target/x86_64-unknown-linux-gnu/release/$t" -artifact_prefix="artifacts/$t/" "${flags[@]}" \
+      "corpus/$t" "${seeds[@]}" > "$log" 2>&1
+  else
+    cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- "${flags[@]}" > "$log" 2>&1
+  fi
   rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"

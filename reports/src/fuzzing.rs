@@ -137,3 +137,21 @@ pub fn ingest(data: &[u8]) {
         let _ = crate::index::Index::build(&history).to_json_bytes();
     }
 }
+
+/// The inputs kept for a fuzz target, sorted by path: every file of `fuzz/<kind>/<target>/` (`kind` is
+/// `regressions` or `seeds`) under the workspace root `root`, but `.gitkeep`. For the regression tests that
+/// replay them under `cargo test`; panics (a test helper) when the folder cannot be read.
+pub fn kept_inputs(root: &std::path::Path, kind: &str, target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = root.join("fuzz").join(kind).join(target);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_none_or(|n| n != ".gitkeep"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read");
+            (p.display().to_string(), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -6,21 +6,8 @@
 use std::path::PathBuf;
 
 fn inputs(kind: &str, target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz")
-        .join(kind)
-        .join(target);
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.file_name().is_none_or(|n| n != ".gitkeep"))
-        .map(|p| {
-            let bytes = std::fs::read(&p).expect("read");
-            (p.display().to_string(), bytes)
-        })
-        .collect();
-    out.sort();
-    out
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    perfgate::reports::fuzzing::kept_inputs(&root, kind, target)
 }
 
 fn replay(target: &str, f: fn(&[u8])) -> usize {

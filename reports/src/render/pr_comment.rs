@@ -27,8 +27,13 @@ pub const MAX_COMMENT_CHARS: usize = 65_536;
 /// `<!-- perfgate:comment suite=NAME -->`. Characters other than letters, digits, `.`, `_` and `-` in the
 /// suite name become `_`, so the marker can never close the HTML comment early.
 pub fn comment_marker(suite: &str) -> String {
-    let clean: String = suite
-        .chars()
+    format!("<!-- perfgate:comment suite={} -->", marker_token(suite))
+}
+
+/// `s` with every character other than letters, digits, `.`, `_` and `-` replaced by `_`: safe inside a
+/// hidden HTML-comment marker.
+pub fn marker_token(s: &str) -> String {
+    s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -36,8 +41,7 @@ pub fn comment_marker(suite: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("<!-- perfgate:comment suite={clean} -->")
+        .collect()
 }
 
 /// Links shown in the comment; all optional.

@@ -49,17 +49,11 @@ pub fn marker(suite: &str) -> String {
 
 /// The marker of one run's comment on the issue (a re-run of the same workflow run edits it).
 pub fn run_marker(suite: &str, run: &str) -> String {
-    let clean: String = run
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{} run={clean} -->", marker(suite).trim_end_matches(" -->"))
+    format!(
+        "{} run={} -->",
+        marker(suite).trim_end_matches(" -->"),
+        perfgate_reports::render::pr_comment::marker_token(run)
+    )
 }
 
 const STATE_OPEN: &str = "<!-- perfgate-alert-state ";
