@@ -52,3 +52,21 @@ pub fn clone_into(remote: &Path, dest: &Path) -> PathBuf {
     );
     dest.to_path_buf()
 }
+
+/// A project as the Action sees it: `root/remote.git` (bare, the "GitHub" remote) and its clone `root/work`
+/// whose first commit on `main`, pushed, holds `files` (path, contents). Returns (remote, work, commit sha).
+pub fn project(root: &Path, files: &[(&str, &[u8])]) -> (PathBuf, PathBuf, String) {
+    git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+    let remote = root.join("remote.git");
+    let work = clone_into(&remote, &root.join("work"));
+    for (path, bytes) in files {
+        let p = work.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, bytes).expect("write");
+    }
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "project"]);
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let sha = git(&work, &["rev-parse", "HEAD"]);
+    (remote, work, sha)
+}

@@ -74,22 +74,13 @@ impl Run {
 impl World {
     fn new(service_url: &str) -> World {
         let tmp = tempfile::tempdir().expect("tmp");
-        git(
+        let (_remote, work, sha) = perfgate_e2e::git::project(
             tmp.path(),
-            &["init", "-q", "--bare", "-b", "main", "remote.git"],
+            &[
+                ("perfgate.toml", config(service_url).as_bytes()),
+                (".gitignore", b"perf-out/\n"),
+            ],
         );
-        let remote = tmp.path().join("remote.git");
-        git(
-            tmp.path(),
-            &["clone", "-q", remote.to_str().expect("utf-8"), "work"],
-        );
-        let work = tmp.path().join("work");
-        std::fs::write(work.join("perfgate.toml"), config(service_url)).expect("config");
-        std::fs::write(work.join(".gitignore"), "perf-out/\n").expect("ignore");
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "service"]);
-        git(&work, &["push", "-q", "origin", "HEAD:main"]);
-        let sha = git(&work, &["rev-parse", "HEAD"]);
         std::fs::create_dir_all(tmp.path().join("gh")).expect("gh dir");
         World {
             tmp,

@@ -46,30 +46,10 @@ impl World {
     /// A repository whose first commit holds `files` (path, contents) besides `.gitignore`.
     fn with_files(files: &[(&str, Vec<u8>)]) -> World {
         let tmp = tempfile::tempdir().expect("tmp");
-        let remote = tmp.path().join("remote.git");
-        git(
-            tmp.path(),
-            &["init", "-q", "--bare", "-b", "main", "remote.git"],
-        );
-        let work = tmp.path().join("work");
-        git(
-            tmp.path(),
-            &["clone", "-q", remote.to_str().expect("utf-8"), "work"],
-        );
-        std::fs::write(
-            work.join(".gitignore"),
-            "performance_results/\nh.json\ntarget/\n",
-        )
-        .expect("ignore");
-        for (path, bytes) in files {
-            let p = work.join(path);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, bytes).expect("write");
-        }
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "bench"]);
-        git(&work, &["push", "-q", "origin", "HEAD:main"]);
-        let sha = git(&work, &["rev-parse", "HEAD"]);
+        let mut all: Vec<(&str, &[u8])> =
+            vec![(".gitignore", b"performance_results/\nh.json\ntarget/\n")];
+        all.extend(files.iter().map(|(p, b)| (*p, b.as_slice())));
+        let (remote, work, sha) = perfgate_e2e::git::project(tmp.path(), &all);
         World {
             tmp,
             remote,
