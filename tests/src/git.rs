@@ -55,6 +55,8 @@ pub fn clone_into(remote: &Path, dest: &Path) -> PathBuf {
 
 /// A project as the Action sees it: `root/remote.git` (bare, the "GitHub" remote) and its clone `root/work`
 /// whose first commit on `main`, pushed, holds `files` (path, contents). Returns (remote, work, commit sha).
+// Used by the Action tests of the e2e crate; the runner's tests that `#[path]`-include this file do not.
+#[allow(dead_code)]
 pub fn project(root: &Path, files: &[(&str, &[u8])]) -> (PathBuf, PathBuf, String) {
     git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
     let remote = root.join("remote.git");
