@@ -90,3 +90,49 @@ fn the_demo_run_records_a_capacity_answer_or_says_why_not() {
         other => panic!("unknown status {other}"),
     }
 }
+
+#[test]
+fn bisection_pins_the_breaking_point_between_the_grid_steps() {
+    let _serial = perfgate_e2e::timing_lock();
+    // 10 requests at once, 50 ms each: the 11th user already queues, so throughput stops growing at 10 users
+    // while p95 doubles — saturation, which the 10-user grid only sees at 20.
+    let server = TestServer::start(Behavior {
+        delay: Duration::from_millis(50),
+        capacity: Some(10),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &format!(
+            "suite = \"bisect\"\n[target]\nbase_url = \"{}\"\n\n[[operations]]\nname = \"get\"\npath = \"/thing\"\n\n\
+             [stress]\nstart_concurrent = 10\nmax_concurrent = 30\nstep_size = 10\nstep_duration_seconds = 1.5\n\
+             step_warmup_seconds = 0.3\nbisect = true\n",
+            server.url()
+        ),
+    );
+    let out = perfgate(
+        dir.path(),
+        &["run", "--test-type", "stress", "--output-dir", "out"],
+    );
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    let rec = read_run_record(&dir.path().join("out"));
+    let stress = &rec["stress"];
+    let levels: Vec<u64> = stress["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["concurrency"].as_u64().unwrap())
+        .collect();
+    // The grid to the first failing step, then 15 and 12 between 10 and 20 (within 10 / 4 users), in order.
+    assert_eq!(levels, [10, 12, 15, 20], "{stress:#}");
+    assert_eq!(stress["last_good_concurrency"], 10, "{stress:#}");
+    assert_eq!(stress["breaking_point"]["concurrency"], 12, "{stress:#}");
+    assert!(
+        stress["conclusion"]
+            .as_str()
+            .unwrap()
+            .starts_with("breaking point at 12 users"),
+        "{stress:#}"
+    );
+}

@@ -214,6 +214,9 @@ pub struct StressConfig {
     pub collect_system_metrics: bool,
     /// Export the run's spans over OTLP after the run (default false; see [`crate::api`]).
     pub enable_tracing: bool,
+    /// Narrow the breaking point by bisection after the first failing step, to `step_size / 4` users
+    /// (default false).
+    pub bisect: bool,
 }
 
 impl Default for StressConfig {
@@ -229,6 +232,7 @@ impl Default for StressConfig {
             request_timeout: 30.0,
             collect_system_metrics: true,
             enable_tracing: false,
+            bisect: false,
         }
     }
 }
@@ -278,6 +282,7 @@ impl StressConfig {
                 max_p95_ms: self.max_p95_ms,
                 ..StressRules::default()
             },
+            bisect: self.bisect,
         })
     }
 

@@ -227,6 +227,8 @@ pub struct StressConfig {
     pub step_warmup_seconds: Option<f64>,
     pub max_error_rate_percent: Option<f64>,
     pub max_p95_ms: Option<f64>,
+    /// Narrow the breaking point by bisection after the first failing step (to `step_size / 4` users).
+    pub bisect: Option<bool>,
 }
 
 /// `[gates]`.

@@ -468,6 +468,7 @@ impl Settings {
                 max_p95_ms: cfg.stress.max_p95_ms.unwrap_or(gates.p95_limit_ms()),
                 ..StressRules::default()
             },
+            bisect: cfg.stress.bisect.unwrap_or(false),
         };
         let load = LoadPlan {
             duration: secs(duration),

@@ -442,6 +442,59 @@ async fn bench_one<T: Target>(
 /// The stress schedule: steps of rising concurrency, each warmed and measured, until a stop rule fires
 /// ([`stress::stop_reason`]).
 impl<T: Target> Engine<T> {
+    /// Runs one stress step at `c` users: warmed, measured, summarized (not yet judged).
+    fn stress_step(
+        &mut self,
+        plan: &StressPlan,
+        c: u32,
+        names: &[String],
+        weights: &[u32],
+    ) -> StressStep {
+        let step_mark = self.sampler.as_ref().map(|s| s.mark());
+        let before = self.sampler.as_ref().and_then(|s| s.latest());
+        let phase_plan = PhasePlan {
+            users: c,
+            ramp_up: Duration::ZERO,
+            warmup: plan.step_warmup,
+            duration: plan.step_duration,
+            model: Model::Closed {
+                think_time: plan.think_time,
+            },
+            weights: weights.to_vec(),
+            grace: plan.grace,
+            seed: self.seed ^ u64::from(c),
+        };
+        let label = format!("stress {c} users");
+        let outcome = self.run_phase(TestType::Stress, &label, &phase_plan);
+        let overall = outcome.stats.overall().to_result("all", outcome.measured);
+        let system = self.summary(step_mark, self.workers.min(c as usize));
+        let after = self.sampler.as_ref().and_then(|s| s.latest());
+        let operations = outcome
+            .stats
+            .ops
+            .iter()
+            .zip(names)
+            .filter(|(s, _)| s.total() > 0)
+            .map(|(s, n)| {
+                let mut r = s.to_result(n, outcome.measured);
+                apply_resources(&mut r, &system);
+                apply_deltas(&mut r, before, after);
+                r
+            })
+            .chain(side_results(&outcome))
+            .collect();
+        StressStep {
+            concurrency: c,
+            duration_seconds: round3(outcome.measured.as_secs_f64()),
+            total_requests: overall.total_requests,
+            throughput_rps: overall.throughput_rps,
+            error_rate_percent: round3(overall.error_rate_percent()),
+            latency_ms: overall.latency_ms,
+            operations,
+            stop_reason: None,
+        }
+    }
+
     /// Runs the stress schedule.
     pub fn stress(&mut self, plan: &StressPlan) -> StressSection {
         let mark = self.sampler.as_ref().map(|s| s.mark());
@@ -456,49 +509,7 @@ impl<T: Target> Engine<T> {
             if crate::interrupt::requested() {
                 break;
             }
-            let step_mark = self.sampler.as_ref().map(|s| s.mark());
-            let before = self.sampler.as_ref().and_then(|s| s.latest());
-            let phase_plan = PhasePlan {
-                users: c,
-                ramp_up: Duration::ZERO,
-                warmup: plan.step_warmup,
-                duration: plan.step_duration,
-                model: Model::Closed {
-                    think_time: plan.think_time,
-                },
-                weights: weights.clone(),
-                grace: plan.grace,
-                seed: self.seed ^ u64::from(c),
-            };
-            let label = format!("stress {c} users");
-            let outcome = self.run_phase(TestType::Stress, &label, &phase_plan);
-            let overall = outcome.stats.overall().to_result("all", outcome.measured);
-            let system = self.summary(step_mark, self.workers.min(c as usize));
-            let after = self.sampler.as_ref().and_then(|s| s.latest());
-            let operations = outcome
-                .stats
-                .ops
-                .iter()
-                .zip(&names)
-                .filter(|(s, _)| s.total() > 0)
-                .map(|(s, n)| {
-                    let mut r = s.to_result(n, outcome.measured);
-                    apply_resources(&mut r, &system);
-                    apply_deltas(&mut r, before, after);
-                    r
-                })
-                .chain(side_results(&outcome))
-                .collect();
-            let mut step = StressStep {
-                concurrency: c,
-                duration_seconds: round3(outcome.measured.as_secs_f64()),
-                total_requests: overall.total_requests,
-                throughput_rps: overall.throughput_rps,
-                error_rate_percent: round3(overall.error_rate_percent()),
-                latency_ms: overall.latency_ms,
-                operations,
-                stop_reason: None,
-            };
+            let mut step = self.stress_step(plan, c, &names, &weights);
             if crate::interrupt::requested() {
                 // Cut short by SIGINT/SIGTERM: kept as measured, judged by no stop rule.
                 interrupted = Some(c);
@@ -520,6 +531,45 @@ impl<T: Target> Engine<T> {
                 }
                 None => last_good = Some(c),
             }
+        }
+        // Bisection between the last good step and the breaking one (see `stress::next_bisection`).
+        if plan.bisect && interrupted.is_none() {
+            while let (Some(good), Some(bad)) =
+                (last_good, breaking_point.as_ref().map(|b| b.concurrency))
+            {
+                let Some(m) = stress::next_bisection(good, bad, plan.step_size) else {
+                    break;
+                };
+                if crate::interrupt::requested() {
+                    break;
+                }
+                let mut step = self.stress_step(plan, m, &names, &weights);
+                if crate::interrupt::requested() {
+                    interrupted = Some(m);
+                    steps.push(step);
+                    break;
+                }
+                // Judged against the steps below it, as if the grid had had this level.
+                let below: Vec<StressStep> = steps
+                    .iter()
+                    .filter(|s| s.concurrency < m)
+                    .cloned()
+                    .collect();
+                step.stop_reason = stop_reason(&plan.rules, &below, &step);
+                self.observers_mut()
+                    .emit(&Event::StepFinished { step: &step });
+                match step.stop_reason.clone() {
+                    Some(reason) => {
+                        breaking_point = Some(BreakingPoint {
+                            concurrency: m,
+                            reason,
+                        })
+                    }
+                    None => last_good = Some(m),
+                }
+                steps.push(step);
+            }
+            steps.sort_by_key(|s| s.concurrency);
         }
         let max = levels.last().copied().unwrap_or(0);
         let conclusion = match &breaking_point {

@@ -10,6 +10,11 @@
 //! The first rule that fires names the breaking point; the last step that passed every rule is the last good
 //! step. When every step passes, the result says "no breaking point found up to N users" — which is a
 //! finding, not a failure.
+//!
+//! With `bisect = true`, a breaking point found after a good step is narrowed by bisection between the two
+//! ([`next_bisection`]): a step at the midpoint, judged by the same rules against the steps below it, moves
+//! either end, until the two are at most `step_size / 4` users apart (at least 1). Two or three more steps
+//! instead of a finer grid from the start.
 
 use std::time::Duration;
 
@@ -51,6 +56,8 @@ pub struct StressPlan {
     pub think_time: Duration,
     pub grace: Duration,
     pub rules: StressRules,
+    /// Narrow the breaking point by bisection after the first failing step.
+    pub bisect: bool,
 }
 
 impl StressPlan {
@@ -66,6 +73,13 @@ impl StressPlan {
         }
         out
     }
+}
+
+/// The next concurrency to try when bisecting between the last good level and the first failing one, or
+/// `None` when they are within `step_size / 4` users (at least 1) of each other.
+pub fn next_bisection(good: u32, bad: u32, step_size: u32) -> Option<u32> {
+    let resolution = (step_size / 4).max(1);
+    (bad > good && bad - good > resolution).then(|| good + (bad - good) / 2)
 }
 
 /// Checks the stop rules for `step` given the steps before it. Returns the reason to stop, if any.
@@ -154,6 +168,33 @@ mod tests {
     }
 
     #[test]
+    fn bisection_narrows_to_a_quarter_step() {
+        // Good at 30, broken at 40, step 10: 35, then 32 (or 37), then done within 2 users.
+        assert_eq!(next_bisection(30, 40, 10), Some(35));
+        assert_eq!(next_bisection(30, 35, 10), Some(32));
+        assert_eq!(next_bisection(32, 35, 10), Some(33));
+        assert_eq!(next_bisection(33, 35, 10), None);
+        // A step of 1 or 2 users is already exact.
+        assert_eq!(next_bisection(4, 5, 1), None);
+        assert_eq!(next_bisection(4, 6, 2), Some(5));
+        assert_eq!(next_bisection(5, 5, 5), None);
+        // Whatever the breaking point, the search ends within the resolution in a few steps.
+        for bad in 11..=20 {
+            let (mut g, mut b, mut n) = (10, 20, 0);
+            while let Some(m) = next_bisection(g, b, 10) {
+                n += 1;
+                if m >= bad {
+                    b = m;
+                } else {
+                    g = m;
+                }
+            }
+            assert!(b - g <= 2 && n <= 3, "bad {bad}: {g}..{b} after {n}");
+            assert!(g < bad && b >= bad.min(20), "bad {bad}: {g}..{b}");
+        }
+    }
+
+    #[test]
     fn levels_default_shape() {
         let plan = StressPlan {
             start_concurrency: 5,
@@ -164,6 +205,7 @@ mod tests {
             think_time: Duration::ZERO,
             grace: Duration::ZERO,
             rules: StressRules::default(),
+            bisect: false,
         };
         assert_eq!(plan.levels(), vec![5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
     }
