@@ -31,6 +31,10 @@ pub const SIGFIG: u8 = 3;
 /// 23,552; HdrHistogram's defaults elsewhere (1 – 1 h or 1 – 2^53 at 3 digits) stay well below it. The largest
 /// header hdrhistogram accepts (5 digits up to 2^64) would be about 6.3 M counters.
 pub const MAX_COUNTS_LEN: u64 = 1 << 20;
+/// Most values a decoded histogram may hold in all (2^53: a million requests a second for 285 years, and
+/// exact as an `f64`). Counts that add up to more would overflow hdrhistogram's sums (its quantile scan adds
+/// them in `u64`) once merged; no writer produces them.
+pub const MAX_TOTAL_COUNT: u64 = 1 << 53;
 /// Most bytes a V2 encoding may have once inflated: the header plus 9 bytes (the longest varint) per counter.
 pub const MAX_V2_LEN: usize = V2_HEADER_LEN + 9 * MAX_COUNTS_LEN as usize;
 
@@ -49,6 +53,8 @@ pub enum HistogramError {
     Decode(hdrhistogram::serialization::DeserializeError),
     #[error("histogram payload holds a run of {0} zero counters, which no writer produces")]
     BadZeroRun(&'static str),
+    #[error("histogram counts add up to more than the {limit} values accepted")]
+    TooManyValues { limit: u64 },
 }
 
 /// A latency histogram in microseconds (1 µs – 1 h, 3 significant digits).
@@ -216,6 +222,14 @@ impl LatencyHistogram {
         let mut inner: Histogram<u64> = Deserializer::new()
             .deserialize(&mut std::io::Cursor::new(&v2[..]))
             .map_err(HistogramError::Decode)?;
+        let total = inner
+            .iter_recorded()
+            .try_fold(0u64, |sum, v| sum.checked_add(v.count_at_value()));
+        if total.is_none_or(|t| t > MAX_TOTAL_COUNT) {
+            return Err(HistogramError::TooManyValues {
+                limit: MAX_TOTAL_COUNT,
+            });
+        }
         inner.auto(true);
         Ok(Self { inner })
     }

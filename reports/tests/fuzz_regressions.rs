@@ -33,6 +33,16 @@ fn histogram_crashes_stay_fixed() {
         err.to_string().contains("run of -2^63 zero counters"),
         "{err}"
     );
+    // Counts whose sum overflows u64 (three of i64::MAX): refused before a quantile scan adds them up.
+    let (_, bytes) = inputs("histogram")
+        .into_iter()
+        .find(|(n, _)| n.ends_with("counts-sum-overflow-plain.bin"))
+        .expect("the overflowing counts");
+    let err = perfgate_reports::histogram::LatencyHistogram::from_v2_bytes(&bytes).unwrap_err();
+    assert!(
+        err.to_string().contains("counts add up to more than"),
+        "{err}"
+    );
 }
 
 #[test]
