@@ -169,6 +169,33 @@ fn a_slower_benchmark_on_a_pull_request_is_commented_by_name_and_charted_on_the_
     );
 }
 
+/// The environment of a push to `main` that only builds history (no alert), plus `extra`.
+fn push_env<'a>(extra: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    [
+        ("GITHUB_REF", "refs/heads/main".to_string()),
+        ("GITHUB_REF_NAME", "main".to_string()),
+        ("INPUT_FAIL_ON", "gate".to_string()),
+        ("INPUT_ALERT", "off".to_string()),
+    ]
+    .into_iter()
+    .chain(extra.iter().cloned())
+    .collect()
+}
+
+/// The environment of pull request 3 into `main`, commenting through `fake`, failing on regressions.
+fn pr_env<'a>(fake: &FakeGitHub, extra: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    [
+        ("GITHUB_REF", "refs/pull/3/merge".to_string()),
+        ("GITHUB_HEAD_REF", "feature".to_string()),
+        ("GITHUB_BASE_REF", "main".to_string()),
+        ("GITHUB_API_URL", fake.url()),
+        ("INPUT_FAIL_ON", "regression".to_string()),
+    ]
+    .into_iter()
+    .chain(extra.iter().cloned())
+    .collect()
+}
+
 /// The fixture crate's files, as the repository's first commit holds them.
 fn criterion_crate() -> Vec<(&'static str, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/criterion-bench");
@@ -201,15 +228,7 @@ fn criterion_benchmarks_judged_on_a_pull_request_and_charted() {
         ("CARGO_TARGET_DIR", build.display().to_string()),
         ("CRITERION_HOME", home.display().to_string()),
     ];
-    let push: Vec<(&str, String)> = [
-        ("GITHUB_REF", "refs/heads/main".to_string()),
-        ("GITHUB_REF_NAME", "main".to_string()),
-        ("INPUT_FAIL_ON", "gate".to_string()),
-        ("INPUT_ALERT", "off".to_string()),
-    ]
-    .into_iter()
-    .chain(common.iter().cloned())
-    .collect();
+    let push = push_env(&common);
     for i in 0..2 {
         let (code, stdout, _) = w.step("push", &harness, &push);
         assert_eq!(code, Some(0), "baseline {i}: {stdout}");
@@ -249,17 +268,9 @@ fn criterion_benchmarks_judged_on_a_pull_request_and_charted() {
     assert_eq!(sum["total_requests"], 20, "one per criterion sample: {sum}");
     assert!(sum["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
 
-    let pr: Vec<(&str, String)> = [
-        ("GITHUB_REF", "refs/pull/3/merge".to_string()),
-        ("GITHUB_HEAD_REF", "feature".to_string()),
-        ("GITHUB_BASE_REF", "main".to_string()),
-        ("GITHUB_API_URL", fake.url()),
-        ("INPUT_FAIL_ON", "regression".to_string()),
-        ("FIXTURE_SLOWER", "1".to_string()),
-    ]
-    .into_iter()
-    .chain(common.iter().cloned())
-    .collect();
+    let mut slower = common.to_vec();
+    slower.push(("FIXTURE_SLOWER", "1".to_string()));
+    let pr = pr_env(&fake, &slower);
     let (code, stdout, status) = w.step("pull_request", &harness, &pr);
     assert_eq!(code, Some(1), "twice the work fails the step: {stdout}");
     assert_eq!(status, "fail");
@@ -310,15 +321,7 @@ fn a_mixed_suite_runs_the_load_test_and_the_harness_in_one_step() {
         ("INPUT_BENCH_SUITE", "micro".to_string()),
         ("INPUT_TEST_TYPE", "benchmark".to_string()),
     ];
-    let push: Vec<(&str, String)> = [
-        ("GITHUB_REF", "refs/heads/main".to_string()),
-        ("GITHUB_REF_NAME", "main".to_string()),
-        ("INPUT_FAIL_ON", "gate".to_string()),
-        ("INPUT_ALERT", "off".to_string()),
-    ]
-    .into_iter()
-    .chain(mixed.iter().cloned())
-    .collect();
+    let push = push_env(&mixed);
     for i in 0..2 {
         let (code, stdout, _) = w.step("push", &hyperfine("0.01"), &push);
         assert_eq!(code, Some(0), "baseline {i}: {stdout}");
@@ -343,16 +346,7 @@ fn a_mixed_suite_runs_the_load_test_and_the_harness_in_one_step() {
     );
 
     // A pull request whose command got slower: one comment per suite, the harness's names the benchmark.
-    let pr: Vec<(&str, String)> = [
-        ("GITHUB_REF", "refs/pull/3/merge".to_string()),
-        ("GITHUB_HEAD_REF", "feature".to_string()),
-        ("GITHUB_BASE_REF", "main".to_string()),
-        ("GITHUB_API_URL", fake.url()),
-        ("INPUT_FAIL_ON", "regression".to_string()),
-    ]
-    .into_iter()
-    .chain(mixed.iter().cloned())
-    .collect();
+    let pr = pr_env(&fake, &mixed);
     let (code, stdout, status) = w.step("pull_request", &hyperfine("0.08"), &pr);
     assert_eq!(code, Some(1), "the slower harness fails the step: {stdout}");
     assert_eq!(status, "fail", "the worst of the two runs");
