@@ -192,18 +192,7 @@ fn operation(ctx: &ImportContext, b: &Bench) -> Result<OperationResult, ImportEr
             if !check(*centre) || !check(*stddev) {
                 return Err(bad(&format!("time {centre} ± {stddev} ns is not a time")));
             }
-            let c = ms(*centre);
-            let l = LatencyMs {
-                min: c,
-                max: c,
-                p50: c,
-                p90: c,
-                p95: c,
-                p99: c,
-                p999: c,
-                avg: c,
-                stddev: ms(*stddev),
-            };
+            let l = flat(ms(*centre), ms(*stddev));
             let n = (*n).clamp(1, MAX_SAMPLES as u64);
             (l, n, None, centre * n as f64)
         }
@@ -211,18 +200,7 @@ fn operation(ctx: &ImportContext, b: &Bench) -> Result<OperationResult, ImportEr
             if !check(*v) {
                 return Err(bad(&format!("time {v} ns is not a time")));
             }
-            let c = ms(*v);
-            let l = LatencyMs {
-                min: c,
-                max: c,
-                p50: c,
-                p90: c,
-                p95: c,
-                p99: c,
-                p999: c,
-                avg: c,
-                stddev: 0.0,
-            };
+            let l = flat(ms(*v), 0.0);
             (l, 1, None, *v)
         }
     };
@@ -259,6 +237,21 @@ fn operation(ctx: &ImportContext, b: &Bench) -> Result<OperationResult, ImportEr
         extra_metrics,
         ..Default::default()
     })
+}
+
+/// Latencies of a benchmark known only by one centre value (ms): every percentile is that value.
+fn flat(c: f64, stddev: f64) -> LatencyMs {
+    LatencyMs {
+        min: c,
+        max: c,
+        p50: c,
+        p90: c,
+        p95: c,
+        p99: c,
+        p999: c,
+        avg: c,
+        stddev,
+    }
 }
 
 /// The kind of statistics a set of benchmarks supports, for the record's warnings (shown by the PR comment
