@@ -112,17 +112,9 @@ fn main() {
     }
 }
 
-/// Replaces the text between `<!-- eval:begin -->` and `<!-- eval:end -->` in `path` with `tables`.
+/// Rewrites the `eval` section of `path` with `tables`.
 fn splice(path: &str, tables: &str) -> Result<(), String> {
-    const BEGIN: &str = "<!-- eval:begin -->";
-    const END: &str = "<!-- eval:end -->";
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
-        return Err(format!("no {BEGIN} … {END} markers"));
-    };
-    if e < b {
-        return Err(format!("{END} comes before {BEGIN}"));
-    }
-    let new = format!("{}{BEGIN}\n\n{tables}{}", &text[..b], &text[e..]);
+    let new = perfgate_reports::analysis::eval::splice(&text, "eval", tables)?;
     std::fs::write(path, new).map_err(|e| e.to_string())
 }

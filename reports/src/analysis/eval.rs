@@ -28,6 +28,20 @@ use super::compare::Verdict;
 use super::rng::SplitMix64;
 use crate::metric::Metric;
 
+/// Replaces the text between `<!-- {name}:begin -->` and `<!-- {name}:end -->` in `text` with `tables`
+/// (how the measuring commands rewrite their sections of `reports/ANALYSIS.md` in place).
+pub fn splice(text: &str, name: &str, tables: &str) -> Result<String, String> {
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let (Some(b), Some(e)) = (text.find(&begin), text.find(&end)) else {
+        return Err(format!("no {begin} … {end} markers"));
+    };
+    if e < b {
+        return Err(format!("{end} comes before {begin}"));
+    }
+    Ok(format!("{}{begin}\n\n{tables}{}", &text[..b], &text[e..]))
+}
+
 /// Draws one synthetic value: `level · exp(σ·Z)` with the σ that gives coefficient of variation `cov`.
 pub fn lognormal(rng: &mut SplitMix64, level: f64, cov: f64) -> f64 {
     let sigma = (1.0 + cov * cov).ln().sqrt();
@@ -323,6 +337,19 @@ pub fn markdown_tables(steps: &[EvalRow], alarms: &[FalseAlarmRow], cfg: &EvalCo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splice_replaces_only_its_own_section() {
+        let text =
+            "a\n<!-- x:begin -->\nold\n<!-- x:end -->\n<!-- y:begin -->\nkeep\n<!-- y:end -->\n";
+        let new = splice(text, "x", "new\n").unwrap();
+        assert_eq!(
+            new,
+            "a\n<!-- x:begin -->\n\nnew\n<!-- x:end -->\n<!-- y:begin -->\nkeep\n<!-- y:end -->\n"
+        );
+        assert!(splice(text, "z", "t").unwrap_err().contains("z:begin"));
+        assert!(splice("<!-- x:end --><!-- x:begin -->", "x", "t").is_err());
+    }
 
     #[test]
     fn generator_has_the_requested_cov_and_shapes() {

@@ -28,6 +28,8 @@ pub struct AbSettings {
     pub benchmark: BenchmarkPlan,
     /// One load trial.
     pub load: LoadPlan,
+    /// Smallest change of a row that counts, percent (default 10).
+    pub threshold_percent: f64,
 }
 
 /// `[ab]` (or its old name `[baseline]`, given as `section`): checks it and sizes one trial of each kind
@@ -96,5 +98,6 @@ pub(super) fn resolve_ab(
             duration: per_trial_seconds,
             ..load.clone()
         },
+        threshold_percent: cfg.threshold_percent.unwrap_or(10.0),
     })
 }

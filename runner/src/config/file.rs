@@ -74,6 +74,8 @@ pub struct AbConfig {
     pub trial_duration_seconds: Option<f64>,
     /// Iterations of each benchmark trial (default: the iterations / trials, at least 10).
     pub trial_iterations: Option<u64>,
+    /// Smallest change of a row that counts, percent (10).
+    pub threshold_percent: Option<f64>,
 }
 
 /// `[target]`: where HTTP operations go.

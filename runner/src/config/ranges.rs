@@ -121,6 +121,8 @@ const RULES: &[Rule] = &[
         "seconds",
     ),
     rule("ab.trial_duration_seconds", Min::Above(0.0), DAY, "seconds"),
+    rule("ab.threshold_percent", Min::Above(0.0), 1e6, "%"),
+    rule("baseline.threshold_percent", Min::Above(0.0), 1e6, "%"),
     rule(
         "baseline.trial_duration_seconds",
         Min::Above(0.0),

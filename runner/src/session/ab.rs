@@ -5,7 +5,7 @@
 //! suite alternate between them — base, head; head, base; base, head; … (the order flips every pair, so a
 //! steady drift favours neither side) — on the same machine in the same minutes. The trial-level results
 //! are judged per operation and metric by [`perfgate_reports::analysis::compare_trials`] (exact
-//! Mann–Whitney test, bootstrap interval, Benjamini–Hochberg across series).
+//! paired t-test on the trials of each pair, Benjamini–Hochberg across series).
 //!
 //! The head's trials are combined ([`perfgate_reports::merge::merge_trials`]) into the run's benchmark and
 //! load sections, so the record reads like a normal run of the head build; the comparison lands in its
@@ -158,7 +158,11 @@ pub fn run_trials(
         s.stop();
     }
 
-    let comparison = compare_trials(&base_trials, &head_trials, &TrialSettings::default());
+    let trial_settings = TrialSettings {
+        threshold_percent: ab.threshold_percent,
+        ..TrialSettings::default()
+    };
+    let comparison = compare_trials(&base_trials, &head_trials, &trial_settings);
     let head_refs: Vec<&RunRecord> = head_trials.iter().collect();
     let (benchmark, load) = merge_trials(&head_refs, &mut warnings);
     Ok(AbOutcome {
