@@ -229,6 +229,14 @@ struct Cell {
 }
 
 impl Cell {
+    /// Counts one judged job that began at `began`.
+    fn record(&mut self, (false_alarm, caught): (bool, bool), began: Instant) {
+        self.jobs += 1;
+        self.false_jobs += usize::from(false_alarm);
+        self.caught += usize::from(caught);
+        self.seconds += began.elapsed().as_secs_f64();
+    }
+
     fn pct(n: usize, of: usize) -> String {
         if of == 0 {
             "–".into()
@@ -294,12 +302,7 @@ fn main() {
                 ),
             );
             let cmp = cmp.expect("an [ab] run has a trial comparison");
-            let (false_alarm, caught) = outcome(&cmp, stepped);
-            let cell = &mut ab_cells[ti][k];
-            cell.jobs += 1;
-            cell.false_jobs += usize::from(false_alarm);
-            cell.caught += usize::from(caught);
-            cell.seconds += t.elapsed().as_secs_f64();
+            ab_cells[ti][k].record(outcome(&cmp, stepped), t);
 
             let t = Instant::now();
             let iterations = trials * TRIAL_ITERATIONS;
@@ -313,12 +316,7 @@ fn main() {
                     ..CompareSettings::default()
                 },
             );
-            let (false_alarm, caught) = outcome(&cmp, stepped);
-            let cell = &mut two_cells[ti][k];
-            cell.jobs += 1;
-            cell.false_jobs += usize::from(false_alarm);
-            cell.caught += usize::from(caught);
-            cell.seconds += t.elapsed().as_secs_f64();
+            two_cells[ti][k].record(outcome(&cmp, stepped), t);
             eprintln!(
                 "ab_drift: trials {trials}, job {}/{} ({}) done",
                 j + 1,
