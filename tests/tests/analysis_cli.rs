@@ -634,7 +634,12 @@ fn run_with_a_baseline_folder_uses_the_same_machines_history() {
 
 /// `[ab]`: the A/B interleaved mode against two real loopback servers, base at 5 ms and head at
 /// `head_ms`.
-fn ab_run(dir: &Path, head_ms: u64, out_name: &str) -> (std::process::Output, Value) {
+fn ab_run(
+    dir: &Path,
+    head_ms: u64,
+    out_name: &str,
+    ab_keys: &str,
+) -> (std::process::Output, Value) {
     let server = |ms| {
         perfgate_e2e::TestServer::start(perfgate_e2e::Behavior {
             delay: std::time::Duration::from_millis(ms),
@@ -643,7 +648,7 @@ fn ab_run(dir: &Path, head_ms: u64, out_name: &str) -> (std::process::Output, Va
     };
     let (base, head) = (server(5), server(head_ms));
     let extra = format!(
-        "[ab]\nbase_url = \"{}\"\ntrials = 6\ntrial_iterations = 15\n",
+        "[ab]\nbase_url = \"{}\"\ntrials = 6\ntrial_iterations = 15\n{ab_keys}",
         base.url()
     );
     perfgate_e2e::write_config(dir, &run_config(&head.url(), &extra));
@@ -674,7 +679,7 @@ fn ab_mode_interleaves_trials_and_judges_the_head_build_against_the_base_build()
     let dir = tempfile::tempdir().unwrap();
 
     // Head 60 % slower than base: regressed, judged from trials, exit 1.
-    let (out, rec) = ab_run(dir.path(), 8, "slow");
+    let (out, rec) = ab_run(dir.path(), 8, "slow", "");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let row = comparison_row(&rec, "p50");
     assert_eq!(row["verdict"], "regressed", "{rec:#}");
@@ -702,13 +707,21 @@ fn ab_mode_interleaves_trials_and_judges_the_head_build_against_the_base_build()
     );
 
     // Same speed on both sides: nothing regressed, exit 0.
-    let (out, rec) = ab_run(dir.path(), 5, "same");
+    let (out, rec) = ab_run(dir.path(), 5, "same", "");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_ne!(
         comparison_row(&rec, "p50")["verdict"],
         "regressed",
         "{rec:#}"
     );
+
+    // The same +60 % under `threshold_percent = 100` is a change the team said does not count: exit 0.
+    let (out, rec) = ab_run(dir.path(), 8, "tolerated", "threshold_percent = 100\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let row = comparison_row(&rec, "p50");
+    assert_ne!(row["verdict"], "regressed", "{row:#}");
+    assert!(row["change_percent"].as_f64().unwrap() > 30.0, "{row:#}");
+    assert_eq!(row["threshold_percent"], 100.0, "{row:#}");
 }
 
 #[test]

@@ -47,6 +47,29 @@ fn the_ab_section_is_read_under_its_old_name_too_but_not_twice() {
 }
 
 #[test]
+fn the_ab_threshold_defaults_to_ten_percent_and_is_range_checked_with_its_line() {
+    let ab = format!("{BASIC}\n[ab]\nbase_url = \"http://127.0.0.1:8\"\n");
+    let s = resolve(&ab, &[], Overrides::default()).unwrap();
+    assert_eq!(s.ab.map(|a| a.threshold_percent), Some(10.0));
+    let set = format!("{ab}threshold_percent = 25\n");
+    let s = resolve(&set, &[], Overrides::default()).unwrap();
+    assert_eq!(s.ab.map(|a| a.threshold_percent), Some(25.0));
+    let zero = format!("{ab}threshold_percent = 0\n");
+    let err = resolve(&zero, &[], Overrides::default())
+        .unwrap_err()
+        .to_string();
+    let line = zero
+        .lines()
+        .position(|l| l.starts_with("threshold_percent"))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!("perfgate.toml:{line}:")) && err.contains("ab.threshold_percent"),
+        "{err}"
+    );
+}
+
+#[test]
 fn precedence_is_flag_env_file_default() {
     let s = resolve(BASIC, &[], Overrides::default()).unwrap();
     assert_eq!(s.load.duration, Duration::from_secs(20));
