@@ -3,8 +3,8 @@
 //! github-action-benchmark's 200 % single-point rule.
 //!
 //! `cargo run --release -p perfgate-reports --example analysis_eval -- [TRIALS] [SECTION…] [--write FILE]`
-//! (default 1000 trials per cell; sections `gate`, `two-runs`, `suite`; default all; about 15 minutes on two
-//! busy cores). The output is the text of `reports/ANALYSIS.md` between its `<!-- eval:begin -->` and
+//! (default 1000 trials per cell, a fifth of them as suites; sections `gate`, `two-runs`, `suite`; default
+//! all; ANALYSIS.md's tables are `5000`: about 17 minutes on one core). The output is the text of `reports/ANALYSIS.md` between its `<!-- eval:begin -->` and
 //! `<!-- eval:end -->` markers; `--write reports/ANALYSIS.md` puts it there.
 
 use perfgate_reports::analysis::eval::suite::{self, Noise, SuiteConfig};

@@ -16,7 +16,8 @@
 //! Both judges count a change of 5 % or more (`threshold_percent`), so a +10 % step is not at the edge.
 //!
 //! It prints the table of `reports/ANALYSIS.md` between `<!-- ab-drift:begin -->` and `<!-- ab-drift:end -->`;
-//! `--write FILE` puts it there. About 25 minutes for 30 jobs per cell with 6, 8 and 12 trials on two cores.
+//! `--write FILE` puts it there. About 30 s a job with 6 trials on two quiet cores (the A/B session with its
+//! warm-ups, then the two plain runs); a cell has 2 × JOBS jobs, so `-- 16 --trials 6` takes about 17 minutes.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@
 //! * [`baseline`] — a run against the history of its branch (prediction intervals, Benjamini–Hochberg,
 //!   minimum detectable change);
 //! * [`changepoint`] and [`trend`] — change points of a series and of a whole history;
-//! * [`ab`] — interleaved A/B trials (Mann–Whitney, bootstrap);
+//! * [`ab`] — interleaved A/B trials (paired t-test on the trial pairs);
 //! * [`judge`](mod@judge) — **the verdict**: [`judge()`], the one entry point that judges a record
 //!   (acknowledgements, gates, recommendations, status) from one [`JudgeSettings`];
 //! * [`section`] — the types the record stores about its verdict ([`AnalysisSection`]);

@@ -1,10 +1,10 @@
-//! A tiny deterministic pseudo-random generator (SplitMix64) for the bootstrap and the synthetic evaluation.
+//! A tiny deterministic pseudo-random generator (SplitMix64) for the synthetic evaluation.
 //!
-//! Hand-written on purpose: the bootstrap interval in a stored report and the evaluation table in the README
-//! must come out the same on every machine and every future build. `rand`'s small generators make no such
+//! Hand-written on purpose: the evaluation tables in ANALYSIS.md and the README, and the drift of the A/B
+//! measurement, must come out the same on every machine and every future build. `rand`'s small generators make no such
 //! promise across versions, and this crate keeps its dependencies lean. SplitMix64 is Steele, Lea & Flood,
 //! "Fast splittable pseudorandom number generators", OOPSLA 2014 (constants from the reference
-//! implementation); it passes BigCrush and is plenty for resampling.
+//! implementation); it passes BigCrush and is plenty for synthetic noise.
 
 /// SplitMix64 state.
 #[derive(Clone, Debug)]
