@@ -12,7 +12,7 @@
 //! members; the pids counted are recorded. Network bytes are the target's only when it has a network
 //! namespace of its own; otherwise they are not reported (the namespace's counters are the host's).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -211,6 +211,10 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, followed: Followed, period: Duration)
     let mut io = IoCounters::default();
     let mut net = NetCounters::default();
     let mut last = Instant::now();
+    // The processes of the previous refresh: sysinfo reports 0 % for a process on its first reading, so a
+    // process started since (an MCP server spawned for a session, a worker the service forked) is read by
+    // its accumulated CPU time instead, all of which it used within this interval.
+    let mut known: HashSet<Pid> = sys.processes().keys().copied().collect();
     let _ = io.rates(&sys, &tree(&sys, &roots(&followed)), 1.0);
     let _ = net.rates(roots(&followed).first().copied(), 1.0);
     loop {
@@ -246,7 +250,7 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, followed: Followed, period: Duration)
             runner_rss_mb: runner
                 .map(|p| p.memory() as f64 / 1_048_576.0)
                 .unwrap_or(0.0),
-            target_cpu: measured.then(|| live.iter().map(|p| f64::from(p.cpu_usage())).sum()),
+            target_cpu: measured.then(|| live.iter().map(|p| cpu_percent(p, &known, dt)).sum()),
             target_rss_mb: measured
                 .then(|| live.iter().map(|p| p.memory() as f64 / 1_048_576.0).sum()),
             target_disk_read_bps: disk_read.filter(|_| measured),
@@ -255,10 +259,21 @@ fn sample_loop(shared: Arc<Mutex<Shared>>, followed: Followed, period: Duration)
             target_net_tx_bps: net_tx.filter(|_| measured),
             host_cpu: f64::from(sys.global_cpu_usage()),
         };
+        known = sys.processes().keys().copied().collect();
         let Ok(mut s) = shared.lock() else { return };
         s.samples.push(sample);
         s.counted.extend(members.iter().map(|p| p.as_u32()));
         s.target_gone |= gone;
+    }
+}
+
+/// A process's CPU over the last `dt` seconds, in % of one core: sysinfo's figure for a process it read at
+/// the previous refresh; for one started since, its whole CPU time over `dt` (sysinfo would say 0).
+fn cpu_percent(p: &sysinfo::Process, known: &HashSet<Pid>, dt: f64) -> f64 {
+    if known.contains(&p.pid()) {
+        f64::from(p.cpu_usage())
+    } else {
+        p.accumulated_cpu_time() as f64 / 10.0 / dt
     }
 }
 
@@ -510,6 +525,37 @@ mod tests {
         let first = samples[0].target_cpu.unwrap();
         assert!(first > 20.0, "first sample's CPU {first} %: {samples:?}");
         assert!(t.cpu_avg_percent > 20.0, "{t:?}");
+    }
+
+    #[test]
+    fn a_process_started_between_two_samples_is_not_read_as_idle() {
+        // An MCP server spawned for a session joins the target set between two readings: its first
+        // reading must be the CPU it used, not sysinfo's 0 % for a process it has seen once.
+        let set = ProcessSet::default();
+        let sampler = Sampler::start_set(set.clone(), PERIOD);
+        std::thread::sleep(PERIOD + Duration::from_millis(300));
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap();
+        set.add(child.id());
+        std::thread::sleep(PERIOD * 2 + Duration::from_millis(200));
+        let samples = sampler.samples_since(Mark::start());
+        drop(sampler);
+        let _ = child.kill();
+        let _ = child.wait();
+        let first = samples
+            .iter()
+            .find_map(|s| s.target_cpu)
+            .expect("the child was sampled");
+        // The loop ran for only part of that interval (it started inside it), so its share is anywhere
+        // above zero; sysinfo's own figure for a first reading is exactly 0. Never above one core.
+        assert!(
+            first > 1.0 && first < 130.0,
+            "first reading {first} %: {samples:?}"
+        );
+        let later = samples.iter().filter_map(|s| s.target_cpu).nth(1);
+        assert!(later.is_some_and(|c| c > 20.0), "{samples:?}");
     }
 
     #[test]

@@ -211,6 +211,14 @@ pub fn handshake_cause(e: &io::Error) -> String {
             }
             CertificateError::Revoked => "certificate revoked",
             CertificateError::BadSignature => "bad certificate signature",
+            // `openssl req -x509` makes a CA certificate (basicConstraints CA:TRUE) unless told otherwise;
+            // curl and wrk accept one as a server certificate, webpki does not. rustls wraps webpki's
+            // reason in `Other`, so its name is read from there.
+            CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "the server's certificate is a CA certificate (basicConstraints CA:TRUE, what `openssl \
+                 req -x509` makes by default); a server needs a leaf certificate: add `-addext \
+                 basicConstraints=critical,CA:FALSE`, or sign a leaf with that CA"
+            }
             _ => "invalid certificate",
         },
         rustls::Error::AlertReceived(alert) => match alert {

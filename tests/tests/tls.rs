@@ -36,6 +36,13 @@ impl Certs {
         );
         leaf(dir, "wrongname", &["other.example"], false, &ca, None);
         leaf(dir, "unknownca", &["localhost"], true, &other_ca, None);
+        // What `openssl req -x509` makes by default: a self-signed CA certificate served as the leaf.
+        let mut p = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().unwrap();
+        let cert = p.self_signed(&key).unwrap();
+        std::fs::write(dir.join("caleaf.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.join("caleaf.key"), key.serialize_pem()).unwrap();
         let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
         client
             .distinguished_name
@@ -97,7 +104,14 @@ struct Nginx {
     _dir: tempfile::TempDir,
 }
 
-const CASES: [&str; 5] = ["good", "expired", "wrongname", "unknownca", "mtls"];
+const CASES: [&str; 6] = [
+    "good",
+    "expired",
+    "wrongname",
+    "unknownca",
+    "caleaf",
+    "mtls",
+];
 
 impl Nginx {
     fn start(certs: &Certs) -> Option<Nginx> {
@@ -272,12 +286,18 @@ fn bad_certificates_are_tls_errors_that_name_the_cause() {
     let Some((dir, certs, nginx)) = setup() else {
         return;
     };
-    let ca = certs.path("ca.pem");
     for (case, host, cause) in [
         ("expired", "localhost", "certificate expired"),
         ("wrongname", "localhost", "name mismatch"),
         ("unknownca", "localhost", "unknown CA"),
+        ("caleaf", "localhost", "is a CA certificate"),
     ] {
+        // The self-signed CA certificate is trusted as its own CA: what a user passing it to --ca-file does.
+        let ca = certs.path(if case == "caleaf" {
+            "caleaf.pem"
+        } else {
+            "ca.pem"
+        });
         let to = format!("127.0.0.1:{}", nginx.ports[case]);
         let (code, rec) = load(
             dir.path(),
