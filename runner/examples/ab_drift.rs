@@ -16,8 +16,8 @@
 //! Both judges count a change of 5 % or more (`threshold_percent`), so a +10 % step is not at the edge.
 //!
 //! It prints the table of `reports/ANALYSIS.md` between `<!-- ab-drift:begin -->` and `<!-- ab-drift:end -->`;
-//! `--write FILE` puts it there. About 30 s a job with 6 trials on two quiet cores (the A/B session with its
-//! warm-ups, then the two plain runs); a cell has 2 × JOBS jobs, so `-- 16 --trials 6` takes about 17 minutes.
+//! `--write FILE` puts it there. About 6 s a job with 6 trials on two quiet cores (the A/B session with its
+//! warm-ups, then the two plain runs); a cell has 2 × JOBS jobs, so `-- 40 --trials 6` takes about 8 minutes.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -201,6 +201,12 @@ fn run(
         ..Default::default()
     };
     let rec = session::run(&settings, Schedules::BENCHMARK, &env, &opts).expect("run");
+    // An interrupted session (SIGINT/SIGTERM reach perfgate's handler, which ends every later session at
+    // once) judges nothing: counting it as "not flagged" would write a table of zeros.
+    if let Some(why) = &rec.record.incomplete {
+        eprintln!("ab_drift: a run ended early ({why}); no table written");
+        std::process::exit(1);
+    }
     (rec.record, rec.ab_comparison)
 }
 
