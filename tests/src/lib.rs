@@ -342,3 +342,21 @@ impl StaticServer {
             .clone()
     }
 }
+
+/// Stops a server that forks workers (nginx): SIGTERM to the master, which stops its workers, then up to 5 s
+/// for it to exit before a SIGKILL. A SIGKILL of the master alone leaves the workers running, reparented to
+/// init and still holding the ports, after the test has ended.
+pub fn stop_gracefully(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -78,21 +78,8 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
-    /// SIGTERM to the master, which stops its workers; a SIGKILL of the master would leave the workers
-    /// running, reparented to init, still holding the port.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        perfgate_e2e::stop_gracefully(&mut self.child);
     }
 }
 

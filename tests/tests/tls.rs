@@ -202,8 +202,7 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        perfgate_e2e::stop_gracefully(&mut self.child);
     }
 }
 
